@@ -1,0 +1,31 @@
+# The README's two set-up commands: `make demo` and `make test`. Both bootstrap everything themselves.
+VENV      ?= .venv
+DEMO_HOME ?= $(CURDIR)/.demo-home
+BIN       := $(VENV)/bin
+
+.PHONY: demo test bootstrap lint typecheck pytest screenshots bench clean
+
+bootstrap:
+	@VENV=$(VENV) ./scripts/bootstrap.sh
+
+## make demo: provision the demo (SoftHSM token + demo CA + config) and run the app on it
+demo: bootstrap
+	IBHXH_HOME=$(DEMO_HOME) $(BIN)/ibhxh demo
+
+## make test: every check (ruff, mypy, pytest)
+test: bootstrap lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check .
+
+typecheck:
+	$(BIN)/mypy
+
+pytest:
+	$(BIN)/pytest -q
+
+bench: bootstrap
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_HOME) .mypy_cache .pytest_cache .ruff_cache

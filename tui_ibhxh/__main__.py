@@ -1,0 +1,3 @@
+from tui_ibhxh.cli import main
+
+raise SystemExit(main())

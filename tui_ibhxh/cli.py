@@ -1,0 +1,105 @@
+"""Entry point: ``ibhxh`` (TUI by default) and the headless subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, cast
+
+from tui_ibhxh import __version__
+from tui_ibhxh.core.i18n import Lang
+from tui_ibhxh.services.errors import UserError
+
+
+@dataclass
+class CliContext:
+    """What every command gets besides its own arguments."""
+
+    lang: Lang
+    config_path: Path | None
+
+    def out(self, text: str = "") -> None:
+        print(text, flush=True)
+
+    def err(self, text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+
+class _Registrar(Protocol):
+    def __call__(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
+
+
+def _command_modules() -> list[_Registrar]:
+    """Every module of ``tui_ibhxh.commands`` with a ``register(subparsers)`` function, in name order."""
+    import tui_ibhxh.commands as pkg
+
+    found: list[_Registrar] = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        register = getattr(module, "register", None)
+        if register is not None:
+            found.append(cast(_Registrar, register))
+    return found
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--lang", choices=["vi", "en"], default=None, help="ngôn ngữ / language (default: config, else vi)"
+    )
+    common.add_argument("--home", type=Path, default=None, help="state directory (same as IBHXH_HOME)")
+    common.add_argument("--config", type=Path, default=None, help="config file (same as IBHXH_CONFIG)")
+    parser = argparse.ArgumentParser(
+        prog="ibhxh",
+        description="Cập nhật chứng thư số đăng ký với BHXH qua I-VAN / update the BHXH-registered certificate.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"tui-ibhxh {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(func=None, _common=common)
+    for register in _command_modules():
+        register(sub)
+    # every subcommand accepts the global options after its name as well
+    for choice in sub.choices.values():
+        for action in common._actions:
+            if not any(a.dest == action.dest for a in choice._actions):
+                choice._add_action(action)
+    return parser
+
+
+CommandFunc = Callable[[argparse.Namespace, CliContext], int]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.home is not None:
+        os.environ["IBHXH_HOME"] = str(args.home.resolve())
+    if args.config is not None:
+        os.environ["IBHXH_CONFIG"] = str(args.config.resolve())
+    lang = cast(Lang, args.lang or _configured_lang())
+    ctx = CliContext(lang=lang, config_path=args.config)
+    func = cast(CommandFunc | None, args.func)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        return func(args, ctx)
+    except UserError as exc:
+        ctx.err(exc.message(lang))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _configured_lang() -> str:
+    from tui_ibhxh.services.config import load_config_quietly
+
+    cfg = load_config_quietly()
+    return cfg.ui.language if cfg is not None else "vi"

@@ -1,0 +1,211 @@
+"""Message catalogue: every user-facing sentence in Vietnamese (default) and English.
+
+Messages are looked up by key; ``{name}`` placeholders are filled with ``str.format``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+
+#: Asia/Ho_Chi_Minh has been UTC+7 without DST since 1975; a fixed offset needs no tz database.
+VN_TZ = timezone(timedelta(hours=7), "ICT")
+
+_CATALOGUE: dict[str, tuple[str, str]] = {
+    # certificate problems
+    "problem.EXPIRED": (
+        "Chứng thư số đã hết hạn ngày {date}.",
+        "The certificate expired on {date}.",
+    ),
+    "problem.NOT_YET_VALID": (
+        "Chứng thư số chưa có hiệu lực (hiệu lực từ ngày {date}).",
+        "The certificate is not valid yet (valid from {date}).",
+    ),
+    "problem.EXPIRES_SOON": (
+        "Chứng thư số sẽ hết hạn sau {days} ngày (ngày {date}); nên đăng ký chứng thư mới.",
+        "The certificate expires in {days} days (on {date}); register a new one.",
+    ),
+    "problem.NO_PRIVATE_KEY": (
+        "Token không có khóa bí mật đi kèm chứng thư này nên không thể dùng để ký.",
+        "The token holds no private key for this certificate, so it cannot sign.",
+    ),
+    "problem.IS_CA": (
+        "Đây là chứng thư của tổ chức cung cấp dịch vụ chứng thực (CA), không dùng để ký hồ sơ.",
+        "This is a certificate authority (CA) certificate; it cannot sign dossiers.",
+    ),
+    "problem.MST_MISMATCH": (
+        "MST trên chứng thư ({found}) khác MST của đơn vị ({unit}).",
+        "The tax code on the certificate ({found}) differs from the unit's tax code ({unit}).",
+    ),
+    "problem.MST_MISSING": (
+        "Chứng thư không mang MST của đơn vị ({unit}) trong thuộc tính UID.",
+        "The certificate does not carry the unit's tax code ({unit}) in its UID attribute.",
+    ),
+    "problem.NOT_FOR_SIGNING": (
+        "Mục đích sử dụng khóa của chứng thư không cho phép ký số "
+        "(cần digitalSignature hoặc nonRepudiation).",
+        "The certificate's key usage does not allow signing (needs digitalSignature or nonRepudiation).",
+    ),
+    "problem.UNTRUSTED": (
+        "Chứng thư không do tổ chức chứng thực tin cậy đã cấu hình cấp (không xây dựng được chuỗi tin cậy).",
+        "The certificate was not issued by a configured trusted authority (no chain of trust).",
+    ),
+    "problem.SAME_AS_REGISTERED": (
+        "Đây chính là chứng thư đang đăng ký với BHXH; hãy chọn chứng thư mới.",
+        "This is the certificate already registered with BHXH; choose the new one.",
+    ),
+    # token errors
+    "token.pin_incorrect": (
+        "Mã PIN không đúng. Hãy kiểm tra lại và nhập lại.",
+        "Wrong PIN. Check it and try again.",
+    ),
+    "token.pin_incorrect_low": (
+        "Mã PIN không đúng. Token báo còn ít lần thử: nhập sai thêm có thể khóa token.",
+        "Wrong PIN. The token reports few tries left: more wrong PINs may lock it.",
+    ),
+    "token.pin_incorrect_final": (
+        "Mã PIN không đúng. Chỉ còn MỘT lần thử: nhập sai lần nữa token sẽ bị khóa.",
+        "Wrong PIN. ONE try left: another wrong PIN locks the token.",
+    ),
+    "token.pin_locked": (
+        "Mã PIN của token đã bị khóa. Liên hệ nhà cung cấp chứng thư số để mở khóa.",
+        "The token's PIN is locked. Contact your certificate provider to unlock it.",
+    ),
+    "token.pin_invalid": (
+        "Mã PIN không hợp lệ (độ dài hoặc ký tự không được token chấp nhận).",
+        "The PIN is not valid (length or characters the token does not accept).",
+    ),
+    "token.pin_expired": (
+        "Mã PIN đã hết hạn; hãy đổi PIN bằng phần mềm của nhà cung cấp token.",
+        "The PIN has expired; change it with the token vendor's software.",
+    ),
+    "token.removed": (
+        "Token đã bị rút ra hoặc không còn kết nối. Cắm lại token rồi thử lại.",
+        "The token was removed or disconnected. Plug it in again and retry.",
+    ),
+    "token.not_found": (
+        "Không tìm thấy token {label}. Hãy cắm token và thử lại.",
+        "Token {label} was not found. Plug in the token and retry.",
+    ),
+    "token.module_missing": (
+        "Không tìm thấy thư viện PKCS#11 {path}. Kiểm tra đường dẫn trong mục [token] của tệp cấu hình.",
+        "PKCS#11 module {path} was not found. Check the path in the [token] section of the config.",
+    ),
+    "token.module_broken": (
+        "Không nạp được thư viện PKCS#11 {path}: {reason}.",
+        "Could not load PKCS#11 module {path}: {reason}.",
+    ),
+    "token.no_module": (
+        "Chưa cấu hình thư viện PKCS#11 nào và không tìm thấy thư viện nào trên máy. "
+        "Khai báo đường dẫn (.so) của nhà cung cấp token trong mục [token] modules.",
+        "No PKCS#11 module is configured or installed. "
+        "Add your token vendor's module (.so) to [token] modules in the config.",
+    ),
+    "token.not_logged_in": (
+        "Chưa đăng nhập token: hãy nhập mã PIN trước.",
+        "Not logged in to the token: enter the PIN first.",
+    ),
+    "token.key_missing": (
+        "Không tìm thấy khóa bí mật của chứng thư {serial} trên token.",
+        "The private key of certificate {serial} is not on the token.",
+    ),
+    "token.device_error": (
+        "Token báo lỗi thiết bị ({error}). Rút token ra, cắm lại rồi thử lại.",
+        "The token reported a device error ({error}). Unplug it, plug it in again and retry.",
+    ),
+    "token.busy": (
+        "Token đang bận với một thao tác khác. Thử lại sau giây lát.",
+        "The token is busy with another operation. Retry in a moment.",
+    ),
+    "token.error": (
+        "Token báo lỗi {error}. Thử lại; nếu vẫn lỗi, rút ra và cắm lại token.",
+        "The token reported {error}. Retry; if it persists, unplug and re-plug the token.",
+    ),
+    # token flags shown before the PIN is typed
+    "flag.count_low": (
+        "Cảnh báo: token báo đã có lần nhập PIN sai; còn ít lần thử.",
+        "Warning: the token reports wrong PIN entries; few tries are left.",
+    ),
+    "flag.final_try": (
+        "Cảnh báo: chỉ còn MỘT lần thử PIN trước khi token bị khóa.",
+        "Warning: only ONE PIN try left before the token locks.",
+    ),
+    "flag.locked": ("Mã PIN của token đã bị khóa.", "The token's PIN is locked."),
+    "flag.to_be_changed": (
+        "Token yêu cầu đổi mã PIN trước khi sử dụng.",
+        "The token requires the PIN to be changed before use.",
+    ),
+    # config
+    "config.invalid": (
+        "Tệp cấu hình {path}: khóa «{key}» {problem}",
+        "Config file {path}: key '{key}' {problem}",
+    ),
+    "config.syntax": (
+        "Tệp cấu hình {path} sai cú pháp TOML ở dòng {line}, cột {col}: {problem}",
+        "Config file {path} has a TOML syntax error at line {line}, column {col}: {problem}",
+    ),
+    "config.unreadable": (
+        "Không đọc được tệp cấu hình {path}: {problem}",
+        "Cannot read config file {path}: {problem}",
+    ),
+    "config.no_unit": (
+        "Tệp cấu hình {path} chưa khai báo đơn vị nào (mục [units.<tên>]).",
+        "Config file {path} declares no unit (section [units.<name>]).",
+    ),
+    "config.unknown_unit": (
+        "Tệp cấu hình {path} không có đơn vị «{name}».",
+        "Config file {path} has no unit '{name}'.",
+    ),
+    # demo
+    "demo.softhsm_missing": (
+        "Không tìm thấy SoftHSM2 (softhsm2-util, {path}). Cài gói Debian softhsm2 (make demo tự cài).",
+        "SoftHSM2 is not installed (softhsm2-util, {path}). Install the Debian package softhsm2 "
+        "(make demo does).",
+    ),
+    "demo.provisioned": (
+        "Đã chuẩn bị dữ liệu demo trong {home} (token «DEMO TOKEN», PIN {pin}).",
+        "Demo provisioned in {home} (token 'DEMO TOKEN', PIN {pin}).",
+    ),
+    "demo.already": (
+        "Dữ liệu demo đã có sẵn trong {home} (token «DEMO TOKEN», PIN {pin}).",
+        "Demo already provisioned in {home} (token 'DEMO TOKEN', PIN {pin}).",
+    ),
+    # CLI
+    "cli.no_tokens": ("Không có token nào được cắm.", "No token is plugged in."),
+    "cli.no_certs": ("Không có chứng thư số nào trên token.", "No certificate on the token."),
+    "cli.no_problem": ("không có vấn đề", "no problem"),
+    "cli.blocking": ("không dùng để ký được", "cannot be used to sign"),
+    "cli.usable": ("dùng để ký được", "can be used to sign"),
+}
+
+
+def register(messages: dict[str, tuple[str, str]]) -> None:
+    """Add a module's own messages (key -> (Vietnamese, English)) to the catalogue; keys must be new."""
+    clash = set(messages) & set(_CATALOGUE)
+    if clash:
+        raise ValueError(f"duplicate message keys: {sorted(clash)}")
+    _CATALOGUE.update(messages)
+
+
+def t(key: str, lang: Lang = "vi", /, **kwargs: object) -> str:
+    """The message ``key`` in ``lang`` with its placeholders filled."""
+    vi, en = _CATALOGUE[key]
+    text = en if lang == "en" else vi
+    return text.format(**kwargs) if kwargs else text
+
+
+def has(key: str) -> bool:
+    return key in _CATALOGUE
+
+
+def fmt_date(value: datetime) -> str:
+    """dd/mm/yyyy in Vietnam time."""
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y")
+
+
+def fmt_datetime(value: datetime) -> str:
+    """dd/mm/yyyy HH:MM:SS in Vietnam time."""
+    return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M:%S")

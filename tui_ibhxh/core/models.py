@@ -1,0 +1,162 @@
+"""Domain dataclasses shared by every layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An employer (đơn vị) as BHXH knows it."""
+
+    ma_dvi: str
+    mst: str
+    ten_dvi: str
+    diadiem: str = ""
+    co_quan_bhxh: str = ""
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Contact details registered with the I-VAN (địa chỉ liên hệ, điện thoại, e-mail, người liên hệ)."""
+
+    diachi_lhe: str
+    dien_thoai: str
+    email: str
+    nguoi_lhe: str
+
+
+@dataclass(frozen=True)
+class SubjectId:
+    """One identifier carried in a subject UID attribute, e.g. ``MST:0101234567``."""
+
+    kind: str  # "MST", "CCCD", "CMND", "MNS", "HC", or whatever prefix the CA used
+    value: str
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """What the app needs to know about one X.509 certificate."""
+
+    der: bytes
+    serial: str  # upper-case hex, no separators
+    subject: str  # readable, most specific first: "CN=..., O=..., C=VN"
+    issuer: str
+    subject_fields: tuple[tuple[str, str], ...]  # ordered (short name, value) pairs
+    issuer_fields: tuple[tuple[str, str], ...]
+    common_name: str
+    ids: tuple[SubjectId, ...]
+    not_before: datetime  # timezone-aware (UTC)
+    not_after: datetime
+    key_usage: frozenset[str]  # asn1crypto names: "digital_signature", "non_repudiation", ...
+    is_ca: bool
+    sha256: str  # upper-case hex of the SHA-256 of the DER
+    key_algorithm: str  # "rsa", "ec", ...
+    key_bits: int
+    signature_algorithm: str  # e.g. "sha256_rsa"
+
+    @property
+    def mst(self) -> str | None:
+        return next((i.value for i in self.ids if i.kind == "MST"), None)
+
+    @property
+    def personal_id(self) -> SubjectId | None:
+        return next((i for i in self.ids if i.kind in ("CCCD", "CMND", "HC")), None)
+
+    @property
+    def self_signed(self) -> bool:
+        return self.subject_fields == self.issuer_fields
+
+
+class ProblemCode(StrEnum):
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    EXPIRES_SOON = "EXPIRES_SOON"
+    NO_PRIVATE_KEY = "NO_PRIVATE_KEY"
+    IS_CA = "IS_CA"
+    MST_MISMATCH = "MST_MISMATCH"
+    NOT_FOR_SIGNING = "NOT_FOR_SIGNING"
+    UNTRUSTED = "UNTRUSTED"
+    SAME_AS_REGISTERED = "SAME_AS_REGISTERED"
+
+
+#: problems that forbid using a certificate to sign the change dossier
+BLOCKING: frozenset[ProblemCode] = frozenset(ProblemCode) - {ProblemCode.EXPIRES_SOON}
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: ProblemCode
+    days: int | None = None  # EXPIRES_SOON: whole days left
+    detail: str = ""  # e.g. the MST found, for the message
+
+    @property
+    def blocking(self) -> bool:
+        return self.code in BLOCKING
+
+
+@dataclass(frozen=True)
+class TokenCert:
+    """A certificate object found on a token, paired with its key through CKA_ID."""
+
+    info: CertInfo
+    label: str
+    key_id: str  # CKA_ID as upper-case hex ("" when the object has none)
+    has_private_key: bool
+    token_serial: str
+    token_label: str
+
+
+@dataclass(frozen=True)
+class RegisteredCert:
+    """The certificate as the I-VAN reports it in the registration (protocol §2)."""
+
+    serial: str
+    subject: str
+    issuer: str
+    not_before: datetime
+    not_after: datetime
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Registration:
+    unit: Unit
+    contact: Contact
+    certificate: RegisteredCert
+    updated_at: datetime
+    version: int
+
+
+class TxStatus(StrEnum):
+    SENT = "SENT"
+    RECEIVED = "RECEIVED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+
+    @property
+    def final(self) -> bool:
+        return self in (TxStatus.ACCEPTED, TxStatus.REJECTED)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    status: TxStatus
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Transaction:
+    ma_gdich: str
+    so_hso: str
+    ma_dvi: str
+    loai: str
+    idempotency_key: str
+    submitted_at: datetime
+    status: TxStatus
+    status_at: datetime
+    ma_loi: str | None = None
+    mota_loi: str | None = None
+    timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)

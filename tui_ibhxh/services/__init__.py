@@ -1,0 +1,1 @@
+"""I/O services (token, I-VAN client, journal, config). Never imports Textual."""

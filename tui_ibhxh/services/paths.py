@@ -1,0 +1,47 @@
+"""Where the app reads and writes. Everything derives from platformdirs, or from one directory when
+``IBHXH_HOME`` (``--home``) is set; the config file alone can also be chosen with ``IBHXH_CONFIG``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "tui-ibhxh"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    config_dir: Path
+    data_dir: Path
+    log_dir: Path
+    config_file: Path
+
+    @property
+    def journal(self) -> Path:
+        return self.data_dir / "journal.sqlite3"
+
+    @property
+    def demo_dir(self) -> Path:
+        return self.data_dir / "demo"
+
+    def ensure(self) -> None:
+        for d in (self.config_dir, self.data_dir, self.log_dir):
+            d.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def app_paths(env: dict[str, str] | None = None) -> AppPaths:
+    env = dict(os.environ) if env is None else env
+    home = env.get("IBHXH_HOME")
+    if home:
+        root = Path(home).expanduser()
+        config_dir, data_dir, log_dir = root / "config", root / "data", root / "log"
+    else:
+        config_dir = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+        log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+    override = env.get("IBHXH_CONFIG")
+    config_file = Path(override).expanduser() if override else config_dir / "config.toml"
+    return AppPaths(config_dir=config_dir, data_dir=data_dir, log_dir=log_dir, config_file=config_file)
