@@ -50,14 +50,22 @@ def _command_modules() -> list[_Registrar]:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's copy of an option must not reset a value given before the subcommand
     common.add_argument(
-        "--lang", choices=["vi", "en"], default=None, help="ngôn ngữ / language (default: config, else vi)"
+        "--lang",
+        choices=["vi", "en"],
+        default=argparse.SUPPRESS,
+        help="ngôn ngữ / language (default: config, else vi)",
     )
-    common.add_argument("--home", type=Path, default=None, help="state directory (same as IBHXH_HOME)")
-    common.add_argument("--config", type=Path, default=None, help="config file (same as IBHXH_CONFIG)")
+    common.add_argument(
+        "--home", type=Path, default=argparse.SUPPRESS, help="state directory (same as IBHXH_HOME)"
+    )
+    common.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="config file (same as IBHXH_CONFIG)"
+    )
     parser = argparse.ArgumentParser(
         prog="ibhxh",
-        description="Cập nhật chứng thư số đăng ký với BHXH qua I-VAN / update the BHXH-registered certificate.",
+        description="Cập nhật chứng thư số đăng ký BHXH qua I-VAN (update the BHXH-registered certificate).",
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"tui-ibhxh {__version__}")
@@ -79,6 +87,9 @@ CommandFunc = Callable[[argparse.Namespace, CliContext], int]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in ("lang", "home", "config"):
+        if not hasattr(args, name):
+            setattr(args, name, None)
     if args.home is not None:
         os.environ["IBHXH_HOME"] = str(args.home.resolve())
     if args.config is not None:

@@ -58,6 +58,12 @@ def format_name(fields: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"{k}={v}" for k, v in reversed(fields))
 
 
+def format_serial(number: int) -> str:
+    """Upper-case hex without separators, whole bytes (``0A1B``, never ``A1B``)."""
+    text = format(number, "X")
+    return text.zfill(len(text) + len(text) % 2)
+
+
 def parse_subject_id(value: str) -> SubjectId | None:
     """``MST:0101234567`` -> SubjectId("MST", "0101234567"); None when there is no ``PREFIX:`` form."""
     if ":" not in value:
@@ -87,11 +93,14 @@ def parse_certificate(der: bytes) -> CertInfo:
     except (ValueError, TypeError, KeyError) as exc:  # asn1crypto raises these on malformed input
         raise CertificateError(f"not a readable X.509 certificate: {exc}") from exc
     ids = tuple(
-        sid for short, value in subject_fields if short == "UID" if (sid := parse_subject_id(value)) is not None
+        sid
+        for short, value in subject_fields
+        if short == "UID"
+        if (sid := parse_subject_id(value)) is not None
     )
     return CertInfo(
         der=der,
-        serial=format(cert.serial_number, "X"),
+        serial=format_serial(cert.serial_number),
         subject=format_name(subject_fields),
         issuer=format_name(issuer_fields),
         subject_fields=subject_fields,
@@ -112,7 +121,11 @@ def parse_certificate(der: bytes) -> CertInfo:
 def load_certificates(data: bytes) -> list[CertInfo]:
     """Every certificate in a PEM bundle, or the one certificate of a DER file."""
     if pem.detect(data):
-        return [parse_certificate(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+        return [
+            parse_certificate(der)
+            for kind, _, der in pem.unarmor(data, multiple=True)
+            if kind == "CERTIFICATE"
+        ]
     return [parse_certificate(data)]
 
 

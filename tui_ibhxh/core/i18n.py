@@ -140,8 +140,8 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     # config
     "config.invalid": (
-        "Tệp cấu hình {path}: khóa «{key}» {problem}",
-        "Config file {path}: key '{key}' {problem}",
+        "Tệp cấu hình {path}: khóa «{setting}» {problem_vi}.",
+        "Config file {path}: key '{setting}' {problem_en}.",
     ),
     "config.syntax": (
         "Tệp cấu hình {path} sai cú pháp TOML ở dòng {line}, cột {col}: {problem}",
@@ -159,6 +159,14 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Tệp cấu hình {path} không có đơn vị «{name}».",
         "Config file {path} has no unit '{name}'.",
     ),
+    "config.anchor_unreadable": (
+        "Không đọc được chứng thư gốc tin cậy {path} (mục [ivan] trust_anchors): {problem}",
+        "Cannot read trust anchor {path} ([ivan] trust_anchors): {problem}",
+    ),
+    "config.anchor_invalid": (
+        "Tệp {path} (mục [ivan] trust_anchors) không phải chứng thư số PEM hoặc DER.",
+        "File {path} ([ivan] trust_anchors) is not a PEM or DER certificate.",
+    ),
     # demo
     "demo.softhsm_missing": (
         "Không tìm thấy SoftHSM2 (softhsm2-util, {path}). Cài gói Debian softhsm2 (make demo tự cài).",
@@ -173,12 +181,34 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Dữ liệu demo đã có sẵn trong {home} (token «DEMO TOKEN», PIN {pin}).",
         "Demo already provisioned in {home} (token 'DEMO TOKEN', PIN {pin}).",
     ),
+    "demo.not_provisioned": (
+        "Chưa có dữ liệu demo trong {home}. Chạy: ibhxh demo --provision-only",
+        "No demo in {home}. Run: ibhxh demo --provision-only",
+    ),
+    "demo.token_failed": (
+        "Không tạo được token demo bằng softhsm2-util: {reason}",
+        "Could not create the demo token with softhsm2-util: {reason}",
+    ),
+    "demo.reset": ("Đã xóa dữ liệu demo trong {home}.", "Demo state removed from {home}."),
     # CLI
     "cli.no_tokens": ("Không có token nào được cắm.", "No token is plugged in."),
     "cli.no_certs": ("Không có chứng thư số nào trên token.", "No certificate on the token."),
     "cli.no_problem": ("không có vấn đề", "no problem"),
     "cli.blocking": ("không dùng để ký được", "cannot be used to sign"),
     "cli.usable": ("dùng để ký được", "can be used to sign"),
+    "cli.token_line": (
+        "{label} — {manufacturer} {model}, số sê-ri {serial}, khe {slot}",
+        "{label} — {manufacturer} {model}, serial {serial}, slot {slot}",
+    ),
+    "cli.cert_header": ("Chứng thư «{label}» trên token {token}", "Certificate '{label}' on token {token}"),
+    "cli.field.serial": ("Số sê-ri", "Serial"),
+    "cli.field.subject": ("Chủ thể", "Subject"),
+    "cli.field.issuer": ("Tổ chức cấp", "Issuer"),
+    "cli.field.validity": ("Hiệu lực", "Valid"),
+    "cli.field.mst": ("MST", "Tax code"),
+    "cli.field.status": ("Tình trạng", "Status"),
+    "cli.validity": ("từ {start} đến {end}", "from {start} to {end}"),
+    "cli.module_warning": ("Cảnh báo: {message}", "Warning: {message}"),
 }
 
 

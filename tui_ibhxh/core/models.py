@@ -160,3 +160,32 @@ class Transaction:
     ma_loi: str | None = None
     mota_loi: str | None = None
     timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class PinFlags:
+    """What the token says about its user PIN (shown before the user types)."""
+
+    count_low: bool = False
+    final_try: bool = False
+    locked: bool = False
+    to_be_changed: bool = False
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """One token present in a reader (a PKCS#11 slot with a token)."""
+
+    module: str  # path of the PKCS#11 module that sees it
+    slot_id: int
+    label: str
+    manufacturer: str
+    model: str
+    serial: str
+    pin: PinFlags
+    login_required: bool = True
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """Stable identity across polls: module + token serial."""
+        return (self.module, self.serial)

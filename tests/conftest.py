@@ -1,0 +1,77 @@
+"""Shared fixtures. Every test runs with IBHXH_HOME pointing into its own temporary directory, so no test
+ever reads or writes the real home directory. The demo (SoftHSM token + demo CA) is provisioned once per
+session, by the real command, into a session temporary directory."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "ibhxh-home"
+    monkeypatch.setenv("IBHXH_HOME", str(home))
+    monkeypatch.delenv("IBHXH_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    return home
+
+
+@dataclass(frozen=True)
+class DemoEnv:
+    home: Path
+    env: dict[str, str]
+
+    @property
+    def material(self):  # type: ignore[no-untyped-def]
+        from tui_ibhxh.demo import demo_material
+        from tui_ibhxh.services.paths import app_paths
+
+        return demo_material(app_paths({"IBHXH_HOME": str(self.home)}))
+
+    def run(
+        self, *args: str, input: str | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        """``ibhxh ARGS`` in a subprocess on this demo home, no stdin unless given."""
+        return subprocess.run(
+            [sys.executable, "-m", "tui_ibhxh", *args],
+            env=self.env,
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoEnv]:
+    """A provisioned demo home. The process-wide SOFTHSM2_CONF points at its token store, so in-process
+    token tests see the demo token (python-pkcs11 loads SoftHSM once per process)."""
+    home = tmp_path_factory.mktemp("demo-home")
+    env = {k: v for k, v in os.environ.items() if k not in ("IBHXH_CONFIG",)}
+    env["IBHXH_HOME"] = str(home)
+    res = subprocess.run(
+        [sys.executable, "-m", "tui_ibhxh", "demo", "--provision-only"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert res.returncode == 0, res.stderr
+    conf = home / "data" / "demo" / "softhsm2.conf"
+    os.environ["SOFTHSM2_CONF"] = str(conf)
+    env["SOFTHSM2_CONF"] = str(conf)
+    yield DemoEnv(home=home, env=env)

@@ -1,0 +1,203 @@
+"""core.certs: reading certificates the Vietnamese way and every problem code, in both languages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tui_ibhxh.core.certs import (
+    CertificateError,
+    CheckContext,
+    check_certificate,
+    load_certificates,
+    parse_certificate,
+    problem_message,
+)
+from tui_ibhxh.core.models import BLOCKING, CertInfo, ProblemCode
+from tui_ibhxh.demo import issue_certificate, make_name, new_rsa_key
+
+NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
+MST = "0101234567"
+CA_NAME = make_name("Test CA", "Tổ chức thử", None, None, None)
+UNIT_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{MST}")
+
+
+@cache
+def key(n: int) -> rsa.RSAPrivateKey:
+    return new_rsa_key()
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+@cache
+def ca() -> CertInfo:
+    return parse_certificate(
+        der(
+            issue_certificate(
+                CA_NAME,
+                key(0).public_key(),
+                CA_NAME,
+                key(0),
+                NOW - dt.timedelta(days=400),
+                NOW + dt.timedelta(days=4000),
+                ca=True,
+            )
+        )
+    )
+
+
+def leaf(
+    *,
+    name: x509.Name = UNIT_NAME,
+    start: int = -10,
+    end: int = 365,
+    ca_key: int = 0,
+    is_ca: bool = False,
+    usage: x509.KeyUsage | None = None,
+) -> CertInfo:
+    return parse_certificate(
+        der(
+            issue_certificate(
+                name,
+                key(1).public_key(),
+                CA_NAME,
+                key(ca_key),
+                NOW + dt.timedelta(days=start),
+                NOW + dt.timedelta(days=end),
+                ca=is_ca,
+                usage=usage,
+            )
+        )
+    )
+
+
+def ctx(**kw: object) -> CheckContext:
+    base: dict[str, object] = {"now": NOW, "unit_mst": MST, "anchors": [ca()]}
+    base.update(kw)
+    return CheckContext(**base)  # type: ignore[arg-type]
+
+
+def codes(info: CertInfo, *, has_key: bool = True, **kw: object) -> list[ProblemCode]:
+    return [p.code for p in check_certificate(info, has_private_key=has_key, ctx=ctx(**kw))]
+
+
+def test_parse_vietnamese_conventions() -> None:
+    info = leaf()
+    assert info.mst == MST and info.personal_id is None
+    assert (
+        info.subject
+        == f"UID=MST:{MST}, CN=CONG TY TNHH ABC, O=Công ty TNHH ABC, L=Quận Cầu Giấy, ST=Hà Nội, C=VN"
+    )
+    assert info.issuer == "CN=Test CA, O=Tổ chức thử, C=VN"
+    assert info.serial == info.serial.upper() and len(info.serial) % 2 == 0 and ":" not in info.serial
+    assert int(info.serial, 16) > 0
+    assert info.key_usage == {"digital_signature", "non_repudiation"} and not info.is_ca
+    assert len(info.sha256) == 64 and info.key_bits == 2048 and info.signature_algorithm == "sha256_rsa"
+    assert info.not_after - info.not_before == dt.timedelta(days=375)
+    person = leaf(name=make_name("NGUYEN VAN A", "Cá nhân", None, None, "CCCD:001099012345"))
+    assert person.mst is None and person.personal_id is not None
+    assert (person.personal_id.kind, person.personal_id.value) == ("CCCD", "001099012345")
+
+
+def test_load_pem_bundle_and_der() -> None:
+    pem = x509.load_der_x509_certificate(ca().der).public_bytes(serialization.Encoding.PEM)
+    assert [c.sha256 for c in load_certificates(pem + pem)] == [ca().sha256] * 2
+    assert load_certificates(ca().der)[0].sha256 == ca().sha256
+    with pytest.raises(CertificateError):
+        parse_certificate(b"\x30\x03garbage")
+
+
+def test_clean_certificate_has_no_problem() -> None:
+    assert codes(leaf()) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "has_key", "extra", "expected"),
+    [
+        (lambda: leaf(start=-400, end=-1), True, {}, ProblemCode.EXPIRED),
+        (lambda: leaf(start=2, end=400), True, {}, ProblemCode.NOT_YET_VALID),
+        (lambda: leaf(end=7), True, {}, ProblemCode.EXPIRES_SOON),
+        (lambda: leaf(), False, {}, ProblemCode.NO_PRIVATE_KEY),
+        (
+            lambda: leaf(
+                is_ca=True, usage=x509.KeyUsage(True, False, False, False, False, True, True, False, False)
+            ),
+            True,
+            {},
+            ProblemCode.IS_CA,
+        ),
+        (
+            lambda: leaf(name=make_name("XYZ", "Công ty XYZ", None, None, "MST:0309876543")),
+            True,
+            {},
+            ProblemCode.MST_MISMATCH,
+        ),
+        (
+            lambda: leaf(usage=x509.KeyUsage(False, False, True, False, False, False, False, False, False)),
+            True,
+            {},
+            ProblemCode.NOT_FOR_SIGNING,
+        ),
+        (lambda: leaf(ca_key=2), True, {}, ProblemCode.UNTRUSTED),  # look-alike CA: same name, other key
+        (lambda: leaf(), True, {"registered_sha256": None}, None),
+    ],
+)
+def test_each_problem_code(make, has_key, extra, expected) -> None:  # type: ignore[no-untyped-def]
+    info = make()
+    found = codes(info, has_key=has_key, **extra)
+    assert found == ([expected] if expected else [])
+
+
+def test_same_as_registered_by_fingerprint_or_serial_and_issuer() -> None:
+    info = leaf()
+    assert codes(info, registered_sha256=info.sha256.lower()) == [ProblemCode.SAME_AS_REGISTERED]
+    assert codes(info, registered_serial_issuer=(info.serial, info.issuer)) == [
+        ProblemCode.SAME_AS_REGISTERED
+    ]
+    assert codes(info, registered_serial_issuer=("01", info.issuer)) == []
+
+
+def test_expires_soon_counts_days_and_does_not_block() -> None:
+    [problem] = check_certificate(leaf(end=7), has_private_key=True, ctx=ctx())
+    assert problem.days == 7 and not problem.blocking
+    assert frozenset(ProblemCode) - {ProblemCode.EXPIRES_SOON} == BLOCKING
+    assert codes(leaf(end=40)) == [] and codes(leaf(end=40), soon_days=60) == [ProblemCode.EXPIRES_SOON]
+
+
+def test_missing_mst_is_its_own_message() -> None:
+    info = leaf(name=make_name("NGUYEN VAN A", "Cá nhân", None, None, "CCCD:001099012345"))
+    [p] = check_certificate(info, has_private_key=True, ctx=ctx())
+    assert p.code is ProblemCode.MST_MISMATCH
+    assert "UID" in problem_message(p, info, "en", unit_mst=MST)
+
+
+def test_untrusted_when_anchor_expired_or_absent() -> None:
+    assert codes(leaf(), anchors=[]) == [ProblemCode.UNTRUSTED]
+
+
+@pytest.mark.parametrize("code", list(ProblemCode))
+def test_every_code_has_distinct_messages_in_both_languages(code: ProblemCode) -> None:
+    from tui_ibhxh.core.models import Problem
+
+    info = leaf()
+    problem = Problem(code, days=5, detail="0309876543")
+    vi = problem_message(problem, info, "vi", unit_mst=MST)
+    en = problem_message(problem, info, "en", unit_mst=MST)
+    assert vi and en and vi != en and "{" not in vi + en
+    others = {
+        problem_message(Problem(c, days=5, detail="0309876543"), info, "vi", unit_mst=MST)
+        for c in ProblemCode
+        if c is not code
+    }
+    assert vi not in others
+    if code is ProblemCode.EXPIRES_SOON:
+        assert "5 ngày" in vi and "5 days" in en
+    if code is ProblemCode.MST_MISMATCH:
+        assert "0309876543" in vi and MST in vi

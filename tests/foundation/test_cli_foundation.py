@@ -1,0 +1,123 @@
+"""The done-when of the foundation: `ibhxh demo --provision-only && ibhxh certs --json` on a fresh home."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import DemoEnv
+
+
+def test_provision_then_certs_json(demo_env: DemoEnv) -> None:
+    res = demo_env.run("certs", "--json")
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)
+    assert len(rows) == 4
+    m = demo_env.material
+    by_der = {bytes.fromhex(r["sha256"]): r for r in rows}
+    import hashlib
+
+    def row(der: bytes) -> dict:  # type: ignore[type-arg]
+        return by_der[hashlib.sha256(der).digest()]
+
+    registered, new = row(m.registered_cert_der), row(m.new_cert_der)
+    ca = next(r for r in rows if r["is_ca"])
+    other = next(r for r in rows if r["mst"] == "0309876543")
+    codes = lambda r: [p["code"] for p in r["problems"]]  # noqa: E731
+    assert codes(registered) == ["EXPIRES_SOON", "SAME_AS_REGISTERED"]
+    assert 0 <= registered["problems"][0]["days"] <= 10 and not registered["usable"]
+    assert codes(new) == [] and new["usable"] and new["has_private_key"] and new["mst"] == "0101234567"
+    assert codes(ca)[:2] == ["NO_PRIVATE_KEY", "IS_CA"] and not ca["has_private_key"]
+    assert codes(other) == ["MST_MISMATCH"]
+    assert "O=Công ty TNHH ABC" in new["subject"] and "ST=Hà Nội" in new["subject"]
+    assert set(new) >= {
+        "serial",
+        "subject",
+        "issuer",
+        "not_before",
+        "not_after",
+        "sha256",
+        "key_usage",
+        "token_serial",
+        "token_label",
+        "label",
+        "key_id",
+        "problems",
+        "usable",
+        "personal_id",
+        "common_name",
+    }
+    assert new["serial"] == new["serial"].upper()
+    # Vietnamese by default; English with --lang en (before or after the command)
+    assert "hết hạn" in registered["problems"][0]["message"]
+    en = json.loads(demo_env.run("certs", "--json", "--lang", "en").stdout)
+    assert any("expires in" in p["message"] for r in en for p in r["problems"])
+    en2 = json.loads(demo_env.run("--lang", "en", "certs", "--json").stdout)
+    assert en2 == en
+
+
+def test_tokens_json_and_text(demo_env: DemoEnv) -> None:
+    res = demo_env.run("tokens", "--json")
+    assert res.returncode == 0, res.stderr
+    [tok] = [t for t in json.loads(res.stdout) if t["label"] == "DEMO TOKEN"]
+    assert set(tok) == {
+        "module",
+        "slot_id",
+        "label",
+        "manufacturer",
+        "model",
+        "serial",
+        "login_required",
+        "pin_count_low",
+        "pin_final_try",
+        "pin_locked",
+        "pin_to_be_changed",
+    }
+    text = demo_env.run("tokens")
+    assert "DEMO TOKEN" in text.stdout and "số sê-ri" in text.stdout
+    certs = demo_env.run("certs", "--lang", "en")
+    assert "[SAME_AS_REGISTERED]" in certs.stdout and "Serial" in certs.stdout
+
+
+def test_provisioning_is_idempotent_and_stays_in_home(demo_env: DemoEnv) -> None:
+    before = sorted(p.relative_to(demo_env.home) for p in demo_env.home.rglob("*") if p.is_file())
+    res = demo_env.run("demo", "--provision-only")
+    assert res.returncode == 0 and "đã có sẵn" in res.stderr
+    after = sorted(p.relative_to(demo_env.home) for p in demo_env.home.rglob("*") if p.is_file())
+    assert before == after
+    assert all(str(p).split("/")[0] in ("config", "data") for p in after)
+    assert (demo_env.home / "data" / "demo" / "ca.key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_bad_config_is_one_clear_line(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "h"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text('[token]\nmodules = "/usr/lib/x.so"\n', encoding="utf-8")
+    res = subprocess.run(
+        [sys.executable, "-m", "tui_ibhxh", "--home", str(home), "tokens"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert res.returncode == 1
+    assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
+    assert "token.modules" in res.stderr and "config.toml" in res.stderr
+
+
+def test_missing_module_message_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    home = tmp_path / "h"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(
+        '[token]\nmodules = ["/usr/lib/fptca_v4.so"]\n', encoding="utf-8"
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "tui_ibhxh", "--home", str(home), "--lang", "en", "certs"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert "PKCS#11 module /usr/lib/fptca_v4.so was not found" in res.stderr

@@ -1,0 +1,125 @@
+"""What several commands share: config, token service, certificate checks, JSON helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui_ibhxh.core.certs import (
+    CertificateError,
+    CheckContext,
+    check_certificate,
+    load_certificates,
+    problem_message,
+)
+from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.models import CertInfo, PinFlags, Problem, TokenCert, TokenInfo
+from tui_ibhxh.services.config import Config, load_config
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.token import TokenService, service_from_config
+
+
+def config(path: Path | None) -> Config:
+    return load_config(path)
+
+
+@contextmanager
+def token_service(cfg: Config) -> Iterator[TokenService]:
+    service = service_from_config(cfg)
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def read_anchors(paths: list[Path]) -> list[CertInfo]:
+    anchors: list[CertInfo] = []
+    for p in paths:
+        try:
+            anchors.extend(load_certificates(p.read_bytes()))
+        except OSError as exc:
+            raise UserError("config.anchor_unreadable", path=p, problem=exc.__class__.__name__) from None
+        except CertificateError:
+            raise UserError("config.anchor_invalid", path=p) from None
+    return anchors
+
+
+def check_context(cfg: Config, *, unit: str | None = None, now: datetime | None = None) -> CheckContext:
+    profile = cfg.unit(unit) if cfg.units else None
+    return CheckContext(
+        now=now or datetime.now(UTC),
+        unit_mst=profile.unit.mst if profile else None,
+        anchors=read_anchors(cfg.ivan.trust_anchors),
+        registered_sha256=(profile.registered_cert_sha256 or None) if profile else None,
+    )
+
+
+def pin_warnings(flags: PinFlags, lang: Lang) -> list[str]:
+    keys = [
+        ("locked", flags.locked),
+        ("final_try", flags.final_try and not flags.locked),
+        ("count_low", flags.count_low and not flags.final_try and not flags.locked),
+        ("to_be_changed", flags.to_be_changed),
+    ]
+    return [t(f"flag.{k}", lang) for k, on in keys if on]
+
+
+def token_json(info: TokenInfo) -> dict[str, Any]:
+    return {
+        "module": info.module,
+        "slot_id": info.slot_id,
+        "label": info.label,
+        "manufacturer": info.manufacturer,
+        "model": info.model,
+        "serial": info.serial,
+        "login_required": info.login_required,
+        "pin_count_low": info.pin.count_low,
+        "pin_final_try": info.pin.final_try,
+        "pin_locked": info.pin.locked,
+        "pin_to_be_changed": info.pin.to_be_changed,
+    }
+
+
+def cert_json(cert: TokenCert, problems: list[Problem], ctx: CheckContext, lang: Lang) -> dict[str, Any]:
+    info = cert.info
+    personal = info.personal_id
+    return {
+        "token_serial": cert.token_serial,
+        "token_label": cert.token_label,
+        "label": cert.label,
+        "key_id": cert.key_id,
+        "serial": info.serial,
+        "subject": info.subject,
+        "issuer": info.issuer,
+        "common_name": info.common_name,
+        "mst": info.mst,
+        "personal_id": f"{personal.kind}:{personal.value}" if personal else None,
+        "not_before": info.not_before.isoformat(),
+        "not_after": info.not_after.isoformat(),
+        "sha256": info.sha256,
+        "key_usage": sorted(info.key_usage),
+        "is_ca": info.is_ca,
+        "has_private_key": cert.has_private_key,
+        "usable": not any(p.blocking for p in problems),
+        "problems": [
+            {
+                "code": str(p.code),
+                "blocking": p.blocking,
+                "days": p.days,
+                "message": problem_message(p, info, lang, unit_mst=ctx.unit_mst),
+            }
+            for p in problems
+        ],
+    }
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2)
+
+
+def checked(cert: TokenCert, ctx: CheckContext) -> list[Problem]:
+    return check_certificate(cert.info, has_private_key=cert.has_private_key, ctx=ctx)

@@ -1,0 +1,73 @@
+"""``ibhxh certs [--json] [--token SERIAL]``: the certificates on the tokens and their problems (no PIN)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+from tui_ibhxh.commands import _common
+from tui_ibhxh.core.i18n import fmt_date, t
+
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("certs", help="chứng thư số trên token / certificates on the tokens")
+    p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument("--token", metavar="SERIAL", help="only this token (serial)")
+    p.add_argument("--unit", metavar="NAME", help="unit profile to check against (default: default_unit)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    cfg = _common.config(ctx.config_path)
+    check = _common.check_context(cfg, unit=args.unit)
+    rows: list[dict[str, Any]] = []
+    with _common.token_service(cfg) as service:
+        tokens = service.list_tokens_sync()
+        for warning in service.module_errors:
+            ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
+        for tok in tokens:
+            if args.token and tok.serial != args.token:
+                continue
+            for cert in service.certificates_sync(tok.serial):
+                rows.append(_common.cert_json(cert, _common.checked(cert, check), check, ctx.lang))
+    if args.json:
+        ctx.out(_common.dump_json(rows))
+        return 0
+    if not tokens:
+        ctx.out(t("cli.no_tokens", ctx.lang))
+        return 0
+    if not rows:
+        ctx.out(t("cli.no_certs", ctx.lang))
+        return 0
+    for row in rows:
+        _print_cert(row, ctx)
+    return 0
+
+
+def _print_cert(row: dict[str, Any], ctx: CliContext) -> None:
+    from datetime import datetime
+
+    lang = ctx.lang
+    ctx.out(t("cli.cert_header", lang, label=row["label"], token=row["token_label"]))
+    start = fmt_date(datetime.fromisoformat(row["not_before"]))
+    end = fmt_date(datetime.fromisoformat(row["not_after"]))
+    fields = [
+        ("cli.field.serial", row["serial"]),
+        ("cli.field.subject", row["subject"]),
+        ("cli.field.issuer", row["issuer"]),
+        ("cli.field.mst", row["mst"] or "—"),
+        ("cli.field.validity", t("cli.validity", lang, start=start, end=end)),
+        ("cli.field.status", t("cli.usable" if row["usable"] else "cli.blocking", lang)),
+    ]
+    width = max(len(t(k, lang)) for k, _ in fields)
+    for key, value in fields:
+        ctx.out(f"  {t(key, lang).ljust(width)} : {value}")
+    if not row["problems"]:
+        ctx.out(f"  ✓ {t('cli.no_problem', lang)}")
+    for p in row["problems"]:
+        mark = "✗" if p["blocking"] else "!"
+        ctx.out(f"  {mark} [{p['code']}] {p['message']}")
+    ctx.out()

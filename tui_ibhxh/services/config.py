@@ -1,0 +1,313 @@
+"""config.toml: read and write it with tomlkit so the user's comments and unknown keys survive a save.
+
+Layout (every section optional)::
+
+    default_unit = "demo"
+
+    [ivan]
+    url = "https://ivan.example.vn"
+    trust_anchors = ["/path/ca.pem"]     # CA certificates a unit certificate must chain to
+    bhxh_certificate = "/path/bhxh.pem"  # verifies BHXH's confirmations
+    ca_bundle = ""                       # extra TLS CA bundle
+    connect_timeout = 10
+    read_timeout = 30
+
+    [token]
+    modules = []              # PKCS#11 modules; empty: p11-kit's modules, plus SoftHSM if installed
+    softhsm2_conf = ""        # SOFTHSM2_CONF for SoftHSM (the demo sets it)
+    poll_interval = 1.0
+
+    [units.demo]
+    ma_dvi = "TA1234A"
+    mst = "0101234567"
+    ten_dvi = "Công ty TNHH ABC"
+    diadiem = "Hà Nội"
+    co_quan_bhxh = "BHXH quận Cầu Giấy"
+    registered_cert_sha256 = ""   # last registration seen, for offline checks
+
+    [ui]
+    language = "vi"
+    theme = "textual-dark"
+    [ui.keymap]
+    submit = "f5"
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from tomlkit.exceptions import ParseError, TOMLKitError
+from tomlkit.toml_document import TOMLDocument
+
+from tui_ibhxh.core.models import Unit
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.paths import app_paths
+
+SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
+P11KIT_MODULE_DIRS = ("/usr/share/p11-kit/modules", "/etc/pkcs11/modules")
+
+
+@dataclass
+class IvanConfig:
+    url: str = ""
+    trust_anchors: list[Path] = field(default_factory=list)
+    bhxh_certificate: Path | None = None
+    ca_bundle: Path | None = None
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+
+
+@dataclass
+class TokenConfig:
+    modules: list[Path] = field(default_factory=list)
+    softhsm2_conf: Path | None = None
+    poll_interval: float = 1.0
+
+
+@dataclass
+class UnitProfile:
+    name: str
+    unit: Unit
+    registered_cert_sha256: str = ""
+
+
+@dataclass
+class UiConfig:
+    language: str = "vi"
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    path: Path
+    ivan: IvanConfig = field(default_factory=IvanConfig)
+    token: TokenConfig = field(default_factory=TokenConfig)
+    units: dict[str, UnitProfile] = field(default_factory=dict)
+    default_unit: str = ""
+    ui: UiConfig = field(default_factory=UiConfig)
+    document: TOMLDocument = field(default_factory=tomlkit.document, repr=False)
+
+    def unit(self, name: str | None = None) -> UnitProfile:
+        """The named unit profile, else ``default_unit``, else the only one."""
+        if not self.units:
+            raise UserError("config.no_unit", path=self.path)
+        wanted = name or self.default_unit
+        if wanted:
+            if wanted not in self.units:
+                raise UserError("config.unknown_unit", path=self.path, name=wanted)
+            return self.units[wanted]
+        return next(iter(self.units.values()))
+
+    def module_paths(self) -> list[Path]:
+        """Configured modules, or the p11-kit-registered ones plus SoftHSM when none is configured."""
+        if self.token.modules:
+            return list(self.token.modules)
+        return discover_modules()
+
+
+def discover_modules(dirs: tuple[str, ...] = P11KIT_MODULE_DIRS, softhsm: str = SOFTHSM_MODULE) -> list[Path]:
+    found: list[Path] = []
+    real: set[str] = set()
+
+    def add(path: Path) -> None:
+        # one library reachable by two paths must be loaded once (a second C_Initialize fails)
+        key = os.path.realpath(path)
+        if path.exists() and key not in real:
+            real.add(key)
+            found.append(path)
+
+    for d in dirs:
+        for entry in sorted(glob.glob(os.path.join(d, "*.module"))):
+            module = _module_line(Path(entry))
+            if module is None:
+                continue
+            path = Path(module)
+            if not path.is_absolute():
+                path = Path("/usr/lib/x86_64-linux-gnu/pkcs11") / path
+            add(path)
+    add(Path(softhsm))
+    return found
+
+
+def _module_line(entry: Path) -> str | None:
+    try:
+        for line in entry.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip() == "module":
+                return value.strip()
+    except OSError:
+        return None
+    return None
+
+
+class _Reader:
+    """Typed access to the TOML document that names the file and key in every error."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, problem_vi: str, problem_en: str) -> UserError:
+        return UserError(
+            "config.invalid", path=self.path, setting=key, problem_vi=problem_vi, problem_en=problem_en
+        )
+
+    def table(self, data: Mapping[str, Any], key: str, dotted: str) -> Mapping[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise self.fail(dotted, "phải là một bảng [..]", "must be a table [..]")
+        return value
+
+    def string(self, data: Mapping[str, Any], key: str, dotted: str, default: str = "") -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(dotted, "phải là chuỗi ký tự trong dấu nháy", "must be a quoted string")
+        return str(value)
+
+    def number(self, data: Mapping[str, Any], key: str, dotted: str, default: float) -> float:
+        value = data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise self.fail(dotted, "phải là một số dương", "must be a positive number")
+        return float(value)
+
+    def strings(self, data: Mapping[str, Any], key: str, dotted: str) -> list[str]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(
+                dotted,
+                'phải là danh sách chuỗi, ví dụ ["a", "b"]',
+                'must be a list of strings, e.g. ["a", "b"]',
+            )
+        return [str(v) for v in value]
+
+    def path_or_none(self, data: Mapping[str, Any], key: str, dotted: str) -> Path | None:
+        value = self.string(data, key, dotted)
+        return Path(value).expanduser() if value else None
+
+
+_UNIT_REQUIRED = ("ma_dvi", "mst", "ten_dvi")
+
+
+def parse_config(text: str, path: Path) -> Config:
+    try:
+        doc = tomlkit.parse(text)
+    except ParseError as exc:
+        problem = str(exc).split(" at line ")[0]
+        raise UserError("config.syntax", path=path, line=exc.line, col=exc.col, problem=problem) from None
+    except TOMLKitError as exc:
+        raise UserError("config.syntax", path=path, line="?", col="?", problem=str(exc)) from None
+    r = _Reader(path)
+    cfg = Config(path=path, document=doc)
+    ivan = r.table(doc, "ivan", "ivan")
+    cfg.ivan = IvanConfig(
+        url=r.string(ivan, "url", "ivan.url").rstrip("/"),
+        trust_anchors=[Path(p).expanduser() for p in r.strings(ivan, "trust_anchors", "ivan.trust_anchors")],
+        bhxh_certificate=r.path_or_none(ivan, "bhxh_certificate", "ivan.bhxh_certificate"),
+        ca_bundle=r.path_or_none(ivan, "ca_bundle", "ivan.ca_bundle"),
+        connect_timeout=r.number(ivan, "connect_timeout", "ivan.connect_timeout", 10.0),
+        read_timeout=r.number(ivan, "read_timeout", "ivan.read_timeout", 30.0),
+    )
+    if cfg.ivan.url and not cfg.ivan.url.startswith(("http://", "https://")):
+        raise r.fail(
+            "ivan.url", "phải bắt đầu bằng https:// hoặc http://", "must start with https:// or http://"
+        )
+    token = r.table(doc, "token", "token")
+    cfg.token = TokenConfig(
+        modules=[Path(p).expanduser() for p in r.strings(token, "modules", "token.modules")],
+        softhsm2_conf=r.path_or_none(token, "softhsm2_conf", "token.softhsm2_conf"),
+        poll_interval=r.number(token, "poll_interval", "token.poll_interval", 1.0),
+    )
+    units = r.table(doc, "units", "units")
+    for name, body in units.items():
+        prefix = f"units.{name}"
+        if not isinstance(body, Mapping):
+            raise r.fail(prefix, "phải là một bảng [units.<tên>]", "must be a table [units.<name>]")
+        for key in _UNIT_REQUIRED:
+            if not r.string(body, key, f"{prefix}.{key}").strip():
+                raise r.fail(f"{prefix}.{key}", "bắt buộc phải có", "is required")
+        cfg.units[str(name)] = UnitProfile(
+            name=str(name),
+            unit=Unit(
+                ma_dvi=r.string(body, "ma_dvi", f"{prefix}.ma_dvi").strip(),
+                mst=r.string(body, "mst", f"{prefix}.mst").strip(),
+                ten_dvi=r.string(body, "ten_dvi", f"{prefix}.ten_dvi").strip(),
+                diadiem=r.string(body, "diadiem", f"{prefix}.diadiem").strip(),
+                co_quan_bhxh=r.string(body, "co_quan_bhxh", f"{prefix}.co_quan_bhxh").strip(),
+            ),
+            registered_cert_sha256=r.string(
+                body, "registered_cert_sha256", f"{prefix}.registered_cert_sha256"
+            ),
+        )
+    cfg.default_unit = r.string(doc, "default_unit", "default_unit")
+    if cfg.default_unit and cfg.default_unit not in cfg.units:
+        raise r.fail("default_unit", "không trỏ tới mục [units.<tên>] nào", "names no [units.<name>] section")
+    ui = r.table(doc, "ui", "ui")
+    lang = r.string(ui, "language", "ui.language", "vi")
+    if lang not in ("vi", "en"):
+        raise r.fail("ui.language", 'phải là "vi" hoặc "en"', 'must be "vi" or "en"')
+    keymap = r.table(ui, "keymap", "ui.keymap")
+    cfg.ui = UiConfig(
+        language=lang,
+        theme=r.string(ui, "theme", "ui.theme", "textual-dark"),
+        keymap={str(k): r.string(keymap, k, f"ui.keymap.{k}") for k in keymap},
+    )
+    return cfg
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The config at ``path`` (default: the app's config file); a missing file is an empty config."""
+    path = path or app_paths().config_file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Config(path=path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError("config.unreadable", path=path, problem=exc.__class__.__name__) from None
+    return parse_config(text, path)
+
+
+def load_config_quietly(path: Path | None = None) -> Config | None:
+    """The config, or None when it cannot be read (for choosing the language of the error message)."""
+    try:
+        return load_config(path)
+    except UserError:
+        return None
+
+
+def set_value(cfg: Config, dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in the document, creating tables as needed; comments and other keys stay."""
+    *tables, last = dotted.split(".")
+    node: Any = cfg.document
+    for name in tables:
+        if name not in node:
+            node[name] = tomlkit.table()
+        node = node[name]
+    node[last] = value
+
+
+def save_config(cfg: Config) -> None:
+    """Write the document back atomically (0600); what the user wrote by hand is kept."""
+    cfg.path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cfg.path.with_suffix(cfg.path.suffix + ".tmp")
+    data = tomlkit.dumps(cfg.document)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, cfg.path)
+    # re-read so the typed view matches what is on disk
+    fresh = parse_config(data, cfg.path)
+    cfg.ivan, cfg.token, cfg.units, cfg.default_unit, cfg.ui = (
+        fresh.ivan,
+        fresh.token,
+        fresh.units,
+        fresh.default_unit,
+        fresh.ui,
+    )

@@ -1,0 +1,452 @@
+"""PKCS#11 tokens (python-pkcs11): modules, presence polling, PIN login, certificates, signing.
+
+Every PKCS#11 call runs on ONE dedicated thread (python-pkcs11 and SoftHSM crash on concurrent sessions);
+``TokenService`` is the async facade over it, with blocking twins (``*_sync``) for scripts and the CLI.
+PKCS#11 exceptions have an empty ``str()``: each type is mapped to a translated ``UserError``.
+The PIN goes straight to C_Login and is never logged, stored, or kept after the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+import pkcs11
+from pkcs11 import Attribute, Mechanism, ObjectClass, TokenFlag
+from pkcs11 import exceptions as p11e
+
+from tui_ibhxh.core.certs import CertificateError, parse_certificate
+from tui_ibhxh.core.models import PinFlags, TokenCert, TokenInfo
+from tui_ibhxh.services.errors import UserError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class LibLike(Protocol):
+    """The part of ``pkcs11.lib`` we use (a fake implements it for PIN lock-out tests)."""
+
+    def get_slots(self, token_present: bool = False) -> Any: ...
+    def reinitialize(self) -> None: ...
+
+
+LibLoader = Callable[[str], LibLike]
+
+
+def _default_loader(path: str) -> LibLike:
+    lib: LibLike = pkcs11.lib(path)
+    return lib
+
+
+def pin_flags(flags: int) -> PinFlags:
+    return PinFlags(
+        count_low=bool(flags & TokenFlag.USER_PIN_COUNT_LOW),
+        final_try=bool(flags & TokenFlag.USER_PIN_FINAL_TRY),
+        locked=bool(flags & TokenFlag.USER_PIN_LOCKED),
+        to_be_changed=bool(flags & TokenFlag.USER_PIN_TO_BE_CHANGED),
+    )
+
+
+_REMOVED = (p11e.TokenNotPresent, p11e.DeviceRemoved, p11e.SlotIDInvalid, p11e.TokenNotRecognised)
+_SESSION_GONE = (
+    p11e.SessionClosed,
+    p11e.SessionHandleInvalid,
+    p11e.KeyHandleInvalid,
+    p11e.ObjectHandleInvalid,
+)
+
+
+def map_error(exc: BaseException, *, flags: PinFlags | None = None) -> UserError:
+    """A translated, specific message for a PKCS#11 exception (whose ``str()`` is usually empty)."""
+    if isinstance(exc, UserError):
+        return exc
+    if isinstance(exc, p11e.PinIncorrect):
+        if flags is not None and flags.locked:
+            return UserError("token.pin_locked")
+        if flags is not None and flags.final_try:
+            return UserError("token.pin_incorrect_final")
+        if flags is not None and flags.count_low:
+            return UserError("token.pin_incorrect_low")
+        return UserError("token.pin_incorrect")
+    if isinstance(exc, p11e.PinLocked):
+        return UserError("token.pin_locked")
+    if isinstance(exc, p11e.PinLenRange | p11e.PinInvalid):
+        return UserError("token.pin_invalid")
+    if isinstance(exc, p11e.PinExpired):
+        return UserError("token.pin_expired")
+    if isinstance(exc, _REMOVED + _SESSION_GONE):
+        return UserError("token.removed")
+    if isinstance(exc, p11e.UserNotLoggedIn):
+        return UserError("token.not_logged_in")
+    if isinstance(exc, p11e.DeviceError | p11e.DeviceMemory | p11e.GeneralError):
+        return UserError("token.device_error", error=type(exc).__name__)
+    if isinstance(exc, p11e.OperationActive | p11e.SessionCount):
+        return UserError("token.busy")
+    return UserError("token.error", error=type(exc).__name__)
+
+
+class _Worker:
+    """The one thread of the process that makes PKCS#11 calls.
+
+    python-pkcs11 caches one library object per module path for the whole process, so every
+    TokenService of the process shares this thread: calls are serialised process-wide.
+    """
+
+    def __init__(self) -> None:
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self.ident: int | None = None
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pkcs11")
+            executor = self._executor
+
+        def run() -> T:
+            self.ident = threading.get_ident()
+            return fn()
+
+        return executor.submit(run)
+
+
+_worker = _Worker()
+
+
+@dataclass
+class _Open:
+    """The logged-in session of one token (at most one at a time)."""
+
+    module: str
+    serial: str
+    label: str
+    session: Any
+
+
+class TokenService:
+    """All token access. Construct once per process; ``close()`` at exit."""
+
+    def __init__(
+        self,
+        modules: Sequence[Path],
+        *,
+        softhsm2_conf: Path | None = None,
+        loader: LibLoader = _default_loader,
+    ) -> None:
+        # one library reachable by two paths (symlinks) is loaded once: a second C_Initialize fails
+        self.modules = list(
+            dict.fromkeys(os.path.realpath(m) if Path(m).exists() else str(m) for m in modules)
+        )
+        self._softhsm2_conf = softhsm2_conf
+        self._loader = loader
+        self._libs: dict[str, LibLike] = {}
+        self._open: _Open | None = None
+        self._module_errors: dict[str, UserError] = {}
+        self._closed = False
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _on_worker(self) -> bool:
+        return threading.get_ident() == _worker.ident
+
+    def _submit(self, fn: Callable[[], T]) -> Future[T]:
+        if self._closed:
+            raise UserError("token.error", error="closed")
+        return _worker.submit(fn)
+
+    def run_sync(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the PKCS#11 thread and wait (safe to call from that thread too)."""
+        if self._on_worker():
+            return fn()
+        return self._submit(fn).result()
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the PKCS#11 thread without blocking the event loop."""
+        return await asyncio.wrap_future(self._submit(fn))
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        try:
+            self.run_sync(self._logout)
+        finally:
+            self._closed = True
+
+    # -- modules and tokens (worker thread only) ------------------------------------------------------
+    def _lib(self, module: str) -> LibLike | None:
+        if module in self._libs:
+            return self._libs[module]
+        if not Path(module).exists():
+            self._module_errors[module] = UserError("token.module_missing", path=module)
+            return None
+        if self._softhsm2_conf is not None:
+            os.environ["SOFTHSM2_CONF"] = str(self._softhsm2_conf)
+        try:
+            lib = self._loader(module)
+        except Exception as exc:  # a broken module raises anything, incl. OSError wrapped in PKCS11Error
+            reason = str(exc).split(": ")[-1] or type(exc).__name__
+            self._module_errors[module] = UserError("token.module_broken", path=module, reason=reason)
+            return None
+        self._module_errors.pop(module, None)
+        self._libs[module] = lib
+        return lib
+
+    def _refresh(self, lib: LibLike) -> None:
+        """Re-initialise so newly inserted/removed tokens show up; never while a session is open."""
+        if self._open is None:
+            try:
+                lib.reinitialize()
+            except p11e.PKCS11Error as exc:
+                log.warning("PKCS#11 reinitialize failed: %s", type(exc).__name__)
+
+    def _tokens(self, refresh: bool) -> list[tuple[TokenInfo, Any]]:
+        if not self.modules:
+            raise UserError("token.no_module")
+        found: list[tuple[TokenInfo, Any]] = []
+        for module in self.modules:
+            lib = self._lib(module)
+            if lib is None:
+                continue
+            if refresh:
+                self._refresh(lib)
+            try:
+                slots = list(lib.get_slots(token_present=True))
+            except p11e.PKCS11Error as exc:
+                self._module_errors[module] = map_error(exc)
+                continue
+            for slot in slots:
+                try:
+                    token = slot.get_token()
+                    flags = int(token.flags)
+                except p11e.PKCS11Error:
+                    continue  # removed between the two calls
+                if not flags & TokenFlag.TOKEN_INITIALIZED:
+                    continue  # SoftHSM's spare empty slot
+                serial = (
+                    token.serial.decode("ascii", "replace")
+                    if isinstance(token.serial, bytes)
+                    else str(token.serial)
+                )
+                info = TokenInfo(
+                    module=module,
+                    slot_id=int(slot.slot_id),
+                    label=str(token.label).strip(),
+                    manufacturer=str(token.manufacturer_id).strip(),
+                    model=str(token.model).strip(),
+                    serial=serial.strip(),
+                    pin=pin_flags(flags),
+                    login_required=bool(flags & TokenFlag.LOGIN_REQUIRED),
+                )
+                found.append((info, token))
+        if not found and self._module_errors and len(self._module_errors) == len(self.modules):
+            raise next(iter(self._module_errors.values()))
+        return found
+
+    def _find(self, serial: str, *, refresh: bool = False) -> tuple[TokenInfo, Any]:
+        for info, token in self._tokens(refresh=refresh):
+            if info.serial == serial:
+                return info, token
+        if not refresh:
+            return self._find(serial, refresh=True)
+        raise UserError("token.not_found", label=serial)
+
+    # -- public API: listing ------------------------------------------------------------------------
+    def list_tokens_sync(self) -> list[TokenInfo]:
+        return self.run_sync(lambda: [info for info, _ in self._tokens(refresh=True)])
+
+    async def list_tokens(self) -> list[TokenInfo]:
+        return await self.run(lambda: [info for info, _ in self._tokens(refresh=True)])
+
+    @property
+    def module_errors(self) -> list[UserError]:
+        """Modules that could not be loaded in the last listing (shown as warnings)."""
+        return list(self._module_errors.values())
+
+    async def watch(self, interval: float = 1.0) -> AsyncIterator[list[TokenInfo]]:
+        """Yield the token list now and again each time it changes (insertion, removal, PIN flags)."""
+        last: list[TokenInfo] | None = None
+        while True:
+            try:
+                current = await self.list_tokens()
+            except UserError:
+                current = []
+            if current != last:
+                last = current
+                yield current
+            await asyncio.sleep(interval)
+
+    # -- login ------------------------------------------------------------------------------------------
+    def _login(self, serial: str, pin: str) -> TokenInfo:
+        self._logout()
+        info, token = self._find(serial, refresh=True)
+        if info.pin.locked:
+            raise UserError("token.pin_locked")
+        try:
+            session = token.open(user_pin=pin)
+        except p11e.PKCS11Error as exc:
+            after: PinFlags | None = None
+            try:
+                after = self._find(serial)[0].pin
+            except UserError:
+                after = None
+            raise map_error(exc, flags=after) from None
+        finally:
+            del pin
+        self._open = _Open(module=info.module, serial=serial, label=info.label, session=session)
+        return info
+
+    def login_sync(self, serial: str, pin: str) -> TokenInfo:
+        return self.run_sync(lambda: self._login(serial, pin))
+
+    async def login(self, serial: str, pin: str) -> TokenInfo:
+        """Open a session on token ``serial`` and log the user in; the PIN is not kept."""
+        return await self.run(lambda: self._login(serial, pin))
+
+    def _logout(self) -> None:
+        opened, self._open = self._open, None
+        if opened is None:
+            return
+        with contextlib.suppress(p11e.PKCS11Error):  # already gone with the token
+            opened.session.close()
+
+    async def logout(self) -> None:
+        await self.run(self._logout)
+
+    @property
+    def logged_in_serial(self) -> str | None:
+        return self._open.serial if self._open is not None else None
+
+    # -- certificates -------------------------------------------------------------------------------------
+    def _certificates(self, serial: str) -> list[TokenCert]:
+        if self._open is not None and self._open.serial == serial:
+            return self._read_certs(self._open.session, serial, self._open.label, logged_in=True)
+        info, token = self._find(serial)
+        try:
+            session = token.open()
+        except p11e.PKCS11Error as exc:
+            raise map_error(exc) from None
+        try:
+            return self._read_certs(session, serial, info.label, logged_in=False)
+        finally:
+            with contextlib.suppress(p11e.PKCS11Error):
+                session.close()
+
+    @staticmethod
+    def _read_certs(session: Any, serial: str, label: str, *, logged_in: bool) -> list[TokenCert]:
+        try:
+            # get_objects() is lazy: materialise before any nested call on the session
+            certs = list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
+            key_class = ObjectClass.PRIVATE_KEY if logged_in else ObjectClass.PUBLIC_KEY
+            keys = list(session.get_objects({Attribute.CLASS: key_class}))
+            key_ids = {bytes(_attr(k, Attribute.ID) or b"") for k in keys}
+            if not logged_in:
+                # vendors store a public-key object beside each private key; some also expose private keys
+                key_ids |= {
+                    bytes(_attr(k, Attribute.ID) or b"")
+                    for k in list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
+                }
+            result: list[TokenCert] = []
+            for obj in certs:
+                der = _attr(obj, Attribute.VALUE)
+                if not der:
+                    continue
+                try:
+                    info = parse_certificate(bytes(der))
+                except CertificateError:
+                    log.warning("skipping an unreadable certificate object on token %s", serial)
+                    continue
+                cka_id = bytes(_attr(obj, Attribute.ID) or b"")
+                result.append(
+                    TokenCert(
+                        info=info,
+                        label=_text(_attr(obj, Attribute.LABEL)),
+                        key_id=cka_id.hex().upper(),
+                        has_private_key=bool(cka_id) and cka_id in key_ids,
+                        token_serial=serial,
+                        token_label=label,
+                    )
+                )
+            return result
+        except p11e.PKCS11Error as exc:
+            raise map_error(exc) from None
+
+    def certificates_sync(self, serial: str) -> list[TokenCert]:
+        return self.run_sync(lambda: self._certificates(serial))
+
+    async def certificates(self, serial: str) -> list[TokenCert]:
+        """Certificates on the token; a key is paired through CKA_ID (public key before login)."""
+        return await self.run(lambda: self._certificates(serial))
+
+    # -- signing ------------------------------------------------------------------------------------------
+    def _sign(self, serial: str, key_id: str, data: bytes) -> bytes:
+        if self._open is None or self._open.serial != serial:
+            raise UserError("token.not_logged_in")
+        session = self._open.session
+        try:
+            keys = list(
+                session.get_objects(
+                    {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: bytes.fromhex(key_id)}
+                )
+            )
+            if not keys:
+                raise UserError("token.key_missing", serial=key_id)
+            return bytes(keys[0].sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+        except p11e.PKCS11Error as exc:
+            if isinstance(exc, _REMOVED + _SESSION_GONE):
+                self._open = None
+            raise map_error(exc) from None
+
+    def signer(self, cert: TokenCert) -> TokenSigner:
+        return TokenSigner(self, cert)
+
+
+class TokenSigner:
+    """RSA PKCS#1 v1.5 with SHA-256 (CKM_SHA256_RSA_PKCS) by the token's private key of ``cert``.
+
+    Satisfies ``core.xmldsig.Signer``: ``sign`` blocks (run it off the event loop); ``sign_async`` does not.
+    """
+
+    def __init__(self, service: TokenService, cert: TokenCert) -> None:
+        self._service = service
+        self.cert = cert
+
+    @property
+    def certificate_der(self) -> bytes:
+        return self.cert.info.der
+
+    def sign(self, data: bytes) -> bytes:
+        return self._service.run_sync(
+            lambda: self._service._sign(self.cert.token_serial, self.cert.key_id, data)
+        )
+
+    async def sign_async(self, data: bytes) -> bytes:
+        return await self._service.run(
+            lambda: self._service._sign(self.cert.token_serial, self.cert.key_id, data)
+        )
+
+
+def _attr(obj: Any, attr: Attribute) -> Any:
+    try:
+        return obj[attr]
+    except (p11e.AttributeTypeInvalid, p11e.AttributeSensitive, KeyError):
+        return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def service_from_config(cfg: Any) -> TokenService:
+    """A TokenService for a loaded ``services.config.Config``."""
+    return TokenService(cfg.module_paths(), softhsm2_conf=cfg.token.softhsm2_conf)
