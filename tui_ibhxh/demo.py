@@ -299,7 +299,7 @@ def _fill_token(
     from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 
     os.environ["SOFTHSM2_CONF"] = str(conf)
-    lib = pkcs11.lib(SOFTHSM_MODULE)
+    lib = pkcs11.lib(os.path.realpath(SOFTHSM_MODULE))  # the path TokenService uses: one load per process
     lib.reinitialize()
     token = lib.get_token(token_label=DEMO_TOKEN_LABEL)
     ders: dict[str, bytes] = {}

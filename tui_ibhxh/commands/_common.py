@@ -117,6 +117,37 @@ def cert_json(cert: TokenCert, problems: list[Problem], ctx: CheckContext, lang:
     }
 
 
+def read_pin(from_stdin: bool, lang: Lang) -> str:
+    """The PIN from the first line of stdin (``--pin-stdin``) or a masked prompt; never echoed or logged."""
+    import getpass
+    import sys
+
+    if from_stdin:
+        pin = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        pin = getpass.getpass(t("cli.pin_prompt", lang))
+    else:
+        raise UserError("cli.pin_needed")
+    if not pin:
+        raise UserError("cli.pin_empty")
+    return pin
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and fsync, so a crash never leaves half a file."""
+    import os
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UserError("cli.write_failed", path=path, problem=exc.strerror or type(exc).__name__) from None
+
+
 def dump_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 

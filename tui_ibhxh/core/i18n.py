@@ -208,6 +208,40 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.field.mst": ("MST", "Tax code"),
     "cli.field.status": ("Tình trạng", "Status"),
     "cli.validity": ("từ {start} đến {end}", "from {start} to {end}"),
+    "cli.pin_prompt": ("Mã PIN của token: ", "Token PIN: "),
+    "cli.pin_needed": (
+        "Cần mã PIN: nhập trên terminal, hoặc dùng --pin-stdin để đọc từ đầu vào chuẩn.",
+        "A PIN is needed: type it on a terminal, or use --pin-stdin to read it from standard input.",
+    ),
+    "cli.pin_empty": ("Mã PIN trống.", "The PIN is empty."),
+    "cli.read_failed": ("Không đọc được tệp {path}: {problem}", "Cannot read file {path}: {problem}"),
+    "cli.write_failed": ("Không ghi được tệp {path}: {problem}", "Cannot write file {path}: {problem}"),
+    "cli.not_a_certificate": (
+        "Tệp {path} không phải chứng thư số (PEM hoặc DER).",
+        "File {path} is not a certificate (PEM or DER).",
+    ),
+    "cli.xml_error": ("{message_vi}", "{message_en}"),
+    "sign.cert_not_found": (
+        "Không có chứng thư số sê-ri {serial} trên token nào đang cắm.",
+        "No plugged-in token holds a certificate with serial {serial}.",
+    ),
+    "sign.cert_unusable": (
+        "Chứng thư {serial} không dùng để ký được ({code}); xem «ibhxh certs».",
+        "Certificate {serial} cannot sign ({code}); see 'ibhxh certs'.",
+    ),
+    "sign.done": (
+        "Đã ký và tự kiểm tra chữ ký: {path} (chứng thư {serial}, {subject}).",
+        "Signed and self-verified: {path} (certificate {serial}, {subject}).",
+    ),
+    "verify.valid": (
+        "Chữ ký hợp lệ — người ký: {subject} (sê-ri {serial}).",
+        "Valid signature — signer: {subject} (serial {serial}).",
+    ),
+    "verify.invalid": ("Chữ ký KHÔNG hợp lệ [{code}]: {reason}", "INVALID signature [{code}]: {reason}"),
+    "verify.no_trust": (
+        "Cần --cert hoặc --trust, hoặc khai báo [ivan] trust_anchors trong tệp cấu hình.",
+        "Give --cert or --trust, or set [ivan] trust_anchors in the config.",
+    ),
     "cli.module_warning": ("Cảnh báo: {message}", "Warning: {message}"),
 }
 

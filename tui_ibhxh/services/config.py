@@ -75,6 +75,8 @@ class UnitProfile:
     name: str
     unit: Unit
     registered_cert_sha256: str = ""
+    registered_cert_serial: str = ""
+    registered_cert_not_after: str = ""  # ISO 8601; cached from the I-VAN for offline checks
 
 
 @dataclass

@@ -11,10 +11,19 @@ from tui_ibhxh.core.i18n import Lang, t
 class UserError(Exception):
     """An error with a clear, translated message; the CLI prints it, the TUI shows it."""
 
-    def __init__(self, key: str, **params: object) -> None:
+    def __init__(self, key: str, /, **params: object) -> None:
         self.key = key
         self.params = params
         super().__init__(self.message("en"))
 
     def message(self, lang: Lang) -> str:
-        return t(self.key, lang, **self.params)
+        # a parameter may itself be a translatable error (the cause): rendered in the same language
+        params = {k: _render(v, lang) for k, v in self.params.items()}
+        return t(self.key, lang, **params)
+
+
+def _render(value: object, lang: Lang) -> object:
+    render = getattr(value, "message", None)
+    if isinstance(value, Exception) and callable(render):
+        return render(lang)
+    return value

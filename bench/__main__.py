@@ -1,0 +1,18 @@
+"""``python -m bench``: run every benchmark and print its table."""
+
+from __future__ import annotations
+
+import importlib
+
+BENCHES = ["bench.xmldsig"]
+
+
+def main() -> None:
+    for name in BENCHES:
+        print(f"== {name}")
+        importlib.import_module(name).main([])
+        print()
+
+
+if __name__ == "__main__":
+    main()

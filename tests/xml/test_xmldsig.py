@@ -1,0 +1,403 @@
+"""Enveloped XMLDSig: our profile signs, verifies, and refuses everything outside it with a specific code."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import datetime as dt
+import threading
+
+import pytest
+from lxml import etree
+
+from tests.support import pki
+from tests.xml import sigtools as st
+from tests.xml.conftest import Pki
+from tui_ibhxh.core.dossier import ChangeDossier, build_dossier, dossier_from_root
+from tui_ibhxh.core.i18n import has, t
+from tui_ibhxh.core.xmldsig import (
+    DSIG_NS,
+    SignatureInvalid,
+    TrustStore,
+    VerifiedDocument,
+    prepare_signature,
+    sign_document,
+    verify_document,
+)
+from tui_ibhxh.core.xmlsafe import parse_xml
+
+SIG = f"{{{DSIG_NS}}}"
+
+
+@pytest.fixture(scope="module")
+def unsigned(dossier: ChangeDossier) -> bytes:
+    return build_dossier(dossier)
+
+
+@pytest.fixture(scope="module")
+def signed(p: Pki, unsigned: bytes) -> bytes:
+    return sign_document(unsigned, pki.SoftwareSigner(p.leaf))
+
+
+def _code(xml: bytes, p: Pki, **kw: object) -> str:
+    kw.setdefault("trust", p.trust)
+    with pytest.raises(SignatureInvalid) as info:
+        verify_document(xml, **kw)  # type: ignore[arg-type]
+    exc = info.value
+    assert has(exc.key)
+    assert exc.message("vi") and exc.message("en")  # every reason renders in both languages
+    return exc.code
+
+
+# --- the profile --------------------------------------------------------------------------------------------
+
+
+def test_signature_follows_the_profile(p: Pki, signed: bytes) -> None:
+    assert signed.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH>')
+    assert b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">' in signed
+    assert b"ds:" not in signed and b"\n  " not in signed
+    root = parse_xml(signed)
+    sig = root[-1]
+    assert sig.tag == SIG + "Signature" and sig.prefix is None
+    si = sig.find(SIG + "SignedInfo")
+    assert si.find(SIG + "CanonicalizationMethod").get("Algorithm") == (
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+    )
+    assert si.find(SIG + "SignatureMethod").get("Algorithm") == (
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    )
+    (ref,) = si.findall(SIG + "Reference")
+    assert ref.get("URI") == ""
+    assert [tr.get("Algorithm") for tr in ref.find(SIG + "Transforms")] == [
+        "http://www.w3.org/2000/09/xmldsig#enveloped-signature",
+        "http://www.w3.org/TR/2001/REC-xml-c14n-20010315",
+    ]
+    assert ref.find(SIG + "DigestMethod").get("Algorithm") == "http://www.w3.org/2001/04/xmlenc#sha256"
+    cert_b64 = sig.findtext(f"{SIG}KeyInfo/{SIG}X509Data/{SIG}X509Certificate")
+    assert base64.b64decode(cert_b64) == p.leaf.der
+
+
+def test_round_trip(p: Pki, signed: bytes, dossier: ChangeDossier) -> None:
+    for kw in (
+        {"trust": p.trust},
+        {"pinned_cert_der": p.leaf.der},
+        {"trust": p.trust, "check_time": pki.now()},
+    ):
+        verified = verify_document(signed, **kw)  # type: ignore[arg-type]
+        assert isinstance(verified, VerifiedDocument)
+        assert verified.certificate.der == p.leaf.der
+        assert verified.certificate.mst == "0101234567"
+        assert dossier_from_root(verified.root) == dossier
+
+
+def test_signed_content_bytes_are_unchanged(unsigned: bytes, signed: bytes) -> None:
+    """Vietnamese text (and everything else) keeps its exact bytes: the signature is only inserted."""
+    end = unsigned.rindex(b"</BHXH>")
+    assert signed.startswith(unsigned[:end])
+    assert signed.endswith(b"</Signature></BHXH>")
+    assert "Công ty TNHH Xây dựng Hà Nội".encode() in signed
+    assert "Nguyễn Thị Hồng Nhung".encode() in signed
+
+
+def test_two_phase_signing(p: Pki, unsigned: bytes) -> None:
+    prepared = prepare_signature(unsigned, p.leaf.der)
+    assert prepared.signed_info_c14n.startswith(b'<SignedInfo xmlns="http://www.w3.org/2000/09/xmldsig#">')
+    assert b'xmlns=""' not in prepared.signed_info_c14n
+    value: list[bytes] = []
+    worker = threading.Thread(
+        target=lambda: value.append(pki.SoftwareSigner(p.leaf).sign(prepared.signed_info_c14n))
+    )
+    worker.start()
+    worker.join()
+    out = prepared.finish(value[0])
+    assert verify_document(out, trust=p.trust).certificate.der == p.leaf.der
+
+
+def test_finish_refuses_a_wrong_signature_value(p: Pki, unsigned: bytes) -> None:
+    prepared = prepare_signature(unsigned, p.leaf.der)
+    wrong = pki.SoftwareSigner(p.bhxh).sign(prepared.signed_info_c14n)  # another key than the certificate's
+    with pytest.raises(SignatureInvalid) as info:
+        prepared.finish(wrong)
+    assert info.value.code == "INVALID"
+
+
+def test_refuses_to_sign_twice(p: Pki, signed: bytes) -> None:
+    with pytest.raises(SignatureInvalid) as info:
+        sign_document(signed, pki.SoftwareSigner(p.leaf))
+    assert info.value.code == "ALREADY_SIGNED"
+
+
+def test_signs_documents_with_namespaces_comments_and_empty_elements(p: Pki) -> None:
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!-- trước -->\n<r:BHXH xmlns:r="urn:r" xmlns:x="urn:x">'
+        '<r:A x:k="v">Tiếng Việt &amp; &lt;b&gt;</r:A><B></B><C/>\n<![CDATA[dữ liệu]]><?pi data?></r:BHXH>\n'
+    ).encode()
+    out = sign_document(xml, pki.SoftwareSigner(p.leaf))
+    assert out.startswith(xml[: xml.rindex(b"</r:BHXH>")])
+    verified = verify_document(out, trust=p.trust)
+    assert verified.root.tag == "{urn:r}BHXH"
+
+
+def test_document_without_declaration_gets_one(p: Pki) -> None:
+    out = sign_document(b"<BHXH><A>x</A></BHXH>", pki.SoftwareSigner(p.leaf))
+    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><A>x</A><Signature')
+
+
+# --- tampering ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("<MA_DVI>TA1234A", "<MA_DVI>TA1234B"),
+        ("<MST>0101234567", "<MST>0101234568"),
+        ("Xây dựng", "Xây dụng"),  # one Vietnamese letter (ự -> ụ)
+        ("Hồng Nhung", "Hổng Nhung"),
+        ("Trần Duy Hưng", "Trần Duy Hứng"),
+        ("ketoan@abc.vn", "ketoan@abd.vn"),
+        ("<LOAI_DKY>2", "<LOAI_DKY>3"),
+        ("<NGAY_LAP>24/11/2026", "<NGAY_LAP>25/11/2026"),
+        ("5f0c7e4a", "5f0c7e4b"),
+        ("<TTCKY_DVI><TTCKY><SERIAL>", "<TTCKY_DVI><TTCKY><SERIAL>0"),
+        ("</TTDVI>", " </TTDVI>"),  # whitespace is content too
+        ("<BHXH>", '<BHXH a="1">'),
+    ],
+)
+def test_one_changed_character_breaks_the_signature(p: Pki, signed: bytes, old: str, new: str) -> None:
+    text = signed.decode()
+    assert text.count(old) >= 1
+    assert _code(text.replace(old, new, 1).encode(), p) == "INVALID"
+
+
+def test_changed_signed_info_or_value_breaks_the_signature(p: Pki, signed: bytes) -> None:
+    root = parse_xml(signed)
+    digest = root.find(f"{SIG}Signature/{SIG}SignedInfo/{SIG}Reference/{SIG}DigestValue").text
+    value = root.find(f"{SIG}Signature/{SIG}SignatureValue").text
+    flipped_digest = ("B" if digest[0] == "A" else "A") + digest[1:]
+    flipped_value = value[:10] + ("B" if value[10] == "A" else "A") + value[11:]
+    assert _code(signed.replace(digest.encode(), flipped_digest.encode()), p) == "INVALID"
+    assert _code(signed.replace(value.encode(), flipped_value.encode()), p) == "INVALID"
+
+
+def test_comments_are_not_signed_and_cannot_truncate_values(p: Pki, signed: bytes) -> None:
+    """<MST>0101<!---->234567</MST> verifies (comments are outside C14N) and readers see the full value."""
+    tampered = signed.replace(b"<MST>0101234567", b"<MST>0101<!-- x -->234567", 1)
+    verified = verify_document(tampered, trust=p.trust)
+    assert verified.root.findtext("DKI_BHXH/TTDVI/MST") == "0101234567"
+
+
+# --- certificates -------------------------------------------------------------------------------------------
+
+
+def test_lookalike_ca_is_untrusted(p: Pki, unsigned: bytes) -> None:
+    rogue = sign_document(unsigned, pki.SoftwareSigner(p.rogue_leaf))
+    assert p.rogue_leaf.info.issuer == p.leaf.info.issuer  # same names, other key
+    assert _code(rogue, p) == "UNTRUSTED"
+    assert verify_document(rogue, trust=TrustStore([p.lookalike_ca.der])).certificate.der == p.rogue_leaf.der
+
+
+def test_pinned_certificate_mismatch(p: Pki, signed: bytes) -> None:
+    assert _code(signed, p, trust=None, pinned_cert_der=p.bhxh.der) == "CERT_MISMATCH"
+    assert _code(signed, p, pinned_cert_der=p.rogue_leaf.der) == "CERT_MISMATCH"
+
+
+def test_pinned_or_trust_required(signed: bytes) -> None:
+    with pytest.raises(ValueError):
+        verify_document(signed)
+
+
+def test_validity_only_checked_with_a_time(p: Pki, unsigned: bytes) -> None:
+    expired = sign_document(unsigned, pki.SoftwareSigner(p.old_leaf))
+    assert verify_document(expired, trust=p.trust).certificate.der == p.old_leaf.der
+    assert _code(expired, p, check_time=pki.now()) == "CERT_EXPIRED"
+    assert verify_document(expired, trust=p.trust, check_time=pki.now() - dt.timedelta(days=100))
+    signed = sign_document(unsigned, pki.SoftwareSigner(p.leaf))
+    assert _code(signed, p, check_time=pki.now() - dt.timedelta(days=30)) == "CERT_NOT_YET_VALID"
+
+
+def test_intermediate_ca(p: Pki, unsigned: bytes) -> None:
+    signed = sign_document(unsigned, pki.SoftwareSigner(p.inter_leaf))
+    assert _code(signed, p) == "UNTRUSTED"
+    store = TrustStore([p.ca.der], intermediates=[p.inter.der])
+    assert verify_document(signed, trust=store).certificate.der == p.inter_leaf.der
+    assert TrustStore.from_pem(p.ca.pem, p.inter.pem).chains(p.inter_leaf.info, at=None)
+
+
+def test_intermediate_carried_in_key_info(p: Pki, unsigned: bytes) -> None:
+    signed = sign_document(unsigned, pki.SoftwareSigner(p.inter_leaf))
+    inter_b64 = base64.b64encode(p.inter.der)
+    with_chain = signed.replace(
+        b"</X509Certificate>", b"</X509Certificate><X509Certificate>" + inter_b64 + b"</X509Certificate>"
+    )
+    verified = verify_document(with_chain, trust=p.trust)
+    assert verified.certificate.der == p.inter_leaf.der
+
+
+def test_no_or_bad_certificate(p: Pki, signed: bytes) -> None:
+    root = parse_xml(signed)
+    cert = root.find(f"{SIG}Signature/{SIG}KeyInfo/{SIG}X509Data/{SIG}X509Certificate").text
+    assert _code(signed.replace(cert.encode(), b"bm90IGEgY2VydA=="), p) == "NO_CERTIFICATE"
+    assert _code(signed.replace(cert.encode(), b"!!!"), p) == "NO_CERTIFICATE"
+    no_key_info = st.xmlsec_sign(
+        st.with_template(b"<BHXH><A>x</A></BHXH>", st.template(with_cert=False)), p.leaf
+    )
+    assert _code(no_key_info, p) == "NO_CERTIFICATE"
+
+
+# --- profile violations (each cryptographically valid, signed by xmlsec) ------------------------------------
+
+DOC = "<BHXH><DKI_BHXH><TEN_DVI>Công ty TNHH Hà Nội</TEN_DVI></DKI_BHXH></BHXH>".encode()
+
+
+def test_xmlsec_signed_profile_document_verifies(p: Pki) -> None:
+    verified = verify_document(st.xmlsec_sign(st.with_template(DOC, st.template()), p.leaf), trust=p.trust)
+    assert verified.root.findtext("DKI_BHXH/TEN_DVI") == "Công ty TNHH Hà Nội"
+
+
+def test_exclusive_c14n_accepted(p: Pki) -> None:
+    tpl = st.template(c14n=st.ALG_EXC_C14N, transforms=(st.ALG_ENVELOPED, st.ALG_EXC_C14N))
+    assert verify_document(st.xmlsec_sign(st.with_template(DOC, tpl), p.leaf), trust=p.trust)
+    tpl = st.template(transforms=(st.ALG_ENVELOPED,))  # implicit C14N
+    assert verify_document(st.xmlsec_sign(st.with_template(DOC, tpl), p.leaf), trust=p.trust)
+
+
+@pytest.mark.parametrize(
+    ("kw", "code"),
+    [
+        ({"sig_alg": st.ALG_RSA_SHA1}, "WEAK_ALGORITHM"),
+        ({"digest_alg": st.ALG_SHA1}, "WEAK_ALGORITHM"),
+        ({"sig_alg": st.ALG_RSA_SHA1, "digest_alg": st.ALG_SHA1}, "WEAK_ALGORITHM"),
+        ({"sig_alg": st.ALG_RSA_SHA512}, "BAD_ALGORITHM"),
+        ({"digest_alg": st.ALG_SHA512}, "BAD_ALGORITHM"),
+        ({"c14n": st.ALG_C14N_COMMENTS}, "BAD_ALGORITHM"),
+        ({"transforms": (st.ALG_ENVELOPED, st.ALG_C14N_COMMENTS)}, "BAD_TRANSFORM"),
+        ({"transforms": (st.ALG_C14N,)}, "BAD_TRANSFORM"),  # no enveloped-signature
+        ({"uris": ("", "")}, "MULTIPLE_REFERENCES"),
+    ],
+)
+def test_profile_violations(p: Pki, kw: dict[str, object], code: str) -> None:
+    xml = st.xmlsec_sign(st.with_template(DOC, st.template(**kw)), p.leaf)  # type: ignore[arg-type]
+    assert _code(xml, p) == code
+
+
+def test_reference_other_than_whole_document(p: Pki) -> None:
+    doc = '<BHXH><DKI_BHXH Id="c"><TEN_DVI>Công ty</TEN_DVI></DKI_BHXH></BHXH>'.encode()
+    xml = st.xmlsec_sign(st.with_template(doc, st.template(uris=("#c",))), p.leaf, id_attr="Id")
+    assert _code(xml, p) == "BAD_REFERENCE_URI"
+    assert _code(st.xmlsec_sign(st.with_template(DOC, st.template()), p.leaf).replace(b'URI=""', b""), p) == (
+        "BAD_REFERENCE_URI"
+    )
+
+
+def test_xpath_transform_refused(p: Pki, signed: bytes) -> None:
+    tampered = signed.replace(
+        b'<Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>',
+        b'<Transform Algorithm="'
+        + st.ALG_XPATH.encode()
+        + b'"><XPath>not(ancestor::MST)</XPath></Transform>',
+    )
+    assert _code(tampered, p) == "BAD_TRANSFORM"
+
+
+def test_two_signatures(p: Pki, signed: bytes) -> None:
+    root = parse_xml(signed)
+    sig = etree.tostring(root[-1])
+    assert _code(signed.replace(b"</BHXH>", sig + b"</BHXH>"), p) == "MULTIPLE_SIGNATURES"
+    nested = signed.replace(b"<MA_YEUCAU>", sig + b"<MA_YEUCAU>", 1)
+    assert _code(nested, p) == "MULTIPLE_SIGNATURES"
+
+
+def test_no_signature(p: Pki, unsigned: bytes) -> None:
+    assert _code(unsigned, p) == "NO_SIGNATURE"
+
+
+def test_signature_not_last(p: Pki, signed: bytes) -> None:
+    assert (
+        _code(signed.replace(b"</Signature></BHXH>", b"</Signature><X/></BHXH>"), p) == "SIGNATURE_NOT_LAST"
+    )
+    # the whole signed document wrapped inside a forged one
+    body = signed.split(b"?>\n", 1)[1]
+    forged = b"<BHXH><DKI_BHXH><MA_DVI>EVIL</MA_DVI></DKI_BHXH><WRAP>" + body + b"</WRAP></BHXH>"
+    assert _code(forged, p) == "SIGNATURE_NOT_LAST"
+
+
+def _wrapped(signed: bytes, where: str) -> bytes:
+    """The signed content moved into a container, forged content (MA_DVI EVIL1) in its place."""
+    root = parse_xml(signed)
+    original = root[0]
+    forged = etree.fromstring(etree.tostring(original))
+    forged.find("TTDVI/MA_DVI").text = "EVIL1"
+    sig = root[-1]
+    container = etree.Element(SIG + "Object" if where != "plain" else "WRAP")
+    if where == "object-in-signature":
+        sig.append(container)
+    else:
+        root.insert(1, container)
+    container.append(original)  # moves it
+    root.insert(0, forged)
+    out: bytes = etree.tostring(root, encoding="UTF-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    ("where", "code"),
+    [("object-in-signature", "OBJECT_NOT_ALLOWED"), ("object-before-signature", "OBJECT_NOT_ALLOWED"),
+     ("plain", "INVALID")],
+)  # fmt: skip
+def test_signature_wrapping(p: Pki, signed: bytes, where: str, code: str) -> None:
+    xml = _wrapped(signed, where)
+    assert b"EVIL1" in xml and b"TA1234A" in xml
+    assert _code(xml, p) == code
+
+
+def test_forged_content_with_copied_signature(p: Pki, signed: bytes) -> None:
+    forged = signed.replace(b"<MA_DVI>TA1234A", b"<MA_DVI>EVIL").replace(
+        b"<MST>0101234567", b"<MST>0309999999"
+    )
+    assert _code(forged, p) == "INVALID"
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (b'<!DOCTYPE BHXH [<!ENTITY x "y">]><BHXH/>', "DOCTYPE"),
+        (b"<BHXH><A></BHXH>", "MALFORMED"),
+        ('<?xml version="1.0" encoding="UTF-16"?><BHXH/>'.encode("utf-16"), "NOT_UTF8"),
+    ],
+)
+def test_parse_errors_surface_as_signature_invalid(p: Pki, data: bytes, code: str) -> None:
+    assert _code(data, p) == code
+
+
+def test_reason_messages_in_both_languages() -> None:
+    for code in (
+        "NO_SIGNATURE", "MULTIPLE_SIGNATURES", "SIGNATURE_NOT_LAST", "MULTIPLE_REFERENCES",
+        "BAD_REFERENCE_URI", "BAD_TRANSFORM", "WEAK_ALGORITHM", "BAD_ALGORITHM", "NO_CERTIFICATE",
+        "CERT_MISMATCH", "UNTRUSTED",
+        "INVALID", "OBJECT_NOT_ALLOWED", "CERT_EXPIRED", "CERT_NOT_YET_VALID",
+    ):  # fmt: skip
+        assert has(f"sig.{code}")
+    assert "SHA-1" in t("sig.WEAK_ALGORITHM", "en", algorithm="x")
+
+
+def test_trust_store_needs_an_anchor() -> None:
+    with pytest.raises(ValueError):
+        TrustStore([])
+
+
+def test_verified_root_is_what_was_checked(p: Pki, signed: bytes, dossier: ChangeDossier) -> None:
+    verified = verify_document(signed, trust=p.trust)
+    assert verified.root[-1].tag == SIG + "Signature"
+    assert dossier_from_root(verified.root) == dataclasses.replace(dossier)
+
+
+def test_self_closing_root_falls_back_to_lxml_serialisation(p: Pki) -> None:
+    out = sign_document(b'<BHXH a="1"/>', pki.SoftwareSigner(p.leaf))
+    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH a="1"><Signature')
+    assert verify_document(out, trust=p.trust).root.get("a") == "1"
+
+
+def test_xml_attributes_on_root_are_refused_for_signing(p: Pki) -> None:
+    with pytest.raises(SignatureInvalid) as info:
+        sign_document(b'<BHXH xml:lang="vi"><A/></BHXH>', pki.SoftwareSigner(p.leaf))
+    assert info.value.code == "UNSUPPORTED_DOCUMENT"

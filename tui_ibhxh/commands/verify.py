@@ -1,0 +1,65 @@
+"""``ibhxh verify FILE [--cert PEM] [--trust PEM ...]``: exit 0 valid; 1 invalid, the reason on one line."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui_ibhxh.commands import _common
+from tui_ibhxh.core.certs import CertificateError, load_certificates
+from tui_ibhxh.core.i18n import t
+from tui_ibhxh.core.xmldsig import TrustStore, verify_document
+from tui_ibhxh.core.xmlsafe import XmlError
+from tui_ibhxh.services.errors import UserError
+
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("verify", help="kiểm tra chữ ký XML / verify an XML signature")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p.add_argument("--cert", type=Path, metavar="PEM", help="the signer must be exactly this certificate")
+    p.add_argument(
+        "--trust",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="trust anchor(s) the signer must chain to (default: [ivan] trust_anchors of the config)",
+    )
+    p.set_defaults(func=run)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise UserError("cli.read_failed", path=path, problem=exc.strerror or type(exc).__name__) from None
+
+
+def _certs(path: Path) -> list[bytes]:
+    try:
+        return [c.der for c in load_certificates(_read(path))]
+    except CertificateError:
+        raise UserError("cli.not_a_certificate", path=path) from None
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    xml = _read(args.file)
+    pinned = _certs(args.cert)[0] if args.cert else None
+    anchor_paths: list[Path] = list(args.trust)
+    if not anchor_paths and pinned is None:
+        anchor_paths = _common.config(ctx.config_path).ivan.trust_anchors
+        if not anchor_paths:
+            raise UserError("verify.no_trust")
+    trust = TrustStore([der for p in anchor_paths for der in _certs(p)]) if anchor_paths else None
+    try:
+        result = verify_document(xml, pinned_cert_der=pinned, trust=trust)
+    except XmlError as exc:
+        ctx.out(t("verify.invalid", ctx.lang, code=exc.code, reason=exc.message(ctx.lang)))
+        return 1
+    info = result.certificate
+    ctx.out(t("verify.valid", ctx.lang, subject=info.subject, serial=info.serial))
+    return 0

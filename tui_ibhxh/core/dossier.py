@@ -1,0 +1,280 @@
+"""The change-registration dossier (form 05/SĐ-IVAN, I-VAN protocol v1 §3): build, parse, XSD-validate.
+
+Values are written verbatim: nothing is stripped or normalised here (whitespace included), so
+``parse_dossier(build_dossier(d)) == d`` holds exactly; trimming and checking what the user typed is the
+job of ``core.validation`` / the UI before a :class:`ChangeDossier` is made. Characters XML 1.0 cannot
+carry (control characters other than tab/LF/CR, U+FFFE/U+FFFF, lone surrogates) are refused by
+:func:`build_dossier` with code INVALID_CHAR naming the field. ``Unit.co_quan_bhxh`` is not part of the
+XML: it parses back as ``""``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from importlib import resources
+from typing import Final
+
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
+
+from tui_ibhxh.core.i18n import VN_TZ, register
+from tui_ibhxh.core.models import CertInfo, Contact, RegisteredCert, Unit
+from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, XmlRejected, invalid_xml_char, parse_xml
+
+DSIG_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
+XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+register(
+    {
+        "xml.SCHEMA": (
+            "Hồ sơ XML không đúng cấu trúc quy định (dòng {line}, phần tử {element}): {problem}",
+            "The XML dossier does not match the schema (line {line}, element {element}): {problem}",
+        ),
+        "xml.INVALID_CHAR": (
+            "Trường {field} chứa ký tự không được phép trong XML (mã U+{codepoint}); hãy xóa ký tự đó.",
+            "Field {field} contains a character XML does not allow (U+{codepoint}); remove it.",
+        ),
+    }
+)
+
+
+class DossierInvalid(XmlError):
+    """The dossier is not acceptable: code SCHEMA, INVALID_CHAR, or one of the :class:`XmlRejected` codes."""
+
+
+def _vn_date(value: datetime) -> date:
+    return value.astimezone(VN_TZ).date()
+
+
+def format_ngay(value: date) -> str:
+    """dd/mm/yyyy."""
+    return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
+
+
+def parse_ngay(text: str) -> date:
+    """dd/mm/yyyy -> date (ValueError when it is no such day)."""
+    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", text):
+        raise ValueError(f"not dd/mm/yyyy: {text!r}")
+    return datetime.strptime(text, "%d/%m/%Y").date()
+
+
+def _normalise_serial(serial: str) -> str:
+    return "".join(ch for ch in serial if ch not in " :-").upper()
+
+
+@dataclass(frozen=True)
+class CertSummary:
+    """The TTCKY block: a certificate as the dossier describes it (dates in Vietnam time)."""
+
+    serial: str  # upper-case hex, no separators
+    subject: str
+    issuer: str
+    begin: date
+    end: date
+
+    @classmethod
+    def from_cert(cls, info: CertInfo) -> CertSummary:
+        return cls(
+            serial=_normalise_serial(info.serial),
+            subject=info.subject,
+            issuer=info.issuer,
+            begin=_vn_date(info.not_before),
+            end=_vn_date(info.not_after),
+        )
+
+    @classmethod
+    def from_registered(cls, reg: RegisteredCert) -> CertSummary:
+        return cls(
+            serial=_normalise_serial(reg.serial),
+            subject=reg.subject,
+            issuer=reg.issuer,
+            begin=_vn_date(reg.not_before),
+            end=_vn_date(reg.not_after),
+        )
+
+
+@dataclass(frozen=True)
+class ChangeDossier:
+    """Everything form 05/SĐ-IVAN carries (before signing)."""
+
+    unit: Unit
+    contact: Contact
+    ngay_lap: date
+    ten_ivan: str
+    new_cert: CertSummary
+    old_cert: CertSummary
+    ma_yeucau: str  # UUID string: also the idempotency key of the submission
+    loai_dky: int = 2  # 1 đăng ký mới, 2 thay đổi thông tin, 3 ngừng
+
+
+# --- schema -------------------------------------------------------------------------------------------------
+
+_local = threading.local()
+
+
+def _schema() -> etree.XMLSchema:
+    # one compiled schema per thread (lxml validators are not shared between threads)
+    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
+    if schema is None:
+        xsd = resources.files("tui_ibhxh").joinpath("data/dossier.xsd").read_bytes()
+        schema = etree.XMLSchema(
+            etree.fromstring(xsd, etree.XMLParser(resolve_entities=False, no_network=True))
+        )
+        _local.schema = schema
+    return schema
+
+
+def validate_dossier(root_or_bytes: etree._Element | bytes) -> etree._Element:
+    """Validate a dossier (signed or not) against ``data/dossier.xsd``; return its root element.
+
+    Bytes are parsed with :func:`parse_xml` first. Raises :class:`DossierInvalid`.
+    """
+    if isinstance(root_or_bytes, bytes):
+        try:
+            root = parse_xml(root_or_bytes, max_bytes=DEFAULT_MAX_BYTES)
+        except XmlRejected as exc:
+            raise DossierInvalid(exc.code, exc.key, **exc.params) from None
+    else:
+        root = root_or_bytes
+    schema = _schema()
+    if not schema.validate(root):
+        first = schema.error_log[0] if len(schema.error_log) else schema.error_log.last_error
+        problem = first.message if first is not None else "invalid"
+        line = first.line if first is not None else 0
+        element = (first.path if first is not None else None) or f"/{etree.QName(root).localname}"
+        raise DossierInvalid("SCHEMA", "xml.SCHEMA", line=line, element=element, problem=problem)
+    last = root[len(root) - 1] if len(root) else None
+    if last is not None and last.tag != f"{{{DSIG_NS}}}Signature" and last.tag != "DKI_BHXH":
+        raise DossierInvalid(
+            "SCHEMA",
+            "xml.SCHEMA",
+            line=last.sourceline or 0,
+            element=etree.QName(last).localname,
+            problem="only a ds:Signature may follow DKI_BHXH",
+        )
+    return root
+
+
+# --- build --------------------------------------------------------------------------------------------------
+
+
+def _sub(parent: etree._Element, tag: str, text: str) -> None:
+    bad = invalid_xml_char(text)
+    if bad is not None:
+        raise DossierInvalid("INVALID_CHAR", "xml.INVALID_CHAR", field=tag, codepoint=bad)
+    etree.SubElement(parent, tag).text = text
+
+
+def _ttcky(parent: etree._Element, tag: str, cert: CertSummary) -> None:
+    block = etree.SubElement(parent, tag)
+    ttcky = etree.SubElement(block, "TTCKY")
+    _sub(ttcky, "SERIAL", cert.serial)
+    _sub(ttcky, "SUBJECT", cert.subject)
+    _sub(ttcky, "ISSUER", cert.issuer)
+    _sub(ttcky, "BEGIN", format_ngay(cert.begin))
+    _sub(ttcky, "END", format_ngay(cert.end))
+
+
+def build_dossier(d: ChangeDossier) -> bytes:
+    """The unsigned dossier XML (UTF-8, XML declaration, compact), validated against the XSD.
+
+    Raises :class:`DossierInvalid` (INVALID_CHAR, SCHEMA) when the values cannot make a valid dossier.
+    """
+    root = etree.Element("BHXH")
+    dki = etree.SubElement(root, "DKI_BHXH")
+    _sub(dki, "LOAI_DKY", str(d.loai_dky))
+    tt = etree.SubElement(dki, "TTDVI")
+    _sub(tt, "MA_DVI", d.unit.ma_dvi)
+    _sub(tt, "MST", d.unit.mst)
+    _sub(tt, "TEN_DVI", d.unit.ten_dvi)
+    _sub(tt, "DIACHI_LHE", d.contact.diachi_lhe)
+    _sub(tt, "DIEN_THOAI", d.contact.dien_thoai)
+    _sub(tt, "EMAIL", d.contact.email)
+    _sub(tt, "NGUOI_LHE", d.contact.nguoi_lhe)
+    _sub(tt, "DIADIEM", d.unit.diadiem)
+    _sub(tt, "NGAY_LAP", format_ngay(d.ngay_lap))
+    _sub(tt, "TEN_IVAN", d.ten_ivan)
+    _ttcky(dki, "TTCKY_DVI", d.new_cert)
+    _ttcky(dki, "TTCKY_CU", d.old_cert)
+    _sub(dki, "MA_YEUCAU", d.ma_yeucau)
+    data: bytes = XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
+    validate_dossier(data)  # re-parsed: validates exactly the bytes we return, with line numbers
+    return data
+
+
+# --- parse --------------------------------------------------------------------------------------------------
+
+
+def _text(parent: etree._Element, tag: str) -> str:
+    el = parent.find(tag)
+    if el is None:  # cannot happen after validation
+        raise DossierInvalid(
+            "SCHEMA", "xml.SCHEMA", line=parent.sourceline or 0, element=tag, problem="missing"
+        )
+    return "".join(el.itertext())  # a comment must not truncate a value (<MST>0101<!---->234567</MST>)
+
+
+def _date(parent: etree._Element, tag: str) -> date:
+    el = parent.find(tag)
+    text = _text(parent, tag)
+    try:
+        return parse_ngay(text)
+    except ValueError:
+        line = el.sourceline if el is not None and el.sourceline else 0
+        raise DossierInvalid(
+            "SCHEMA", "xml.SCHEMA", line=line, element=tag, problem=f"'{text}' is not a calendar date"
+        ) from None
+
+
+def _cert(parent: etree._Element, tag: str) -> CertSummary:
+    block = parent.find(f"{tag}/TTCKY")
+    if block is None:
+        raise DossierInvalid("SCHEMA", "xml.SCHEMA", line=0, element=tag, problem="missing")
+    return CertSummary(
+        serial=_text(block, "SERIAL"),
+        subject=_text(block, "SUBJECT"),
+        issuer=_text(block, "ISSUER"),
+        begin=_date(block, "BEGIN"),
+        end=_date(block, "END"),
+    )
+
+
+def dossier_from_root(root: etree._Element) -> ChangeDossier:
+    """A :class:`ChangeDossier` from an already parsed root (e.g. ``VerifiedDocument.root``); validates it."""
+    validate_dossier(root)
+    dki = root.find("DKI_BHXH")
+    assert dki is not None  # guaranteed by the schema
+    tt = dki.find("TTDVI")
+    assert tt is not None
+    return ChangeDossier(
+        unit=Unit(
+            ma_dvi=_text(tt, "MA_DVI"),
+            mst=_text(tt, "MST"),
+            ten_dvi=_text(tt, "TEN_DVI"),
+            diadiem=_text(tt, "DIADIEM"),
+            co_quan_bhxh="",
+        ),
+        contact=Contact(
+            diachi_lhe=_text(tt, "DIACHI_LHE"),
+            dien_thoai=_text(tt, "DIEN_THOAI"),
+            email=_text(tt, "EMAIL"),
+            nguoi_lhe=_text(tt, "NGUOI_LHE"),
+        ),
+        ngay_lap=_date(tt, "NGAY_LAP"),
+        ten_ivan=_text(tt, "TEN_IVAN"),
+        new_cert=_cert(dki, "TTCKY_DVI"),
+        old_cert=_cert(dki, "TTCKY_CU"),
+        ma_yeucau=_text(dki, "MA_YEUCAU"),
+        loai_dky=int(_text(dki, "LOAI_DKY")),
+    )
+
+
+def parse_dossier(xml: bytes) -> ChangeDossier:
+    """Parse (safely) and validate a dossier, signed or not. Raises :class:`DossierInvalid`.
+
+    This does not verify the signature: for a signed dossier, verify first with ``core.xmldsig`` and pass
+    ``VerifiedDocument.root`` to :func:`dossier_from_root`.
+    """
+    return dossier_from_root(validate_dossier(xml))

@@ -1,0 +1,114 @@
+"""Rules for what the user types (contact details, MST), with Vietnamese and English messages.
+
+The I-VAN checks the same rules (asynchronous ``CONTACT_INVALID``), so the app refuses early what BHXH
+would reject days later.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tui_ibhxh.core.i18n import Lang, register, t
+from tui_ibhxh.core.models import Contact
+
+register(
+    {
+        "validation.required": ("Bắt buộc phải nhập.", "Required."),
+        "validation.too_long": ("Dài quá {max} ký tự.", "Longer than {max} characters."),
+        "validation.control_chars": (
+            "Có ký tự điều khiển không hợp lệ.",
+            "Contains invalid control characters.",
+        ),
+        "validation.email": (
+            "E-mail không hợp lệ (ví dụ đúng: ketoan@congty.vn).",
+            "Not a valid e-mail address (e.g. ketoan@congty.vn).",
+        ),
+        "validation.phone": (
+            "Số điện thoại không hợp lệ: 10–11 chữ số bắt đầu bằng 0 hoặc +84 (ví dụ 0912345678).",
+            "Not a valid phone number: 10–11 digits starting with 0 or +84 (e.g. 0912345678).",
+        ),
+        "validation.mst": (
+            "MST phải gồm 10 chữ số, hoặc 10 chữ số - 3 chữ số với chi nhánh (ví dụ 0101234567-001).",
+            "A tax code (MST) is 10 digits, or 10 digits - 3 digits for a branch (e.g. 0101234567-001).",
+        ),
+        "field.diachi_lhe": ("Địa chỉ liên hệ", "Contact address"),
+        "field.dien_thoai": ("Điện thoại", "Phone"),
+        "field.email": ("E-mail nhận thông báo", "Notification e-mail"),
+        "field.nguoi_lhe": ("Người liên hệ", "Contact person"),
+    }
+)
+
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+_PHONE_RE = re.compile(r"(?:\+84|0)\d{9,10}")
+_MST_RE = re.compile(r"\d{10}(?:-\d{3})?")
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+LIMITS = {"diachi_lhe": 255, "dien_thoai": 20, "email": 254, "nguoi_lhe": 100}
+CONTACT_FIELDS = ("diachi_lhe", "dien_thoai", "email", "nguoi_lhe")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    key: str
+    max: int | None = None
+
+    def message(self, lang: Lang) -> str:
+        return t(self.key, lang, max=self.max) if self.max is not None else t(self.key, lang)
+
+
+def email_ok(value: str) -> bool:
+    value = value.strip()
+    return len(value) <= 254 and ".." not in value and _EMAIL_RE.fullmatch(value) is not None
+
+
+def normalise_phone(value: str) -> str:
+    return re.sub(r"[\s.\-()]", "", value)
+
+
+def phone_ok(value: str) -> bool:
+    return _PHONE_RE.fullmatch(normalise_phone(value.strip())) is not None
+
+
+def mst_ok(value: str) -> bool:
+    """Format only: the documented demo MST does not pass the check digit, real ones do."""
+    return _MST_RE.fullmatch(value.strip()) is not None
+
+
+def check_field(name: str, value: str) -> FieldError | None:
+    """The first problem of one contact field, or None."""
+    text = value.strip()
+    if not text:
+        return FieldError(name, "validation.required")
+    if len(text) > LIMITS[name]:
+        return FieldError(name, "validation.too_long", max=LIMITS[name])
+    if _CONTROL_RE.search(text):
+        return FieldError(name, "validation.control_chars")
+    if name == "email" and not email_ok(text):
+        return FieldError(name, "validation.email")
+    if name == "dien_thoai" and not phone_ok(text):
+        return FieldError(name, "validation.phone")
+    return None
+
+
+def check_contact(contact: Contact) -> list[FieldError]:
+    errors = [check_field(name, getattr(contact, name)) for name in CONTACT_FIELDS]
+    return [e for e in errors if e is not None]
+
+
+def contact_ok(contact: Contact) -> bool:
+    return not check_contact(contact)
+
+
+def clean_contact(contact: Contact) -> Contact:
+    """Whitespace trimmed; what goes into the dossier."""
+    return Contact(
+        diachi_lhe=" ".join(contact.diachi_lhe.split()),
+        dien_thoai=contact.dien_thoai.strip(),
+        email=contact.email.strip(),
+        nguoi_lhe=" ".join(contact.nguoi_lhe.split()),
+    )

@@ -1,0 +1,532 @@
+"""Enveloped XMLDSig with the I-VAN protocol profile (protocol v1 §3).
+
+Profile: one ``<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">`` (default namespace, no prefix) as the
+root's last child; RSA-SHA256; one ``Reference URI=""`` with the transforms enveloped-signature + inclusive
+C14N 1.0 (without comments); SHA-256 digest; SignedInfo canonicalised with inclusive C14N 1.0;
+``KeyInfo/X509Data/X509Certificate`` = the signing certificate. Verifiers also accept exclusive C14N.
+
+Signing is two-phase so the RSA step (on a PKCS#11 token, in another thread) stays outside ``core``::
+
+    prepared = prepare_signature(xml, cert_der)         # digest + SignedInfo, computed with lxml
+    value = token.sign(prepared.signed_info_c14n)       # RSA PKCS#1 v1.5 over SHA-256 (the signer hashes)
+    signed = prepared.finish(value)                     # inserts the value, self-verifies with xmlsec
+
+The signature is spliced into the original bytes just before the root's end tag, so the signed content keeps
+its exact bytes.
+
+Verification (:func:`verify_document`) first checks the structure (what xmlsec does not: exactly one
+signature, where it is, which algorithms, no ``Object``/wrapping containers, ``URI=""`` only), then the
+certificate (pinned and/or chain to a :class:`TrustStore` with ``core.certs.chains_to_anchor``, validity only
+when a check time is given), and finally lets xmlsec check digest and signature with the key of the
+certificate found in ``KeyInfo``. xmlsec's own X.509 chain verification is not used: it always checks validity
+periods at the current clock, which would make ``check_time=None`` (accept expired certificates; BHXH rejects
+them later, asynchronously) impossible. Callers must read content only from ``VerifiedDocument.root``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Protocol
+
+import xmlsec
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
+
+from tui_ibhxh.core.certs import CertificateError, chains_to_anchor, load_certificates, parse_certificate
+from tui_ibhxh.core.i18n import fmt_date, register
+from tui_ibhxh.core.models import CertInfo
+from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, XmlRejected, parse_xml, safe_parser
+
+DSIG_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
+ALG_RSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+ALG_SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
+ALG_C14N: Final = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+ALG_EXC_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
+ALG_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
+EXC_C14N_NS: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
+
+_C14N_ALGS: Final = frozenset({ALG_C14N, ALG_EXC_C14N})
+_WEAK_RE: Final = re.compile(r"(?:sha-?1|md5)(?![0-9])", re.IGNORECASE)
+_XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+register(
+    {
+        "sig.NO_SIGNATURE": ("Tài liệu không có chữ ký số.", "The document is not signed."),
+        "sig.ALREADY_SIGNED": (
+            "Tài liệu đã có chữ ký số; không ký thêm lần nữa.",
+            "The document is already signed; it is not signed a second time.",
+        ),
+        "sig.MULTIPLE_SIGNATURES": (
+            "Tài liệu có {count} chữ ký số; chỉ chấp nhận đúng một chữ ký.",
+            "The document carries {count} signatures; exactly one is accepted.",
+        ),
+        "sig.SIGNATURE_NOT_LAST": (
+            "Chữ ký số không nằm ở cuối phần tử gốc của tài liệu.",
+            "The signature is not the last child of the document's root element.",
+        ),
+        "sig.MULTIPLE_REFERENCES": (
+            "Chữ ký số có {count} tham chiếu (Reference); chỉ chấp nhận đúng một.",
+            "The signature has {count} references; exactly one is accepted.",
+        ),
+        "sig.BAD_REFERENCE_URI": (
+            'Chữ ký số phải ký toàn bộ tài liệu (Reference URI=""), nhưng tham chiếu là «{uri}».',
+            "The signature must cover the whole document (Reference URI=\"\") but references '{uri}'.",
+        ),
+        "sig.BAD_TRANSFORM": (
+            "Chữ ký số dùng phép biến đổi không được phép: {algorithm}.",
+            "The signature uses a transform that is not allowed: {algorithm}.",
+        ),
+        "sig.WEAK_ALGORITHM": (
+            "Chữ ký số dùng thuật toán yếu, không còn được chấp nhận (SHA-1/MD5): {algorithm}.",
+            "The signature uses a weak algorithm that is no longer accepted (SHA-1/MD5): {algorithm}.",
+        ),
+        "sig.BAD_ALGORITHM": (
+            "Chữ ký số dùng thuật toán không được phép: {algorithm}.",
+            "The signature uses an algorithm that is not allowed: {algorithm}.",
+        ),
+        "sig.BAD_STRUCTURE": (
+            "Cấu trúc chữ ký số không hợp lệ: {detail}.",
+            "The signature's structure is not valid: {detail}.",
+        ),
+        "sig.OBJECT_NOT_ALLOWED": (
+            "Chữ ký số chứa phần tử không được phép ({element}); tài liệu có thể đã bị sửa đổi.",
+            "The signature contains an element that is not allowed ({element}); the document may be forged.",
+        ),
+        "sig.NO_CERTIFICATE": (
+            "Chữ ký số không kèm chứng thư số đọc được (KeyInfo/X509Data/X509Certificate).",
+            "The signature carries no readable certificate (KeyInfo/X509Data/X509Certificate).",
+        ),
+        "sig.CERT_MISMATCH": (
+            "Tài liệu được ký bằng chứng thư số {serial}, không phải chứng thư số mong đợi.",
+            "The document was signed with certificate {serial}, not the expected one.",
+        ),
+        "sig.CERT_EXPIRED": (
+            "Chứng thư số ký tài liệu đã hết hạn ngày {date}.",
+            "The signing certificate expired on {date}.",
+        ),
+        "sig.CERT_NOT_YET_VALID": (
+            "Chứng thư số ký tài liệu chưa có hiệu lực (từ ngày {date}).",
+            "The signing certificate is not valid yet (valid from {date}).",
+        ),
+        "sig.UNTRUSTED": (
+            "Chứng thư số ký tài liệu ({issuer}) không do tổ chức chứng thực tin cậy cấp.",
+            "The signing certificate (issued by {issuer}) does not chain to a trusted authority.",
+        ),
+        "sig.INVALID": (
+            "Chữ ký số không hợp lệ: nội dung đã bị thay đổi sau khi ký hoặc chữ ký sai ({detail}).",
+            "The signature is not valid: the content was changed after signing or the signature is wrong "
+            "({detail}).",
+        ),
+        "sig.UNSUPPORTED_DOCUMENT": (
+            "Không ký được tài liệu này: {detail}.",
+            "This document cannot be signed: {detail}.",
+        ),
+    }
+)
+
+
+class SignatureInvalid(XmlError):
+    """Signing or verification failed: ``code`` is a ``sig.*`` code or an :class:`XmlRejected` code."""
+
+
+class Signer(Protocol):
+    """Does the RSA step: PKCS#1 v1.5 signature over SHA-256(data); CKM_SHA256_RSA_PKCS: the signer hashes."""
+
+    @property
+    def certificate_der(self) -> bytes: ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+
+def _q(local: str) -> str:
+    return f"{{{DSIG_NS}}}{local}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _c14n_document(root: etree._Element) -> bytes:
+    """Inclusive C14N 1.0 without comments of the whole document (what ``URI=""`` + C14N covers)."""
+    data: bytes = etree.tostring(root.getroottree(), method="c14n", exclusive=False, with_comments=False)
+    return data
+
+
+def _c14n_subtree(el: etree._Element) -> bytes:
+    """Inclusive C14N 1.0 without comments of ``el`` as a document subset (ancestors' namespaces included).
+
+    lxml's C14N of a sub-element can emit stray ``xmlns=""`` on descendants; serialising the element (which
+    carries every in-scope namespace declaration) and re-parsing it first avoids that.
+    """
+    standalone = etree.fromstring(etree.tostring(el), safe_parser())
+    data: bytes = etree.tostring(
+        standalone.getroottree(), method="c14n", exclusive=False, with_comments=False
+    )
+    return data
+
+
+def _find_signatures(root: etree._Element) -> list[etree._Element]:
+    return list(root.iter(_q("Signature")))
+
+
+def _serialise(root: etree._Element) -> bytes:
+    data: bytes = etree.tostring(root.getroottree(), encoding="UTF-8", xml_declaration=False)
+    return _XML_DECLARATION + data
+
+
+# --- signing ------------------------------------------------------------------------------------------------
+
+
+def _signature_element(digest: bytes, certificate_der: bytes) -> etree._Element:
+    sig = etree.Element(_q("Signature"), nsmap={None: DSIG_NS})
+    si = etree.SubElement(sig, _q("SignedInfo"))
+    etree.SubElement(si, _q("CanonicalizationMethod"), Algorithm=ALG_C14N)
+    etree.SubElement(si, _q("SignatureMethod"), Algorithm=ALG_RSA_SHA256)
+    ref = etree.SubElement(si, _q("Reference"), URI="")
+    transforms = etree.SubElement(ref, _q("Transforms"))
+    etree.SubElement(transforms, _q("Transform"), Algorithm=ALG_ENVELOPED)
+    etree.SubElement(transforms, _q("Transform"), Algorithm=ALG_C14N)
+    etree.SubElement(ref, _q("DigestMethod"), Algorithm=ALG_SHA256)
+    etree.SubElement(ref, _q("DigestValue")).text = _b64(digest)
+    etree.SubElement(sig, _q("SignatureValue")).text = ""
+    key_info = etree.SubElement(sig, _q("KeyInfo"))
+    x509_data = etree.SubElement(key_info, _q("X509Data"))
+    etree.SubElement(x509_data, _q("X509Certificate")).text = _b64(certificate_der)
+    return sig
+
+
+def _splice(xml: bytes, root: etree._Element, fragment: bytes) -> bytes | None:
+    """``xml`` with ``fragment`` inserted just before the root's end tag, or None when that is not safe."""
+    name = f"{root.prefix}:{etree.QName(root).localname}" if root.prefix else etree.QName(root).localname
+    idx = xml.rfind(b"</" + name.encode("utf-8"))
+    if idx < 0:
+        return None
+    out = xml[:idx] + fragment + xml[idx:]
+    if not out.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml"):
+        out = _XML_DECLARATION + out
+    return out
+
+
+def _spliced_ok(out: bytes, original_c14n: bytes) -> etree._Element | None:
+    try:
+        new_root = parse_xml(out, max_bytes=len(out))
+    except XmlRejected:
+        return None
+    sigs = _find_signatures(new_root)
+    if len(sigs) != 1 or sigs[0].getparent() is not new_root or new_root[len(new_root) - 1] is not sigs[0]:
+        return None
+    probe = parse_xml(out, max_bytes=len(out))
+    probe.remove(probe[len(probe) - 1])
+    if _c14n_document(probe) != original_c14n:
+        return None
+    return new_root
+
+
+@dataclass(frozen=True)
+class PreparedSignature:
+    """A document with its Signature in place, waiting for the RSA signature value."""
+
+    template: bytes  # the signed document with an empty SignatureValue
+    signed_info_c14n: bytes  # what the signer must sign (it hashes with SHA-256 itself)
+    certificate_der: bytes
+
+    def finish(self, signature_value: bytes) -> bytes:
+        """The signed document (UTF-8, XML declaration, not pretty-printed).
+
+        The result is verified with xmlsec against ``certificate_der`` before it is returned, so a wrong
+        value (wrong key on the token, a corrupted answer) raises :class:`SignatureInvalid` (INVALID).
+        """
+        marker = b"<SignatureValue></SignatureValue>"
+        idx = self.template.rfind(marker)  # ours is the last one: the Signature ends the root
+        if idx >= 0:
+            value = f"<SignatureValue>{_b64(signature_value)}</SignatureValue>".encode("ascii")
+            out = self.template[:idx] + value + self.template[idx + len(marker) :]
+        else:  # not produced by prepare_signature: fill it through lxml
+            root = parse_xml(self.template, max_bytes=len(self.template))
+            value_el = root[len(root) - 1].find(_q("SignatureValue"))
+            if value_el is None:
+                raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="no SignatureValue")
+            value_el.text = _b64(signature_value)
+            out = _serialise(root)
+        verify_document(out, pinned_cert_der=self.certificate_der, max_bytes=len(out))
+        return out
+
+
+def prepare_signature(
+    xml: bytes, certificate_der: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> PreparedSignature:
+    """Phase 1 of signing ``xml`` (unsigned) with the key of ``certificate_der``; see the module docstring."""
+    try:
+        root = parse_xml(xml, max_bytes=max_bytes)
+    except XmlRejected as exc:
+        raise SignatureInvalid(exc.code, exc.key, **exc.params) from None
+    try:
+        parse_certificate(certificate_der)
+    except CertificateError:
+        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from None
+    if _find_signatures(root):
+        raise SignatureInvalid("ALREADY_SIGNED", "sig.ALREADY_SIGNED")
+    if any(k.startswith("{http://www.w3.org/XML/1998/namespace}") for k in root.attrib):
+        # inclusive C14N would have to carry the root's xml:* attributes into SignedInfo; lxml does not
+        raise SignatureInvalid(
+            "UNSUPPORTED_DOCUMENT", "sig.UNSUPPORTED_DOCUMENT", detail="xml:* attributes on the root element"
+        )
+    original_c14n = _c14n_document(root)
+    sig = _signature_element(hashlib.sha256(original_c14n).digest(), certificate_der)
+    fragment = etree.tostring(sig, encoding="UTF-8")
+    template = _splice(xml, root, fragment)
+    new_root = _spliced_ok(template, original_c14n) if template is not None else None
+    if template is None or new_root is None:
+        # fall back to lxml's serialisation (content bytes may be re-encoded, the signed C14N is the same)
+        root.append(sig)
+        template = _serialise(root)
+        new_root = parse_xml(template, max_bytes=len(template))  # re-parsed: no stray xmlns="" in C14N
+    signed_info = new_root[len(new_root) - 1].find(_q("SignedInfo"))
+    assert signed_info is not None
+    c14n = _c14n_subtree(signed_info)
+    return PreparedSignature(template=template, signed_info_c14n=c14n, certificate_der=certificate_der)
+
+
+def sign_document(xml: bytes, signer: Signer, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Sign ``xml`` in one call (the signer runs in this thread)."""
+    prepared = prepare_signature(xml, signer.certificate_der, max_bytes=max_bytes)
+    return prepared.finish(signer.sign(prepared.signed_info_c14n))
+
+
+# --- verification -------------------------------------------------------------------------------------------
+
+
+def _as_info(cert: bytes | CertInfo) -> CertInfo:
+    return cert if isinstance(cert, CertInfo) else parse_certificate(cert)
+
+
+class TrustStore:
+    """Trust anchors (and optional intermediate CA certificates) signatures must chain to.
+
+    Build once per configuration and reuse; it holds parsed certificates only (the signature itself is
+    checked by xmlsec with the key of the certificate in KeyInfo, after the chain check here).
+    """
+
+    def __init__(
+        self, anchors: Iterable[bytes | CertInfo], intermediates: Iterable[bytes | CertInfo] = ()
+    ) -> None:
+        self.anchors: tuple[CertInfo, ...] = tuple(_as_info(c) for c in anchors)
+        self.intermediates: tuple[CertInfo, ...] = tuple(_as_info(c) for c in intermediates)
+        if not self.anchors:
+            raise ValueError("a trust store needs at least one anchor")
+
+    @classmethod
+    def from_pem(cls, anchors_pem: bytes, intermediates_pem: bytes = b"") -> TrustStore:
+        return cls(
+            load_certificates(anchors_pem), load_certificates(intermediates_pem) if intermediates_pem else ()
+        )
+
+    def chains(self, cert: CertInfo, extra: Sequence[CertInfo] = (), *, at: datetime | None) -> bool:
+        return chains_to_anchor(cert, self.anchors, (*self.intermediates, *extra), at=at)
+
+
+@dataclass(frozen=True)
+class VerifiedDocument:
+    """A document whose signature verified. Read content only from ``root``: it is the very tree that was
+    checked (comments, which the signature does not cover, have been removed from it)."""
+
+    root: etree._Element
+    certificate: CertInfo
+
+
+def _alg(el: etree._Element | None, what: str) -> str:
+    if el is None:
+        raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"{what} missing")
+    return el.get("Algorithm") or ""
+
+
+def _elements(parent: etree._Element) -> list[etree._Element]:
+    return [c for c in parent if isinstance(c.tag, str)]
+
+
+def _check_signature_alg(alg: str, allowed: frozenset[str] | str) -> None:
+    if _WEAK_RE.search(alg):
+        raise SignatureInvalid("WEAK_ALGORITHM", "sig.WEAK_ALGORITHM", algorithm=alg)
+    if (alg not in allowed) if isinstance(allowed, frozenset) else alg != allowed:
+        raise SignatureInvalid("BAD_ALGORITHM", "sig.BAD_ALGORITHM", algorithm=alg)
+
+
+def _check_c14n_children(method: etree._Element, alg: str) -> None:
+    for child in _elements(method):
+        if not (alg == ALG_EXC_C14N and child.tag == f"{{{EXC_C14N_NS}}}InclusiveNamespaces"):
+            raise SignatureInvalid(
+                "BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"unexpected {etree.QName(child).localname}"
+            )
+
+
+def _expect(parent: etree._Element, names: Sequence[str], optional: frozenset[str] = frozenset()) -> None:
+    """``parent``'s element children are exactly ``names`` in order (those in ``optional`` may be missing)."""
+    children = _elements(parent)
+    got = [etree.QName(c).localname if etree.QName(c).namespace == DSIG_NS else c.tag for c in children]
+    want = [n for n in names if n in got or n not in optional]
+    if got != want:
+        raise SignatureInvalid(
+            "BAD_STRUCTURE",
+            "sig.BAD_STRUCTURE",
+            detail=f"{etree.QName(parent).localname} holds {', '.join(map(str, got)) or 'nothing'}",
+        )
+
+
+def _check_structure(root: etree._Element) -> etree._Element:
+    """Everything xmlsec does not check; returns the one Signature element."""
+    sigs = _find_signatures(root)
+    if not sigs:
+        raise SignatureInvalid("NO_SIGNATURE", "sig.NO_SIGNATURE")
+    if len(sigs) > 1:
+        raise SignatureInvalid("MULTIPLE_SIGNATURES", "sig.MULTIPLE_SIGNATURES", count=len(sigs))
+    sig = sigs[0]
+    if sig.getparent() is not root or root[len(root) - 1] is not sig:
+        raise SignatureInvalid("SIGNATURE_NOT_LAST", "sig.SIGNATURE_NOT_LAST")
+    inside = set(sig.iter())
+    stray = next((el for el in root.iter(f"{{{DSIG_NS}}}*") if el not in inside), None)
+    if stray is not None:  # e.g. a ds:Object or SignedInfo copy wrapping the original content elsewhere
+        raise SignatureInvalid(
+            "OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(stray).localname
+        )
+    for child in _elements(sig):
+        if child.tag not in (_q("SignedInfo"), _q("SignatureValue"), _q("KeyInfo")):
+            raise SignatureInvalid(
+                "OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(child).localname
+            )
+    _expect(sig, ("SignedInfo", "SignatureValue", "KeyInfo"), frozenset({"KeyInfo"}))
+    signed_info = sig[0] if sig[0].tag == _q("SignedInfo") else sig.find(_q("SignedInfo"))
+    assert signed_info is not None
+    refs = signed_info.findall(_q("Reference"))
+    if len(refs) != 1:
+        raise SignatureInvalid("MULTIPLE_REFERENCES", "sig.MULTIPLE_REFERENCES", count=len(refs))
+    _expect(signed_info, ("CanonicalizationMethod", "SignatureMethod", "Reference"))
+    c14n = signed_info.find(_q("CanonicalizationMethod"))
+    c14n_alg = _alg(c14n, "CanonicalizationMethod")
+    _check_signature_alg(c14n_alg, _C14N_ALGS)
+    assert c14n is not None
+    _check_c14n_children(c14n, c14n_alg)
+    sig_method = signed_info.find(_q("SignatureMethod"))
+    _check_signature_alg(_alg(sig_method, "SignatureMethod"), ALG_RSA_SHA256)
+    assert sig_method is not None
+    if _elements(sig_method):
+        raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="SignatureMethod has parameters")
+    ref = refs[0]
+    uri = ref.get("URI")
+    if uri != "":
+        raise SignatureInvalid(
+            "BAD_REFERENCE_URI", "sig.BAD_REFERENCE_URI", uri="(none)" if uri is None else uri
+        )
+    _expect(ref, ("Transforms", "DigestMethod", "DigestValue"), frozenset({"Transforms"}))
+    transforms = ref.find(_q("Transforms"))
+    algs = []
+    for tr in _elements(transforms) if transforms is not None else []:
+        if tr.tag != _q("Transform"):
+            raise SignatureInvalid(
+                "BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="unexpected element in Transforms"
+            )
+        alg = tr.get("Algorithm") or ""
+        if alg != ALG_ENVELOPED and alg not in _C14N_ALGS:
+            raise SignatureInvalid("BAD_TRANSFORM", "sig.BAD_TRANSFORM", algorithm=alg)
+        _check_c14n_children(tr, alg)
+        algs.append(alg)
+    if algs.count(ALG_ENVELOPED) != 1 or len(algs) > 2 or (len(algs) == 2 and algs[0] != ALG_ENVELOPED):
+        raise SignatureInvalid("BAD_TRANSFORM", "sig.BAD_TRANSFORM", algorithm=" + ".join(algs) or "(none)")
+    _check_signature_alg(_alg(ref.find(_q("DigestMethod")), "DigestMethod"), ALG_SHA256)
+    return sig
+
+
+def _key_info_certs(sig: etree._Element) -> list[bytes]:
+    certs: list[bytes] = []
+    for el in sig.findall(f"{_q('KeyInfo')}/{_q('X509Data')}/{_q('X509Certificate')}"):
+        try:
+            certs.append(base64.b64decode("".join((el.text or "").split()), validate=True))
+        except (binascii.Error, ValueError):
+            raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from None
+    return certs
+
+
+def _signing_cert(sig: etree._Element) -> tuple[CertInfo, list[CertInfo]]:
+    """The signing certificate and the other certificates of KeyInfo (possible intermediates)."""
+    try:
+        infos = [parse_certificate(der) for der in _key_info_certs(sig)]
+    except CertificateError:
+        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from None
+    if not infos:
+        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE")
+    if len(infos) == 1:
+        return infos[0], []
+    # several: the leaf is the one that issued none of the others
+    leaves = [c for c in infos if not any(o is not c and o.issuer_fields == c.subject_fields for o in infos)]
+    if len(leaves) != 1:
+        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE")
+    return leaves[0], [c for c in infos if c is not leaves[0]]
+
+
+def _xmlsec_verify(sig: etree._Element, cert_der: bytes) -> None:
+    ctx = xmlsec.SignatureContext()
+    try:
+        ctx.key = xmlsec.Key.from_memory(cert_der, xmlsec.constants.KeyDataFormatCertDer)
+    except xmlsec.Error as exc:
+        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
+    # defence in depth: xmlsec refuses anything outside the profile even if a check above were missed
+    for transform in (xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformExclC14N):
+        ctx.enable_signature_transform(transform)
+    ctx.enable_signature_transform(xmlsec.constants.TransformRsaSha256)
+    for transform in (
+        xmlsec.constants.TransformEnveloped,
+        xmlsec.constants.TransformInclC14N,
+        xmlsec.constants.TransformExclC14N,
+        xmlsec.constants.TransformSha256,
+    ):
+        ctx.enable_reference_transform(transform)
+    try:
+        ctx.verify(sig)
+    except xmlsec.VerificationError as exc:
+        raise SignatureInvalid("INVALID", "sig.INVALID", detail=str(exc) or "verification failed") from None
+    except xmlsec.Error as exc:
+        raise SignatureInvalid("INVALID", "sig.INVALID", detail=str(exc) or "xmlsec error") from None
+
+
+def verify_document(
+    xml: bytes,
+    *,
+    pinned_cert_der: bytes | None = None,
+    trust: TrustStore | None = None,
+    check_time: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> VerifiedDocument:
+    """Verify the enveloped signature of ``xml``; raise :class:`SignatureInvalid` with the reason.
+
+    ``pinned_cert_der``: the signing certificate must be exactly this one. ``trust``: it must chain (by name
+    and signature) to an anchor. At least one is required. ``check_time``: also require the signing
+    certificate (and its chain) to be valid at that time; None means validity periods are not checked.
+    """
+    if pinned_cert_der is None and trust is None:
+        raise ValueError("verify_document needs pinned_cert_der or trust")
+    try:
+        root = parse_xml(xml, max_bytes=max_bytes)
+    except XmlRejected as exc:
+        raise SignatureInvalid(exc.code, exc.key, **exc.params) from None
+    sig = _check_structure(root)
+    cert, extra = _signing_cert(sig)
+    if pinned_cert_der is not None and cert.der != pinned_cert_der:
+        raise SignatureInvalid("CERT_MISMATCH", "sig.CERT_MISMATCH", serial=cert.serial)
+    if check_time is not None:
+        if check_time > cert.not_after:
+            raise SignatureInvalid("CERT_EXPIRED", "sig.CERT_EXPIRED", date=fmt_date(cert.not_after))
+        if check_time < cert.not_before:
+            raise SignatureInvalid(
+                "CERT_NOT_YET_VALID", "sig.CERT_NOT_YET_VALID", date=fmt_date(cert.not_before)
+            )
+    if trust is not None and not trust.chains(cert, extra, at=check_time):
+        raise SignatureInvalid("UNTRUSTED", "sig.UNTRUSTED", issuer=cert.issuer)
+    _xmlsec_verify(sig, cert.der)
+    # Comments are outside the signed content (C14N without comments) and would split text nodes
+    # (<MST>0101<!---->234567</MST>): remove them, merging the text around them, before anyone reads.
+    etree.strip_tags(root, etree.Comment)
+    return VerifiedDocument(root=root, certificate=cert)

@@ -1,0 +1,504 @@
+"""The I-VAN client (protocol v1, ../shared/IVAN_PROTOCOL.md) over aiohttp.
+
+- Authentication by proof of possession: the challenge is signed on the token (``sign`` callback).
+- TLS verification is always on for https (plus an extra CA bundle from config); connect/read timeouts.
+- Bounded retries with exponential backoff on connection errors, 5xx and 429 (``Retry-After`` honoured), only
+  for requests that are safe to repeat: GETs, the challenge, and the submission (it carries an
+  Idempotency-Key, so the I-VAN answers a repeat with the same transaction).
+- Every failure becomes an :class:`IvanError` (a ``UserError``) with a specific, translated message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import random
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tui_ibhxh.core.i18n import register
+from tui_ibhxh.core.models import (
+    Contact,
+    RegisteredCert,
+    Registration,
+    TimelineEntry,
+    Transaction,
+    TxStatus,
+    Unit,
+)
+from tui_ibhxh.services.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SignFn = Callable[[bytes], Awaitable[bytes]]
+
+register(
+    {
+        "ivan.unreachable": (
+            "Không kết nối được tới I-VAN {url}: {reason}. Kiểm tra mạng và địa chỉ [ivan] url rồi thử lại.",
+            "Cannot reach the I-VAN at {url}: {reason}. Check the network and [ivan] url, then retry.",
+        ),
+        "ivan.timeout": (
+            "I-VAN {url} không trả lời trong {seconds} giây. Thử lại sau.",
+            "The I-VAN at {url} did not answer within {seconds} seconds. Retry later.",
+        ),
+        "ivan.tls": (
+            "Không xác thực được chứng chỉ TLS của I-VAN {url}: {reason}. "
+            "Nếu I-VAN dùng CA riêng, khai báo [ivan] ca_bundle.",
+            "The I-VAN's TLS certificate at {url} could not be verified: {reason}. "
+            "If it uses a private CA, set [ivan] ca_bundle.",
+        ),
+        "ivan.rejected": (
+            "I-VAN từ chối ({status} {ma_loi}): {mota_loi}",
+            "The I-VAN refused ({status} {ma_loi}): {detail}",
+        ),
+        "ivan.unauthorized": (
+            "I-VAN không chấp nhận xác thực ({ma_loi}): {mota_loi}",
+            "The I-VAN did not accept the authentication ({ma_loi}): {detail}",
+        ),
+        "ivan.rate_limited": (
+            "I-VAN đang giới hạn số yêu cầu; đã thử lại nhưng vẫn bị từ chối. Thử lại sau {seconds} giây.",
+            "The I-VAN is rate-limiting requests; retries did not help. Retry in {seconds} seconds.",
+        ),
+        "ivan.server_error": (
+            "I-VAN gặp lỗi ({status}); đã thử lại {attempts} lần. Hãy thử lại sau.",
+            "The I-VAN failed ({status}); tried {attempts} times. Retry later.",
+        ),
+        "ivan.bad_response": (
+            "I-VAN trả về dữ liệu không đúng giao thức ({reason}).",
+            "The I-VAN sent a response that does not follow the protocol ({reason}).",
+        ),
+        "ivan.no_url": (
+            "Chưa cấu hình địa chỉ I-VAN (mục [ivan] url).",
+            "The I-VAN address is not configured ([ivan] url).",
+        ),
+    }
+)
+
+
+class IvanError(UserError):
+    """A failure talking to the I-VAN; ``status``/``ma_loi`` when the I-VAN answered with an error."""
+
+    def __init__(
+        self, key: str, *, status: int | None = None, ma_loi: str | None = None, **params: object
+    ) -> None:
+        super().__init__(key, status=status if status is not None else "", ma_loi=ma_loi or "", **params)
+        self.status = status
+        self.ma_loi = ma_loi
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    transaction: Transaction
+    created: bool  # 202: a new transaction; 200: the I-VAN already had this idempotency key
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Transaction]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class TxEvent:
+    id: str
+    transaction: Transaction
+
+
+def _dt(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO-8601 time")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        raise ValueError("time without offset")
+    return parsed
+
+
+def parse_transaction(data: Mapping[str, Any]) -> Transaction:
+    try:
+        return Transaction(
+            ma_gdich=str(data["ma_gdich"]),
+            so_hso=str(data.get("so_hso") or ""),
+            ma_dvi=str(data["ma_dvi"]),
+            loai=str(data.get("loai") or ""),
+            idempotency_key=str(data.get("idempotency_key") or ""),
+            submitted_at=_dt(data["submitted_at"]),
+            status=TxStatus(data["status"]),
+            status_at=_dt(data.get("status_at") or data["submitted_at"]),
+            ma_loi=data.get("ma_loi") or None,
+            mota_loi=data.get("mota_loi") or None,
+            timeline=tuple(
+                TimelineEntry(TxStatus(e["status"]), _dt(e["at"])) for e in data.get("timeline") or ()
+            ),
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise IvanError("ivan.bad_response", reason=f"transaction: {exc}") from None
+
+
+def parse_registration(data: Mapping[str, Any]) -> Registration:
+    try:
+        contact = data.get("contact") or {}
+        cert = data["certificate"]
+        return Registration(
+            unit=Unit(
+                ma_dvi=str(data["ma_dvi"]),
+                mst=str(data["mst"]),
+                ten_dvi=str(data.get("ten_dvi") or ""),
+                diadiem=str(data.get("diadiem") or ""),
+                co_quan_bhxh=str(data.get("co_quan_bhxh") or ""),
+            ),
+            contact=Contact(
+                diachi_lhe=str(contact.get("diachi_lhe") or ""),
+                dien_thoai=str(contact.get("dien_thoai") or ""),
+                email=str(contact.get("email") or ""),
+                nguoi_lhe=str(contact.get("nguoi_lhe") or ""),
+            ),
+            certificate=RegisteredCert(
+                serial=str(cert["serial"]).upper(),
+                subject=str(cert.get("subject") or ""),
+                issuer=str(cert.get("issuer") or ""),
+                not_before=_dt(cert["not_before"]),
+                not_after=_dt(cert["not_after"]),
+                sha256=str(cert.get("sha256") or "").upper(),
+            ),
+            updated_at=_dt(data["updated_at"]),
+            version=int(data["version"]),
+        )
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise IvanError("ivan.bad_response", reason=f"registration: {exc}") from None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 4
+    backoff: float = 0.5  # seconds, doubled each time, with jitter
+    max_delay: float = 10.0
+
+
+class IvanClient:
+    """One client per I-VAN base URL; ``async with IvanClient(...) as c``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        ca_bundle: Path | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not base_url:
+            raise IvanError("ivan.no_url")
+        self.base_url = base_url.rstrip("/")
+        self.api = f"{self.base_url}/api/v1"
+        self._ca_bundle = ca_bundle
+        self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout)
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+        self.retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._session: aiohttp.ClientSession | None = None
+        self._token: str | None = None
+        self._token_unit: str | None = None
+        self._reauth: Callable[[], Awaitable[None]] | None = None
+
+    # -- session --------------------------------------------------------------------------------------------
+    def _ssl(self) -> ssl.SSLContext | bool:
+        if not self.base_url.startswith("https://"):
+            return True
+        ctx = ssl.create_default_context()
+        if self._ca_bundle is not None:
+            ctx.load_verify_locations(cafile=str(self._ca_bundle))
+        return ctx
+
+    async def __aenter__(self) -> IvanClient:
+        self._ensure_session()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _ensure_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(ssl=self._ssl(), limit=8)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self._timeout, headers={"User-Agent": "tui-ibhxh"}
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # -- low level -----------------------------------------------------------------------------------------
+    def _headers(self, extra: Mapping[str, str] | None = None, *, auth: bool = True) -> dict[str, str]:
+        headers = dict(extra or {})
+        if auth and self._token:
+            headers["Authorization"] = f"Bearer {self._token}"
+        return headers
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        retry_safe: bool,
+        auth: bool = True,
+        expect: tuple[int, ...] = (200,),
+        raw: bool = False,
+    ) -> tuple[int, Any]:
+        url = f"{self.api}{path}"
+        attempts = self.retry.attempts if retry_safe else 1
+        reauthed = False
+        retry_after = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            session = self._ensure_session()
+            try:
+                async with session.request(
+                    method, url, json=json_body, data=data, headers=self._headers(headers, auth=auth)
+                ) as resp:
+                    body = await resp.read()
+                    status = resp.status
+                    if status in expect:
+                        if raw:
+                            return status, body
+                        return status, _json(body)
+                    err = _error_body(body)
+                    if status == 401 and auth and self._reauth is not None and not reauthed:
+                        reauthed = True
+                        await self._reauth()
+                        attempt -= 1
+                        continue
+                    if status == 429 or status >= 500:
+                        retry_after = _retry_after(resp.headers.get("Retry-After"))
+                        if attempt < attempts:
+                            await self._sleep(max(retry_after, self._delay(attempt)))
+                            continue
+                        if status == 429:
+                            raise IvanError("ivan.rate_limited", status=429, seconds=int(retry_after) or 60)
+                        raise IvanError("ivan.server_error", status=status, attempts=attempt)
+                    key = "ivan.unauthorized" if status == 401 else "ivan.rejected"
+                    raise IvanError(
+                        key,
+                        status=status,
+                        ma_loi=err.get("ma_loi") or str(status),
+                        mota_loi=err.get("mota_loi") or err.get("detail") or f"HTTP {status}",
+                        detail=err.get("detail") or err.get("mota_loi") or f"HTTP {status}",
+                    )
+            except aiohttp.ClientSSLError as exc:
+                raise IvanError("ivan.tls", url=self.base_url, reason=_reason(exc)) from None
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+                timeout = isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError)
+                if attempt < attempts:
+                    await self._sleep(self._delay(attempt))
+                    continue
+                if timeout:
+                    raise IvanError(
+                        "ivan.timeout", url=self.base_url, seconds=int(self._read_timeout)
+                    ) from None
+                raise IvanError("ivan.unreachable", url=self.base_url, reason=_reason(exc)) from None
+
+    def _delay(self, attempt: int) -> float:
+        base = self.retry.backoff * (2 ** (attempt - 1))
+        return float(min(self.retry.max_delay, base * (0.75 + random.random() / 2)))
+
+    # -- §1 authentication ------------------------------------------------------------------------------
+    async def authenticate(self, ma_dvi: str, certificate_der: bytes, sign: SignFn) -> None:
+        """Prove possession of a certificate of the unit; later 401s re-run this automatically."""
+
+        async def run() -> None:
+            _, ch = await self._request(
+                "POST", "/auth/challenge", json_body={"ma_dvi": ma_dvi}, retry_safe=True, auth=False
+            )
+            try:
+                challenge = base64.b64decode(ch["challenge"], validate=True)
+            except (KeyError, TypeError, ValueError):
+                raise IvanError("ivan.bad_response", reason="challenge") from None
+            signature = await sign(challenge)
+            _, tok = await self._request(
+                "POST",
+                "/auth/token",
+                json_body={
+                    "ma_dvi": ma_dvi,
+                    "challenge": ch["challenge"],
+                    "certificate": base64.b64encode(certificate_der).decode("ascii"),
+                    "signature": base64.b64encode(signature).decode("ascii"),
+                },
+                retry_safe=False,
+                auth=False,
+            )
+            token = tok.get("access_token") if isinstance(tok, dict) else None
+            if not isinstance(token, str) or not token:
+                raise IvanError("ivan.bad_response", reason="access_token")
+            self._token, self._token_unit = token, ma_dvi
+
+        await run()
+        self._reauth = run
+
+    @property
+    def authenticated_unit(self) -> str | None:
+        return self._token_unit
+
+    # -- §2 registration ----------------------------------------------------------------------------------
+    async def registration(self, ma_dvi: str) -> Registration:
+        _, data = await self._request("GET", f"/units/{ma_dvi}/registration", retry_safe=True)
+        return parse_registration(data)
+
+    # -- §4 submit ---------------------------------------------------------------------------------------
+    async def submit(self, ma_dvi: str, signed_xml: bytes, idempotency_key: str) -> SubmitResult:
+        status, data = await self._request(
+            "POST",
+            f"/units/{ma_dvi}/dossiers",
+            data=signed_xml,
+            headers={"Content-Type": "application/xml", "Idempotency-Key": idempotency_key},
+            retry_safe=True,  # the Idempotency-Key makes a repeat return the same transaction
+            expect=(200, 202),
+        )
+        return SubmitResult(parse_transaction(data), created=status == 202)
+
+    # -- §6 history, receipts, events ----------------------------------------------------------------
+    async def transactions(self, ma_dvi: str, *, limit: int = 50, before: str | None = None) -> Page:
+        query = f"?limit={limit}" + (f"&before={before}" if before else "")
+        _, data = await self._request("GET", f"/units/{ma_dvi}/transactions{query}", retry_safe=True)
+        try:
+            return Page([parse_transaction(i) for i in data["items"]], data.get("next") or None)
+        except (KeyError, TypeError):
+            raise IvanError("ivan.bad_response", reason="transactions") from None
+
+    async def all_transactions(self, ma_dvi: str, *, page_size: int = 100) -> list[Transaction]:
+        items: list[Transaction] = []
+        cursor: str | None = None
+        while True:
+            page = await self.transactions(ma_dvi, limit=page_size, before=cursor)
+            items.extend(page.items)
+            if not page.next:
+                return items
+            cursor = page.next
+
+    async def transaction(self, ma_gdich: str) -> Transaction:
+        _, data = await self._request("GET", f"/transactions/{ma_gdich}", retry_safe=True)
+        return parse_transaction(data)
+
+    async def receipt(self, ma_gdich: str) -> bytes:
+        _, body = await self._request("GET", f"/transactions/{ma_gdich}/receipt", retry_safe=True, raw=True)
+        return bytes(body)
+
+    async def events(
+        self, ma_dvi: str, *, last_event_id: str | None = None, reconnect_delay: float = 1.0
+    ) -> AsyncIterator[TxEvent]:
+        """Transaction events forever; reconnects with ``Last-Event-ID`` so nothing is missed or repeated."""
+        last = last_event_id
+        failures = 0
+        while True:
+            headers = {"Accept": "text/event-stream"}
+            if last is not None:
+                headers["Last-Event-ID"] = last
+            try:
+                session = self._ensure_session()
+                timeout = aiohttp.ClientTimeout(sock_connect=self._connect_timeout, sock_read=None)
+                async with session.get(
+                    f"{self.api}/units/{ma_dvi}/events", headers=self._headers(headers), timeout=timeout
+                ) as resp:
+                    if resp.status == 401 and self._reauth is not None:
+                        await self._reauth()
+                        continue
+                    if resp.status != 200:
+                        err = _error_body(await resp.read())
+                        if resp.status in (429,) or resp.status >= 500:
+                            raise aiohttp.ClientConnectionError(f"HTTP {resp.status}")
+                        raise IvanError(
+                            "ivan.rejected",
+                            status=resp.status,
+                            ma_loi=err.get("ma_loi") or str(resp.status),
+                            mota_loi=err.get("mota_loi") or f"HTTP {resp.status}",
+                            detail=err.get("detail") or f"HTTP {resp.status}",
+                        )
+                    failures = 0
+                    async for event_id, event, data in _sse(resp.content):
+                        if event_id is not None:
+                            last = event_id
+                        if event == "transaction" and data:
+                            try:
+                                payload = json.loads(data)
+                            except ValueError:
+                                continue
+                            yield TxEvent(event_id or "", parse_transaction(payload))
+            except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+                failures += 1
+                log.info("event stream interrupted (%s); reconnecting", type(exc).__name__)
+            await self._sleep(
+                min(self.retry.max_delay, reconnect_delay * min(failures, 5) or reconnect_delay)
+            )
+
+
+async def _sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str | None, str, str]]:
+    """Parse a text/event-stream into (id, event, data) tuples (comments/heartbeats skipped)."""
+    event_id: str | None = None
+    event = "message"
+    data: list[str] = []
+    while True:
+        raw = await content.readline()
+        if not raw:
+            return
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if line == "":
+            if data or event_id is not None:
+                yield event_id, event, "\n".join(data)
+            event_id, event, data = None, "message", []
+            continue
+        if line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "id":
+            event_id = value
+        elif name == "event":
+            event = value
+        elif name == "data":
+            data.append(value)
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise IvanError("ivan.bad_response", reason="not JSON") from None
+
+
+def _error_body(body: bytes) -> dict[str, str]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: str(v) for k, v in data.items() if k in ("ma_loi", "mota_loi", "detail") and v is not None}
+
+
+def _retry_after(value: str | None) -> float:
+    if not value:
+        return 0.0
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return 0.0
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text[:200] if text else type(exc).__name__
