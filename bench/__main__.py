@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-BENCHES = ["bench.xmldsig"]
+BENCHES = ["bench.xmldsig", "bench.sim_load"]
 
 
 def main() -> None:

@@ -41,6 +41,8 @@ def _command_modules() -> list[_Registrar]:
 
     found: list[_Registrar] = []
     for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
+        if info.name.startswith("_"):
+            continue  # shared helpers, not commands
         module = importlib.import_module(f"{pkg.__name__}.{info.name}")
         register = getattr(module, "register", None)
         if register is not None:

@@ -15,9 +15,7 @@ if TYPE_CHECKING:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="chạy bản demo / run the demo (SoftHSM token + local I-VAN)")
-    p.add_argument(
-        "--provision-only", action="store_true", help="only provision the demo, do not start the app"
-    )
+    p.add_argument("--provision-only", action="store_true", help="only provision the demo, do not start the app")
     p.add_argument("--reset", action="store_true", help="remove the demo state first and start over")
     p.set_defaults(func=run)
 

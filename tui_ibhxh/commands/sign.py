@@ -21,9 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("input", type=Path, metavar="IN.xml")
     p.add_argument("--cert", required=True, metavar="SERIAL", help="serial (hex) of the signing certificate")
     p.add_argument("--out", required=True, type=Path, metavar="OUT.xml")
-    p.add_argument(
-        "--pin-stdin", action="store_true", help="read the PIN from the first line of standard input"
-    )
+    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from the first line of standard input")
     p.set_defaults(func=run)
 
 
@@ -31,9 +29,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     try:
         xml = args.input.read_bytes()
     except OSError as exc:
-        raise UserError(
-            "cli.read_failed", path=args.input, problem=exc.strerror or type(exc).__name__
-        ) from None
+        raise UserError("cli.read_failed", path=args.input, problem=exc.strerror or type(exc).__name__) from None
     cfg = _common.config(ctx.config_path)
     pin = _common.read_pin(args.pin_stdin, ctx.lang)
     with _common.token_service(cfg) as service:
@@ -45,9 +41,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         try:
             signed = sign_xml_sync(service, cert, xml)
         except XmlError as exc:
-            raise UserError(
-                "cli.xml_error", message_vi=exc.message("vi"), message_en=exc.message("en")
-            ) from None
+            raise UserError("cli.xml_error", message_vi=exc.message("vi"), message_en=exc.message("en")) from None
     _common.write_atomic(args.out, signed)
     ctx.err(t("sign.done", ctx.lang, path=args.out, serial=cert.info.serial, subject=cert.info.common_name))
     return 0

@@ -1,0 +1,149 @@
+"""Load on the I-VAN simulator: verified submissions per second and latency with N concurrent clients.
+
+Starts the simulator (``python -m tui_ibhxh.ivan_sim serve``) on loopback with a temporary database and
+delays 0, signs a pool of distinct dossiers in advance (software keys), then N clients submit them as fast
+as they can, bounded by a count and a time. The baseline, measured in the same run on the same server with
+the same clients, is a trivial ``GET /health``; the table gives the ratio. It also measures the in-process
+cost of the synchronous checks of one dossier (parse + XMLDSig + schema), to show where the time goes.
+
+    python bench/sim_load.py [--clients 8] [--count 400] [--seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import aiohttp  # noqa: E402
+
+from tests.support.sim_server import (  # noqa: E402
+    CONTACT,
+    UNIT_R,
+    SimProcess,
+    login,
+    make_world,
+    signed_dossier,
+    submit,
+)
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+async def run_phase(
+    name: str, clients: int, jobs: Sequence[bytes], seconds: float, one: Callable[[bytes], Awaitable[bool]]
+) -> Phase:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+    phase = Phase(name, 0.0, [], 0)
+    deadline = time.monotonic() + seconds
+
+    async def client() -> None:
+        while time.monotonic() < deadline:
+            try:
+                job = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            start = time.perf_counter()
+            ok = await one(job)
+            phase.latencies.append(time.perf_counter() - start)
+            phase.errors += 0 if ok else 1
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    phase.seconds = time.perf_counter() - start
+    return phase
+
+
+async def bench(args: argparse.Namespace) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="sim-bench-"))
+    world = make_world(tmp / "world", units=(UNIT_R,))
+    os.environ.setdefault("IBHXH_SIM_ENTRY", "module")  # the simulator alone, without the other commands
+    proc = SimProcess(world.toml, tmp / "sim.sqlite3", delays=(0, 0), rate_limit=(10**6, 10.0**6))
+    base = proc.start()
+    print(f"simulator at {base}; signing {args.count} dossiers ...", flush=True)
+    bodies = [
+        signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r) for _ in range(args.count)
+    ]
+
+    from tui_ibhxh.core.xmldsig import TrustStore
+    from tui_ibhxh.ivan_sim.verify import verify_submission
+
+    trust = TrustStore([world.ca.der])
+    sample = bodies[:200]
+    t0 = time.perf_counter()
+    for body in sample:
+        verify_submission(body, trust)
+    verify_ms = (time.perf_counter() - t0) / len(sample) * 1000
+
+    failures: list[str] = []
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
+            token = await login(s, base, UNIT_R.ma_dvi, world.unit_r)
+
+            async def health(_: bytes) -> bool:
+                async with s.get(f"{base}/health") as r:
+                    await r.read()
+                    return r.status == 200
+
+            async def post(body: bytes) -> bool:
+                status, data = await submit(s, base, token, UNIT_R.ma_dvi, body)
+                if status != 202 and len(failures) < 3:
+                    failures.append(f"{status} {data}")
+                return status == 202
+
+            dummy = [b""] * args.count
+            await run_phase("warm-up", args.clients, dummy[:50], 5, health)
+            baseline = await run_phase("GET /health (baseline)", args.clients, dummy, args.seconds, health)
+            posts = await run_phase("POST dossier (verified)", args.clients, bodies, args.seconds, post)
+    finally:
+        proc.stop()
+    print(f"\n{args.clients} concurrent clients on loopback, one simulator process (WAL, synchronous=FULL)")
+    print(f"{'operation':<26}{'n':>6}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for p in (baseline, posts):
+        print(
+            f"{p.name:<26}{len(p.latencies):>6}{p.errors:>8}{p.rate:>10.1f}{p.pct(0.5):>10.2f}{p.pct(0.99):>10.2f}"
+        )
+    ratio = posts.rate / baseline.rate if baseline.rate else 0.0
+    print(f"\nverified submissions/s as a fraction of the baseline: {ratio:.3f}")
+    per_core = 1000 / verify_ms
+    print(f"in-process synchronous checks of one dossier: {verify_ms:.2f} ms ({per_core:.0f}/s on one core)")
+    for f in failures:
+        print(f"failed submission: {f[:300]}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="I-VAN simulator load benchmark")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--count", type=int, default=400, help="at most this many requests per phase")
+    parser.add_argument("--seconds", type=float, default=20.0, help="at most this long per phase")
+    asyncio.run(bench(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    main()

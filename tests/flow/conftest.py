@@ -1,0 +1,116 @@
+"""A private copy of the demo (its own SoftHSM token store, config and journal) and a simulator process
+seeded with the demo unit, for each test of the whole procedure."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DemoEnv
+from tests.support.sim_server import SimProcess
+from tui_ibhxh.core.certs import parse_certificate
+
+DEMO_PIN = "123456"
+# the copies get their own PIN: the demo PIN is a substring of the demo MST, useless to detect a leak
+PIN = "73918246"
+
+
+@dataclass
+class Flow:
+    home: Path
+    sim: SimProcess
+    new_serial: str
+    registered_serial: str
+
+    @property
+    def config(self) -> Path:
+        return self.home / "config" / "config.toml"
+
+    @property
+    def journal(self) -> Path:
+        return self.home / "data" / "journal.sqlite3"
+
+    def point_at(self, base_api: str) -> None:
+        """Make the config's [ivan] url the given server (``http://host:port/api/v1`` or without the suffix)."""
+        url = base_api.removesuffix("/api/v1")
+        lines = self.config.read_text(encoding="utf-8").splitlines()
+        lines = [f'url = "{url}"' if line.startswith("url = ") else line for line in lines]
+        self.config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("IBHXH_CONFIG", "SOFTHSM2_CONF")}
+        env["IBHXH_HOME"] = str(self.home)
+        return env
+
+    def run(self, *args: str, input: str | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "tui_ibhxh", *args],
+            env=self.env(),
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def copy_demo(src: Path, dst: Path) -> None:
+    shutil.copytree(src, dst)
+    for path in (dst / "config" / "config.toml", dst / "data" / "demo" / "softhsm2.conf"):
+        path.write_text(path.read_text(encoding="utf-8").replace(str(src), str(dst)), encoding="utf-8")
+    for stale in (dst / "data" / "journal.sqlite3",):
+        stale.unlink(missing_ok=True)
+    env = dict(os.environ, SOFTHSM2_CONF=str(dst / "data" / "demo" / "softhsm2.conf"))
+    subprocess.run(
+        [
+            "pkcs11-tool",
+            "--module",
+            "/usr/lib/softhsm/libsofthsm2.so",
+            "--token-label",
+            "DEMO TOKEN",
+            "--login",
+            "--pin",
+            DEMO_PIN,
+            "--change-pin",
+            "--new-pin",
+            PIN,
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def flow(demo_env: DemoEnv, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Flow]:
+    home = tmp_path / "home"  # SimProcess gives the simulator IBHXH_HOME=<db dir>/home: the same demo
+    copy_demo(demo_env.home, home)
+    marker = request.node.get_closest_marker("sim_args")
+    extra = tuple(marker.args) if marker else ()
+    delays = request.node.get_closest_marker("sim_delays")
+    sim = SimProcess(
+        None,
+        tmp_path / "sim.sqlite3",
+        delays=delays.args if delays else (0, 0),
+        extra_args=("--seed", "demo", *extra),
+    )
+    m = demo_env.material
+    f = Flow(home, sim, parse_certificate(m.new_cert_der).serial, parse_certificate(m.registered_cert_der).serial)
+    f.point_at(sim.start())
+    try:
+        yield f
+    finally:
+        sim.stop()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sim_args(*args): extra `ibhxh sim serve` arguments")
+    config.addinivalue_line("markers", "sim_delays(a, b): lifecycle delays of the simulator")

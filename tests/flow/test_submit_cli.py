@@ -1,0 +1,200 @@
+"""The whole procedure from the shell: simulator process + SoftHSM demo token, no mocks of our services."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.flow.conftest import PIN, Flow
+from tests.support.fault_proxy import ProxyThread
+
+
+def submit(flow: Flow, *extra: str, lang: str = "vi"):  # type: ignore[no-untyped-def]
+    return flow.run(
+        "submit",
+        "--cert",
+        flow.new_serial,
+        "--yes",
+        "--pin-stdin",
+        "--wait",
+        "--lang",
+        lang,
+        *extra,
+        input=PIN + "\n",
+    )
+
+
+def registration(flow: Flow) -> dict:  # type: ignore[type-arg]
+    res = flow.run("registration", "--json", "--pin-stdin", input=PIN + "\n")
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def history(flow: Flow) -> list[dict]:  # type: ignore[type-arg]
+    res = flow.run("history", "--json", "--pin-stdin", input=PIN + "\n")
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
+def journal_rows(flow: Flow) -> list[tuple]:  # type: ignore[type-arg]
+    with sqlite3.connect(flow.journal) as db:
+        return db.execute("SELECT * FROM entries").fetchall()
+
+
+def test_happy_path_accepted_and_registration_updated(flow: Flow) -> None:
+    before = registration(flow)
+    assert before["certificate"]["serial"] == flow.registered_serial
+    res = submit(flow)
+    assert res.returncode == 0, res.stderr + res.stdout
+    assert "Chấp nhận (Thành công)" in res.stdout and flow.new_serial in res.stdout
+    assert PIN not in res.stdout + res.stderr
+    after = registration(flow)
+    assert after["certificate"]["serial"] == flow.new_serial and after["version"] == before["version"] + 1
+    [tx] = history(flow)
+    assert tx["status"] == "ACCEPTED" and [e["status"] for e in tx["timeline"]] == [
+        "SENT",
+        "RECEIVED",
+        "ACCEPTED",
+    ]
+    # the config remembers the new registration: the new certificate is now SAME_AS_REGISTERED offline
+    certs = json.loads(flow.run("certs", "--json").stdout)
+    new = next(c for c in certs if c["serial"] == flow.new_serial)
+    assert [p["code"] for p in new["problems"]] == ["SAME_AS_REGISTERED"]
+    # the journal holds the signed dossier, final, and never the PIN
+    data = flow.journal.read_bytes() + b"".join(p.read_bytes() for p in flow.journal.parent.glob("journal*"))
+    assert PIN.encode() not in data
+    # receipt verified against the configured BHXH certificate, HTML rendered
+    out = flow.home / "receipt.html"
+    rec = flow.run("receipt", tx["ma_gdich"], "--html", "--out", str(out), "--pin-stdin", input=PIN + "\n")
+    assert rec.returncode == 0, rec.stderr
+    assert "hợp lệ" in rec.stderr and "BẢO HIỂM XÃ HỘI VIỆT NAM" in out.read_text(encoding="utf-8")
+    # export: Vietnamese headers, UTF-8 with BOM
+    csv_path = flow.home / "lich-su.csv"
+    exp = flow.run("export", "--csv", str(csv_path), "--pin-stdin", input=PIN + "\n")
+    assert exp.returncode == 0, exp.stderr
+    raw = csv_path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0][0] == "Mã giao dịch" and rows[1][5] == "Chấp nhận (Thành công)"
+
+
+def test_english_and_not_waiting(flow: Flow) -> None:
+    res = flow.run(
+        "submit",
+        "--cert",
+        flow.new_serial,
+        "--yes",
+        "--pin-stdin",
+        "--lang",
+        "en",
+        "--json",
+        input=PIN + "\n",
+    )
+    assert res.returncode == 0, res.stderr
+    tx = json.loads(res.stdout)
+    assert tx["status"] in ("SENT", "RECEIVED", "ACCEPTED") and "Dossier sent" in res.stderr
+
+
+def test_rejection_prints_the_vietnamese_reason(flow: Flow) -> None:
+    flow.sim.stop()
+    flow.sim.args += ["--revoked", flow.new_serial]
+    flow.point_at(flow.sim.start())
+    res = submit(flow)
+    assert res.returncode == 2, res.stderr
+    assert "Từ chối" in res.stdout and "CERT_REVOKED" in res.stdout
+    en = flow.run("history", "--pin-stdin", "--lang", "en", input=PIN + "\n")
+    assert "CERT_REVOKED" in en.stdout
+
+
+def test_refuses_blocked_certificate_and_bad_contact(flow: Flow) -> None:
+    res = flow.run("submit", "--cert", flow.registered_serial, "--yes", "--pin-stdin", input=PIN + "\n")
+    assert res.returncode == 1 and "SAME" not in res.stdout
+    assert "chứng thư đang đăng ký" in res.stderr.lower() or "đang đăng ký" in res.stderr
+    bad = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", "--email", "ketoan@", input=PIN + "\n")
+    assert bad.returncode == 1 and "E-mail không hợp lệ" in bad.stderr
+    assert not flow.journal.exists() or journal_rows(flow) == []
+
+
+def test_wrong_pin_is_clear(flow: Flow) -> None:
+    res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input="999999\n")
+    assert res.returncode == 1 and "Mã PIN không đúng" in res.stderr
+    assert "999999" not in res.stderr + res.stdout and "Traceback" not in res.stderr
+
+
+def test_server_down_after_journal_then_resent_once(flow: Flow) -> None:
+    base = flow.sim.base
+    # authentication and registration work; the POST of the dossier finds the server gone
+    host, port = urlparse(base).hostname or "", urlparse(base).port or 0
+    with ProxyThread(host, port) as proxy:
+        flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        proxy.faults = [("POST", "/dossiers", "reset")] * 10
+        res = submit(flow)
+    assert res.returncode == 1, res.stdout
+    assert "lưu trong nhật ký" in res.stderr and "Traceback" not in res.stderr
+    [row] = journal_rows(flow)
+    flow.point_at(base)
+    again = submit(flow)
+    assert again.returncode == 0, again.stderr
+    assert "gửi lại" in again.stderr
+    assert len(history(flow)) == 1  # sent once in total
+    assert len(journal_rows(flow)) == 1 and row
+
+
+def test_answer_lost_after_post_gives_one_transaction(flow: Flow) -> None:
+    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
+    with ProxyThread(host, port) as proxy:
+        flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        proxy.faults = [("POST", "/dossiers", "drop_response")]
+        res = submit(flow)
+        assert res.returncode == 0, res.stderr
+        posts = [s for s in proxy.seen if s[0] == "POST" and "/dossiers" in s[1]]
+    assert [a for *_, a in posts] == ["drop_response", "pass"]  # retried with the same key
+    flow.point_at(flow.sim.base)
+    [tx] = history(flow)
+    assert tx["status"] == "ACCEPTED"
+
+
+def test_answer_lost_every_time_then_next_run(flow: Flow) -> None:
+    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
+    with ProxyThread(host, port) as proxy:
+        flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        proxy.faults = [("POST", "/dossiers", "drop_response")] * 10
+        res = submit(flow)
+    assert res.returncode == 1 and "lưu trong nhật ký" in res.stderr
+    flow.point_at(flow.sim.base)
+    again = submit(flow)
+    assert again.returncode == 0, again.stderr
+    assert len(history(flow)) == 1
+
+
+@pytest.mark.parametrize("fault", ["503", "429", "reset"])
+def test_transient_faults_are_retried(flow: Flow, fault: str) -> None:
+    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
+    with ProxyThread(host, port) as proxy:
+        flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        proxy.faults = [
+            ("GET", "/registration", fault),
+            ("POST", "/dossiers", fault),
+            ("POST", "/dossiers", fault),
+        ]
+        res = submit(flow)
+        assert res.returncode == 0, res.stderr
+        assert [a for _, p, a in proxy.seen if "/dossiers" in p][:3] == [fault, fault, "pass"]
+    flow.point_at(flow.sim.base)
+    assert len(history(flow)) == 1
+
+
+def test_check_exit_codes(flow: Flow) -> None:
+    res = flow.run("check", "--days", "30")
+    assert res.returncode == 1 and res.stdout.count("\n") == 1
+    assert flow.registered_serial in res.stdout and flow.new_serial in res.stdout
+    assert submit(flow).returncode == 0
+    ok = flow.run("check", "--days", "30")
+    assert ok.returncode == 0 and flow.new_serial in ok.stdout
+    soon = flow.run("check", "--days", "1000", "--lang", "en")
+    assert soon.returncode == 1 and "expires" in soon.stdout

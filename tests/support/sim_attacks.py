@@ -1,0 +1,88 @@
+"""Hostile and broken dossiers for the simulator's synchronous checks."""
+
+from __future__ import annotations
+
+import re
+
+import xmlsec
+from lxml import etree
+
+from tests.support import pki
+
+XXE = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<!DOCTYPE BHXH [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+    b"<BHXH><DKI_BHXH>&xxe;</DKI_BHXH></BHXH>"
+)
+
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n'
+    + b"".join(
+        f' <!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'.encode()
+        for i in range(1, 10)
+    )
+    + b"]>\n<BHXH>&lol9;</BHXH>"
+)
+
+
+def with_doctype(signed: bytes) -> bytes:
+    """The signed dossier with an (otherwise harmless) internal DOCTYPE after the declaration."""
+    head, sep, rest = signed.partition(b"?>")
+    return head + sep + b"\n<!DOCTYPE BHXH [<!ELEMENT BHXH ANY>]>" + rest
+
+
+def tamper(signed: bytes) -> bytes:
+    """Change the e-mail after signing."""
+    return re.sub(rb"<EMAIL>[^<]*</EMAIL>", b"<EMAIL>ke-gian@evil.example</EMAIL>", signed, count=1)
+
+
+def wrapped(signed: bytes) -> bytes:
+    """Signature wrapping: the original content moved into ds:Object, forged content in its place."""
+    original = re.search(rb"<DKI_BHXH>.*</DKI_BHXH>", signed, re.S)
+    assert original is not None
+    forged = tamper(signed)
+    obj = b"<Object><BHXH>" + original.group(0) + b"</BHXH></Object></Signature>"
+    return forged.replace(b"</Signature>", obj, 1)
+
+
+def second_signature(signed: bytes) -> bytes:
+    sig = re.search(rb"<Signature .*</Signature>", signed, re.S)
+    assert sig is not None
+    return signed.replace(b"</BHXH>", sig.group(0) + b"</BHXH>")
+
+
+def other_reference(signed: bytes) -> bytes:
+    return signed.replace(b'<Reference URI="">', b'<Reference URI="#DKI">', 1)
+
+
+def sign_sha1(unsigned: bytes, issued: pki.Issued) -> bytes:
+    """An enveloped signature with RSA-SHA1 / SHA-1 digest (refused by the profile)."""
+    root = etree.fromstring(unsigned)
+    sig = xmlsec.template.create(root, xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha1)
+    root.append(sig)
+    ref = xmlsec.template.add_reference(sig, xmlsec.constants.TransformSha1, uri="")
+    xmlsec.template.add_transform(ref, xmlsec.constants.TransformEnveloped)
+    xmlsec.template.add_transform(ref, xmlsec.constants.TransformInclC14N)
+    x509 = xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(sig))
+    xmlsec.template.x509_data_add_certificate(x509)
+    key = xmlsec.Key.from_memory(issued.key_pem, xmlsec.constants.KeyDataFormatPem)
+    key.load_cert_from_memory(issued.pem, xmlsec.constants.KeyDataFormatPem)
+    ctx = xmlsec.SignatureContext()
+    ctx.key = key
+    ctx.sign(sig)
+    out: bytes = etree.tostring(root, encoding="UTF-8")
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + out
+
+
+def utf16(signed: bytes) -> bytes:
+    return signed.replace(b'encoding="UTF-8"', b'encoding="UTF-16"').decode("utf-8").encode("utf-16")
+
+
+def latin1(signed: bytes) -> bytes:
+    text = signed.decode("utf-8").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    return text.encode("latin-1", errors="replace")
+
+
+def oversize(signed: bytes, limit: int = 1_048_576) -> bytes:
+    pad = b"<!--" + b"x" * (limit - len(signed)) + b"-->"
+    return signed.replace(b"</BHXH>", pad + b"</BHXH>")

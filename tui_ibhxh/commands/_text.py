@@ -1,0 +1,186 @@
+"""Messages and formatting shared by the I-VAN commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tui_ibhxh.core.i18n import Lang, fmt_date, fmt_datetime, register, t
+from tui_ibhxh.core.models import Registration, Transaction
+
+register(
+    {
+        "cli.no_tokens_plug": (
+            "Không có token nào được cắm. Hãy cắm token và thử lại.",
+            "No token is plugged in.",
+        ),
+        "cli.elapsed": ("{seconds} giây", "{seconds} s"),
+        "cli.confirm_needed": (
+            "Cần xác nhận: chạy trên terminal để trả lời, hoặc thêm --yes.",
+            "Confirmation needed: run on a terminal to answer, or add --yes.",
+        ),
+        "cli.confirm": ("Nộp hồ sơ thay đổi này? [c/K] ", "Submit this change? [y/N] "),
+        "cli.cancelled": ("Đã hủy, chưa ký và chưa gửi gì.", "Cancelled; nothing was signed or sent."),
+        "cli.summary_title": (
+            "Thay đổi thông tin đăng ký sử dụng dịch vụ I-VAN — {ten_dvi} ({ma_dvi})",
+            "Change of I-VAN registration — {ten_dvi} ({ma_dvi})",
+        ),
+        "cli.before": ("Đang đăng ký", "Registered"),
+        "cli.after": ("Sau khi nộp", "After"),
+        "cli.step.build": ("Lập hồ sơ 05/SĐ-IVAN…", "Building the 05/SĐ-IVAN dossier…"),
+        "cli.step.sign": ("Ký số trên token…", "Signing on the token…"),
+        "cli.step.verify": ("Tự kiểm tra chữ ký…", "Verifying the signature…"),
+        "cli.step.journal": ("Lưu hồ sơ đã ký vào nhật ký…", "Saving the signed dossier to the journal…"),
+        "cli.step.send": ("Gửi tới I-VAN…", "Sending to the I-VAN…"),
+        "cli.step.done": ("Đã gửi.", "Sent."),
+        "cli.sent": (
+            "Đã gửi hồ sơ: mã giao dịch {ma_gdich}, số hồ sơ {so_hso}, trạng thái «{status}».",
+            "Dossier sent: transaction {ma_gdich}, dossier number {so_hso}, status '{status}'.",
+        ),
+        "cli.resent": (
+            "Đã gửi lại hồ sơ đã ký trước đó ({key}): giao dịch {ma_gdich}, trạng thái «{status}».",
+            "Re-sent the previously signed dossier ({key}): transaction {ma_gdich}, status '{status}'.",
+        ),
+        "cli.waiting": (
+            "Đang chờ BHXH xử lý giao dịch {ma_gdich}: «{status}»",
+            "Waiting for BHXH on transaction {ma_gdich}: '{status}'",
+        ),
+        "cli.final_accepted": (
+            "Giao dịch {ma_gdich}: Chấp nhận (Thành công). Chứng thư {serial} đã được đăng ký.",
+            "Transaction {ma_gdich}: accepted. Certificate {serial} is now registered.",
+        ),
+        "cli.final_rejected": (
+            "Giao dịch {ma_gdich}: Từ chối — {ma_loi}: {mota_loi}",
+            "Transaction {ma_gdich}: rejected — {ma_loi}: {mota_loi}",
+        ),
+        "cli.history_empty": ("Chưa có giao dịch nào.", "No transaction yet."),
+        "cli.receipt_valid": (
+            "Xác nhận của BHXH: chữ ký số hợp lệ ({subject}).",
+            "BHXH confirmation: valid signature ({subject}).",
+        ),
+        "cli.receipt_invalid": (
+            "CẢNH BÁO: chữ ký của BHXH trên xác nhận KHÔNG hợp lệ: {reason}",
+            "WARNING: BHXH's signature on the confirmation is NOT valid: {reason}",
+        ),
+        "cli.receipt_no_cert": (
+            "Chưa cấu hình chứng thư của BHXH ([ivan] bhxh_certificate) nên không kiểm tra được chữ ký.",
+            "No BHXH certificate configured ([ivan] bhxh_certificate): the signature cannot be checked.",
+        ),
+        "cli.written": ("Đã ghi {path}.", "Wrote {path}."),
+        "reg.unit": ("Đơn vị", "Unit"),
+        "reg.office": ("Cơ quan BHXH", "BHXH office"),
+        "reg.cert": ("Chứng thư số", "Certificate"),
+        "reg.validity": ("Hiệu lực", "Validity"),
+        "reg.version": ("Phiên bản đăng ký", "Registration version"),
+        "reg.updated": ("Cập nhật lúc", "Updated at"),
+    }
+)
+
+CSV_HEADERS = {
+    "vi": [
+        "Mã giao dịch",
+        "Số hồ sơ",
+        "Mã đơn vị",
+        "Loại hồ sơ",
+        "Ngày gửi",
+        "Trạng thái",
+        "Thời điểm trạng thái",
+        "Mã lỗi",
+        "Mô tả lỗi",
+        "Mã yêu cầu",
+    ],
+    "en": [
+        "Transaction",
+        "Dossier number",
+        "Unit code",
+        "Type",
+        "Submitted",
+        "Status",
+        "Status time",
+        "Error code",
+        "Error description",
+        "Request key",
+    ],
+}
+
+
+def status_text(tx: Transaction, lang: Lang) -> str:
+    return t(f"status.{tx.status}", lang)
+
+
+def tx_json(tx: Transaction) -> dict[str, Any]:
+    return {
+        "ma_gdich": tx.ma_gdich,
+        "so_hso": tx.so_hso,
+        "ma_dvi": tx.ma_dvi,
+        "loai": tx.loai,
+        "idempotency_key": tx.idempotency_key,
+        "submitted_at": tx.submitted_at.isoformat(),
+        "status": str(tx.status),
+        "status_at": tx.status_at.isoformat(),
+        "ma_loi": tx.ma_loi,
+        "mota_loi": tx.mota_loi,
+        "timeline": [{"status": str(e.status), "at": e.at.isoformat()} for e in tx.timeline],
+    }
+
+
+def tx_row(tx: Transaction, lang: Lang) -> list[str]:
+    return [
+        tx.ma_gdich,
+        tx.so_hso,
+        tx.ma_dvi,
+        tx.loai,
+        fmt_datetime(tx.submitted_at),
+        status_text(tx, lang),
+        fmt_datetime(tx.status_at),
+        tx.ma_loi or "",
+        tx.mota_loi or "",
+        tx.idempotency_key,
+    ]
+
+
+def registration_json(reg: Registration) -> dict[str, Any]:
+    c, u = reg.certificate, reg.unit
+    return {
+        "ma_dvi": u.ma_dvi,
+        "mst": u.mst,
+        "ten_dvi": u.ten_dvi,
+        "co_quan_bhxh": u.co_quan_bhxh,
+        "contact": {
+            "diachi_lhe": reg.contact.diachi_lhe,
+            "dien_thoai": reg.contact.dien_thoai,
+            "email": reg.contact.email,
+            "nguoi_lhe": reg.contact.nguoi_lhe,
+        },
+        "certificate": {
+            "serial": c.serial,
+            "subject": c.subject,
+            "issuer": c.issuer,
+            "not_before": c.not_before.isoformat(),
+            "not_after": c.not_after.isoformat(),
+            "sha256": c.sha256,
+        },
+        "updated_at": reg.updated_at.isoformat(),
+        "version": reg.version,
+    }
+
+
+def registration_lines(reg: Registration, lang: Lang) -> list[str]:
+    c = reg.certificate
+    rows = [
+        (t("reg.unit", lang), f"{reg.unit.ten_dvi} — {reg.unit.ma_dvi}, MST {reg.unit.mst}"),
+        (t("reg.office", lang), reg.unit.co_quan_bhxh),
+        (t("reg.cert", lang), f"{c.serial} — {c.subject}"),
+        (t("cli.field.issuer", lang), c.issuer),
+        (
+            t("reg.validity", lang),
+            t("cli.validity", lang, start=fmt_date(c.not_before), end=fmt_date(c.not_after)),
+        ),
+        (t("field.diachi_lhe", lang), reg.contact.diachi_lhe),
+        (t("field.dien_thoai", lang), reg.contact.dien_thoai),
+        (t("field.email", lang), reg.contact.email),
+        (t("field.nguoi_lhe", lang), reg.contact.nguoi_lhe),
+        (t("reg.version", lang), str(reg.version)),
+        (t("reg.updated", lang), fmt_datetime(reg.updated_at)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return [f"{k.ljust(width)} : {v}" for k, v in rows]

@@ -1,0 +1,110 @@
+"""``ibhxh check [--days 30]`` for cron: exit 1 with a one-line reason when the registered certificate expires
+within N days or a newer valid certificate of the unit is on a token but not registered; 0 when all is well;
+3 when it cannot tell (no unit, nothing known about the registration). No PIN and no network needed."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from tui_ibhxh.commands import _common
+from tui_ibhxh.core.i18n import fmt_date, t
+from tui_ibhxh.core.i18n import register as register_messages
+from tui_ibhxh.core.models import TokenCert
+from tui_ibhxh.services.errors import UserError
+
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
+EXIT_OK, EXIT_ACTION, EXIT_UNKNOWN = 0, 1, 3
+
+register_messages(
+    {
+        "check.ok": (
+            "OK: chứng thư đang đăng ký {serial} còn hiệu lực đến {date} ({days} ngày).",
+            "OK: the registered certificate {serial} is valid until {date} ({days} days).",
+        ),
+        "check.expiring": (
+            "Chứng thư đang đăng ký {serial} hết hạn ngày {date} (còn {days} ngày)",
+            "The registered certificate {serial} expires on {date} ({days} days left)",
+        ),
+        "check.expired": (
+            "Chứng thư đang đăng ký {serial} đã hết hạn ngày {date}",
+            "The registered certificate {serial} expired on {date}",
+        ),
+        "check.newer": (
+            "token có chứng thư mới {serial} (đến {date}) chưa đăng ký: ibhxh submit --cert {serial}",
+            "a newer certificate {serial} (until {date}) is on the token but not registered: "
+            "ibhxh submit --cert {serial}",
+        ),
+        "check.no_newer": (
+            "chưa có chứng thư mới trên token: hãy gia hạn với nhà cung cấp chứng thư số",
+            "no newer certificate on the token: renew it with your certificate provider",
+        ),
+        "check.unknown": (
+            "Chưa biết chứng thư đang đăng ký của đơn vị {ma_dvi}: chạy «ibhxh registration» một lần.",
+            "The unit {ma_dvi}'s registered certificate is unknown: run 'ibhxh registration' once.",
+        ),
+    }
+)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("check", help="kiểm tra hạn chứng thư (cho cron) / expiry check for cron")
+    p.add_argument("--days", type=int, default=30, help="warn when the registered certificate expires within N days")
+    p.add_argument("--unit", metavar="NAME")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    cfg = _common.config(ctx.config_path)
+    profile = cfg.unit(args.unit)
+    now = datetime.now(UTC)
+    certs: list[TokenCert] = []
+    try:
+        with _common.token_service(cfg) as service:
+            for tok in service.list_tokens_sync():
+                certs.extend(service.certificates_sync(tok.serial))
+    except UserError:
+        certs = []  # no token/module: the expiry can still be checked from the cached registration
+    sha = profile.registered_cert_sha256.upper()
+    on_token = next((c for c in certs if sha and c.info.sha256 == sha), None)
+    if profile.registered_cert_not_after:
+        not_after = datetime.fromisoformat(profile.registered_cert_not_after)
+        serial = profile.registered_cert_serial or (on_token.info.serial if on_token else "?")
+    elif on_token is not None:
+        not_after, serial = on_token.info.not_after, on_token.info.serial
+    else:
+        ctx.out(t("check.unknown", ctx.lang, ma_dvi=profile.unit.ma_dvi))
+        return EXIT_UNKNOWN
+    days = (not_after - now).days
+    newer = sorted(
+        (
+            c
+            for c in certs
+            if c.has_private_key
+            and c.info.mst == profile.unit.mst
+            and not c.info.is_ca
+            and c.info.sha256 != sha
+            and c.info.not_before <= now <= c.info.not_after
+            and c.info.not_after > not_after
+        ),
+        key=lambda c: c.info.not_after,
+        reverse=True,
+    )
+    parts: list[str] = []
+    if not_after < now:
+        parts.append(t("check.expired", ctx.lang, serial=serial, date=fmt_date(not_after)))
+    elif days < args.days:
+        parts.append(t("check.expiring", ctx.lang, serial=serial, date=fmt_date(not_after), days=days))
+    if newer:
+        best = newer[0].info
+        parts.append(t("check.newer", ctx.lang, serial=best.serial, date=fmt_date(best.not_after)))
+    elif parts:
+        parts.append(t("check.no_newer", ctx.lang))
+    if parts:
+        ctx.out("; ".join(parts) + ".")
+        return EXIT_ACTION
+    ctx.out(t("check.ok", ctx.lang, serial=serial, date=fmt_date(not_after), days=days))
+    return EXIT_OK

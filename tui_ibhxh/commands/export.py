@@ -1,0 +1,44 @@
+"""``ibhxh export --csv FILE``: Kết xuất báo cáo — the history as CSV (Vietnamese headers, UTF-8 with BOM)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui_ibhxh.commands import _common, _session, _text
+from tui_ibhxh.core.i18n import t
+
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("export", help="kết xuất lịch sử giao dịch / export the history")
+    p.add_argument("--csv", required=True, type=Path, metavar="FILE")
+    _session.add_session_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    return asyncio.run(_run(args, ctx))
+
+
+def to_csv(rows: list[list[str]], lang: str) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(_text.CSV_HEADERS["en" if lang == "en" else "vi"])
+    writer.writerows(rows)
+    return "\ufeff".encode() + buf.getvalue().encode("utf-8")  # BOM: Excel opens it as UTF-8
+
+
+async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with _session.open_workflow(ctx, args) as wf:
+        await _session.login_and_connect(wf, args, ctx)
+        items = await wf.client.all_transactions(wf.ma_dvi)
+    _common.write_atomic(args.csv, to_csv([_text.tx_row(tx, ctx.lang) for tx in items], ctx.lang))
+    ctx.err(t("cli.written", ctx.lang, path=args.csv))
+    return 0

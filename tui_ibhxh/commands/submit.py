@@ -1,0 +1,180 @@
+"""``ibhxh submit --cert SERIAL [contact options] [--yes] [--pin-stdin] [--wait]``.
+
+Exit codes: 0 accepted (or sent, without ``--wait``); 2 rejected (reason printed); 1 error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from tui_ibhxh.commands import _common, _session, _text
+from tui_ibhxh.core.i18n import fmt_date, t
+from tui_ibhxh.core.models import Contact, Transaction, TxStatus
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.signing import find_cert
+from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
+
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
+EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("submit", help="nộp thay đổi chứng thư số / submit the certificate change")
+    p.add_argument("--cert", required=True, metavar="SERIAL", help="serial (hex) of the new certificate")
+    p.add_argument("--diachi", metavar="TEXT", help="địa chỉ liên hệ (default: as registered)")
+    p.add_argument("--dien-thoai", metavar="PHONE", help="điện thoại (default: as registered)")
+    p.add_argument("--email", metavar="EMAIL", help="e-mail nhận thông báo (default: as registered)")
+    p.add_argument("--nguoi-lhe", metavar="NAME", help="người liên hệ (default: as registered)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--wait", action="store_true", help="wait for BHXH's final answer")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this")
+    p.add_argument("--json", action="store_true", help="print the transaction as JSON")
+    _session.add_session_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, ctx: CliContext) -> int:
+    return asyncio.run(_run(args, ctx))
+
+
+def _contact(base: Contact, args: argparse.Namespace) -> Contact:
+    return replace(
+        base,
+        diachi_lhe=args.diachi if args.diachi is not None else base.diachi_lhe,
+        dien_thoai=args.dien_thoai if args.dien_thoai is not None else base.dien_thoai,
+        email=args.email if args.email is not None else base.email,
+        nguoi_lhe=args.nguoi_lhe if args.nguoi_lhe is not None else base.nguoi_lhe,
+    )
+
+
+def _summary(wf: UpdateWorkflow, choice: CertChoice, contact: Contact, ctx: CliContext) -> list[str]:
+    reg = wf.registration
+    assert reg is not None
+    lang = ctx.lang
+    new = choice.cert.info
+    old = reg.certificate
+    rows = [
+        (t("cli.field.serial", lang), old.serial, new.serial),
+        (t("cli.field.subject", lang), old.subject, new.subject),
+        (t("cli.field.issuer", lang), old.issuer, new.issuer),
+        (
+            t("reg.validity", lang),
+            f"{fmt_date(old.not_before)} – {fmt_date(old.not_after)}",
+            f"{fmt_date(new.not_before)} – {fmt_date(new.not_after)}",
+        ),
+        (t("field.diachi_lhe", lang), reg.contact.diachi_lhe, contact.diachi_lhe),
+        (t("field.dien_thoai", lang), reg.contact.dien_thoai, contact.dien_thoai),
+        (t("field.email", lang), reg.contact.email, contact.email),
+        (t("field.nguoi_lhe", lang), reg.contact.nguoi_lhe, contact.nguoi_lhe),
+    ]
+    width = max(len(r[0]) for r in rows)
+    lines = [t("cli.summary_title", lang, ten_dvi=wf.profile.unit.ten_dvi, ma_dvi=wf.ma_dvi)]
+    for label, before, after in rows:
+        mark = "*" if before != after else " "
+        lines.append(f"{mark} {label.ljust(width)} : {before}")
+        lines.append(f"  {''.ljust(width)} → {after}")
+    for p in choice.problems:  # only non-blocking ones reach here
+        lines.append(f"! {p.code}")
+    return lines
+
+
+def _confirm(ctx: CliContext, args: argparse.Namespace) -> bool:
+    if args.yes:
+        return True
+    if args.pin_stdin or not sys.stdin.isatty():
+        raise UserError("cli.confirm_needed")
+    answer = input(t("cli.confirm", ctx.lang)).strip().lower()
+    return answer in ("c", "co", "có", "y", "yes")
+
+
+async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
+    async with _session.open_workflow(ctx, args) as wf:
+        await _session.login_and_connect(wf, args, ctx)
+        # a dossier signed earlier but never acknowledged is finished first (same key, never signed again);
+        # this run then reports it instead of signing a new one
+        resumed = await wf.resume()
+        for tx in resumed:
+            status = _text.status_text(tx, ctx.lang)
+            ctx.err(t("cli.resent", ctx.lang, key=tx.idempotency_key, ma_gdich=tx.ma_gdich, status=status))
+        if resumed:
+            return await _finish(wf, resumed[-1], args, ctx)
+        choices = await wf.choices()
+        wanted = find_cert([c.cert for c in choices], args.cert)
+        choice = next(c for c in choices if c.cert is wanted)
+        wf.ensure_usable(choice, ctx.lang)
+        contact = _contact(wf.default_contact(), args)
+        for line in _summary(wf, choice, contact, ctx):
+            ctx.err(line)
+        if not _confirm(ctx, args):
+            ctx.err(t("cli.cancelled", ctx.lang))
+            return EXIT_ERROR
+        progress = _session.Progress(ctx)
+
+        def on_step(step: Step) -> None:
+            progress.say(t(f"cli.step.{step}", ctx.lang))
+
+        tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step)
+        progress.end()
+        ctx.err(
+            t(
+                "cli.sent",
+                ctx.lang,
+                ma_gdich=tx.ma_gdich,
+                so_hso=tx.so_hso,
+                status=_text.status_text(tx, ctx.lang),
+            )
+        )
+        return await _finish(wf, tx, args, ctx)
+
+
+async def _finish(wf: UpdateWorkflow, tx: Transaction, args: argparse.Namespace, ctx: CliContext) -> int:
+    if args.wait and not tx.status.final:
+        progress = _session.Progress(ctx)
+
+        def on_update(update: Transaction) -> None:
+            progress.say(
+                t(
+                    "cli.waiting",
+                    ctx.lang,
+                    ma_gdich=update.ma_gdich,
+                    status=_text.status_text(update, ctx.lang),
+                )
+            )
+
+        async def ticker() -> None:
+            while True:
+                await asyncio.sleep(1)
+                progress.tick()
+
+        tick = asyncio.create_task(ticker())
+        try:
+            tx = await wf.follow(tx.ma_gdich, on_update=on_update, timeout=args.timeout)
+        finally:
+            tick.cancel()
+            progress.end()
+    if args.json:
+        ctx.out(_common.dump_json(_text.tx_json(tx)))
+    if tx.status is TxStatus.ACCEPTED:
+        serial = wf.registration.certificate.serial if wf.registration else ""
+        ctx.out(t("cli.final_accepted", ctx.lang, ma_gdich=tx.ma_gdich, serial=serial))
+        return EXIT_ACCEPTED
+    if tx.status is TxStatus.REJECTED:
+        ctx.out(
+            t(
+                "cli.final_rejected",
+                ctx.lang,
+                ma_gdich=tx.ma_gdich,
+                ma_loi=tx.ma_loi or "",
+                mota_loi=tx.mota_loi or "",
+            )
+        )
+        return EXIT_REJECTED
+    if not args.json:
+        ctx.out(tx.ma_gdich)
+    return EXIT_ACCEPTED

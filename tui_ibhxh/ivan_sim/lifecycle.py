@@ -1,0 +1,115 @@
+"""The transaction lifecycle: SENT -> RECEIVED -> ACCEPTED | REJECTED (protocol §5).
+
+Each transaction carries its next due time in the store; one background task advances whatever is due,
+so after a restart the lifecycle simply continues. Every step is one SQLite transaction that applies
+only if the status is still the expected one (statuses only move forward, never twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from tui_ibhxh.core.certs import parse_certificate
+from tui_ibhxh.core.dossier import parse_dossier
+from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.ivan_sim import errors
+from tui_ibhxh.ivan_sim.receipts import signed_receipt
+from tui_ibhxh.ivan_sim.rules import rejection
+from tui_ibhxh.ivan_sim.state import SimState
+from tui_ibhxh.ivan_sim.store import Advance, TxRecord
+from tui_ibhxh.ivan_sim.views import from_epoch
+
+log = logging.getLogger("tui_ibhxh.ivan_sim")
+
+MAX_IDLE = 1.0  # seconds between two looks at the store when nothing wakes the task
+
+
+def _final_step(state: SimState, rec: TxRecord, now: float) -> Advance:
+    """Decide the outcome of a RECEIVED transaction (the BHXH checks) and sign the confirmation."""
+    tx = rec.tx
+    unit = state.store.get_unit(tx.ma_dvi)
+    if unit is None:  # cannot happen: units are never deleted
+        raise LookupError(f"unit {tx.ma_dvi} vanished")
+    try:
+        dossier = parse_dossier(rec.dossier)
+        signer = parse_certificate(rec.signer_der)
+        code = rejection(
+            dossier=dossier,
+            signer=signer,
+            unit_mst=unit.unit.mst,
+            registered_sha256=parse_certificate(unit.cert_der).sha256,
+            submitted_at=tx.submitted_at,
+            revoked=state.config.revoked,
+        )
+    except Exception:  # a bug must not block the lifecycle: reject with the service error code
+        log.exception("deciding %s failed", tx.ma_gdich)
+        dossier, code = None, "SE999"
+    status = TxStatus.ACCEPTED if code is None else TxStatus.REJECTED
+    mota = None if code is None else errors.vi(code)
+    receipt = signed_receipt(
+        state.signer, unit, rec, status=status, ma_loi=code, mota_loi=mota, at=from_epoch(now)
+    )
+    return Advance(
+        ma_gdich=tx.ma_gdich,
+        from_status=TxStatus.RECEIVED,
+        to_status=status,
+        at=now,
+        next_due=None,
+        ma_loi=code,
+        mota_loi=mota,
+        receipt=receipt,
+        new_registration=(rec.signer_der, dossier.contact) if code is None and dossier is not None else None,
+    )
+
+
+def next_step(state: SimState, rec: TxRecord, now: float) -> Advance | None:
+    if rec.tx.status is TxStatus.SENT:
+        return Advance(
+            ma_gdich=rec.tx.ma_gdich,
+            from_status=TxStatus.SENT,
+            to_status=TxStatus.RECEIVED,
+            at=now,
+            next_due=now + state.config.delays[1],
+        )
+    if rec.tx.status is TxStatus.RECEIVED:
+        return _final_step(state, rec, now)
+    return None
+
+
+def advance_due(state: SimState, now: float) -> list[str]:
+    """Advance every transaction due at ``now`` by one step (runs on the store's thread).
+    Returns the units whose streams must be woken."""
+    touched: list[str] = []
+    for rec in state.store.due(now):
+        step = next_step(state, rec, time.time())
+        if step is None:
+            continue
+        if state.store.advance(step) is not None:
+            touched.append(rec.tx.ma_dvi)
+    return touched
+
+
+async def run_lifecycle(state: SimState) -> None:
+    """The background task: advance due transactions until cancelled."""
+    while True:
+        state.wake.clear()
+        try:
+            touched = await state.store.run(advance_due, state, time.time())
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("lifecycle step failed")
+            touched = []
+        for unit in set(touched):
+            state.broadcaster.notify(unit)
+        if touched:
+            continue
+        nxt = await state.store.run(state.store.next_due)
+        timeout = MAX_IDLE if nxt is None else min(max(nxt - time.time(), 0.0), MAX_IDLE)
+        if timeout <= 0:
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(state.wake.wait(), timeout)

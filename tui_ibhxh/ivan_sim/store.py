@@ -1,0 +1,440 @@
+"""The simulator's SQLite store (WAL, synchronous=FULL).
+
+One connection, guarded by a lock; the async side runs every call on one dedicated thread
+(:meth:`Store.run`), so a handler cancelled mid-call still lets the SQLite transaction finish or roll
+back as a whole. Writes that must be atomic (submission with its idempotency key, a status change with
+its timeline entry and event) run inside ``BEGIN IMMEDIATE`` ... ``COMMIT``.
+
+All times are stored as epoch seconds (REAL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tui_ibhxh.core.i18n import VN_TZ
+from tui_ibhxh.core.models import Contact, TimelineEntry, Transaction, TxStatus, Unit
+from tui_ibhxh.ivan_sim.views import LOAI_GDICH, from_epoch, transaction_json
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS units (
+    ma_dvi TEXT PRIMARY KEY,
+    mst TEXT NOT NULL,
+    ten_dvi TEXT NOT NULL,
+    diadiem TEXT NOT NULL,
+    co_quan_bhxh TEXT NOT NULL,
+    diachi_lhe TEXT NOT NULL,
+    dien_thoai TEXT NOT NULL,
+    email TEXT NOT NULL,
+    nguoi_lhe TEXT NOT NULL,
+    cert_der BLOB NOT NULL,
+    updated_at REAL NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS challenges (
+    challenge TEXT PRIMARY KEY,
+    ma_dvi TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    token_sha256 TEXT PRIMARY KEY,
+    ma_dvi TEXT NOT NULL,
+    cert_sha256 TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS transactions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ma_gdich TEXT NOT NULL UNIQUE,
+    so_hso TEXT NOT NULL,
+    ma_dvi TEXT NOT NULL REFERENCES units(ma_dvi),
+    idempotency_key TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    dossier BLOB NOT NULL,
+    signer_der BLOB NOT NULL,
+    submitted_at REAL NOT NULL,
+    status TEXT NOT NULL,
+    status_at REAL NOT NULL,
+    ma_loi TEXT,
+    mota_loi TEXT,
+    next_due REAL,
+    receipt BLOB
+);
+CREATE INDEX IF NOT EXISTS transactions_unit ON transactions (ma_dvi, seq);
+CREATE INDEX IF NOT EXISTS transactions_due ON transactions (next_due) WHERE next_due IS NOT NULL;
+CREATE TABLE IF NOT EXISTS timeline (
+    ma_gdich TEXT NOT NULL REFERENCES transactions(ma_gdich),
+    status TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (ma_gdich, status)
+);
+CREATE TABLE IF NOT EXISTS idempotency (
+    ma_dvi TEXT NOT NULL,
+    idem_key TEXT NOT NULL,
+    body_sha256 TEXT NOT NULL,
+    ma_gdich TEXT NOT NULL REFERENCES transactions(ma_gdich),
+    created_at REAL NOT NULL,
+    PRIMARY KEY (ma_dvi, idem_key)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ma_dvi TEXT NOT NULL,
+    ma_gdich TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_unit ON events (ma_dvi, id);
+"""
+
+
+@dataclass(frozen=True)
+class UnitRecord:
+    unit: Unit
+    contact: Contact
+    cert_der: bytes
+    updated_at: float
+    version: int
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    tx: Transaction
+    seq: int
+    body_sha256: str
+    dossier: bytes
+    signer_der: bytes
+    next_due: float | None
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    ma_dvi: str
+    idempotency_key: str
+    body_sha256: str
+    dossier: bytes
+    signer_der: bytes
+
+
+class SubmitOutcome(StrEnum):
+    CREATED = "created"
+    EXISTING = "existing"
+    CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class Advance:
+    """One forward move of a transaction's status (applied only when it is still ``from_status``)."""
+
+    ma_gdich: str
+    from_status: TxStatus
+    to_status: TxStatus
+    at: float
+    next_due: float | None
+    ma_loi: str | None = None
+    mota_loi: str | None = None
+    receipt: bytes | None = None
+    new_registration: tuple[bytes, Contact] | None = None  # on ACCEPTED: certificate + contact
+
+
+_TX_COLUMNS = (
+    "seq, ma_gdich, so_hso, ma_dvi, idempotency_key, body_sha256, dossier, signer_der, submitted_at, "
+    "status, status_at, ma_loi, mota_loi, next_due"
+)
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivan-sim-db")
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the store's thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    # -- units ------------------------------------------------------------------------------------
+    def seed_unit(self, unit: Unit, contact: Contact, cert_der: bytes, now: float) -> bool:
+        """Register ``unit`` unless it is on record already (then nothing changes). True when added."""
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,1)",
+                (
+                    unit.ma_dvi,
+                    unit.mst,
+                    unit.ten_dvi,
+                    unit.diadiem,
+                    unit.co_quan_bhxh,
+                    contact.diachi_lhe,
+                    contact.dien_thoai,
+                    contact.email,
+                    contact.nguoi_lhe,
+                    cert_der,
+                    now,
+                ),
+            )
+            return cur.rowcount == 1
+
+    def get_unit(self, ma_dvi: str) -> UnitRecord | None:
+        rows = self._read("SELECT * FROM units WHERE ma_dvi = ?", (ma_dvi,))
+        if not rows:
+            return None
+        r = rows[0]
+        return UnitRecord(
+            unit=Unit(ma_dvi=r[0], mst=r[1], ten_dvi=r[2], diadiem=r[3], co_quan_bhxh=r[4]),
+            contact=Contact(diachi_lhe=r[5], dien_thoai=r[6], email=r[7], nguoi_lhe=r[8]),
+            cert_der=bytes(r[9]),
+            updated_at=float(r[10]),
+            version=int(r[11]),
+        )
+
+    # -- auth -------------------------------------------------------------------------------------
+    def add_challenge(self, challenge: str, ma_dvi: str, expires_at: float, now: float) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM challenges WHERE expires_at < ?", (now - 3600,))
+            db.execute("INSERT INTO challenges VALUES (?,?,?,0)", (challenge, ma_dvi, expires_at))
+
+    def consume_challenge(self, challenge: str, ma_dvi: str, now: float) -> bool:
+        """Mark a live, unused challenge of ``ma_dvi`` used. False when there is none."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE challenges SET used = 1 WHERE challenge = ? AND ma_dvi = ? AND used = 0 "
+                "AND expires_at > ?",
+                (challenge, ma_dvi, now),
+            )
+            return cur.rowcount == 1
+
+    def add_token(
+        self, token_sha256: str, ma_dvi: str, cert_sha256: str, expires_at: float, now: float
+    ) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM tokens WHERE expires_at < ?", (now,))
+            db.execute("INSERT INTO tokens VALUES (?,?,?,?)", (token_sha256, ma_dvi, cert_sha256, expires_at))
+
+    def token_unit(self, token_sha256: str, now: float) -> str | None:
+        rows = self._read(
+            "SELECT ma_dvi FROM tokens WHERE token_sha256 = ? AND expires_at > ?", (token_sha256, now)
+        )
+        return str(rows[0][0]) if rows else None
+
+    # -- transactions -----------------------------------------------------------------------------
+    def _timeline(self, ma_gdich: str) -> tuple[TimelineEntry, ...]:
+        rows = self._db.execute(
+            "SELECT status, at FROM timeline WHERE ma_gdich = ? ORDER BY at, rowid", (ma_gdich,)
+        ).fetchall()
+        return tuple(TimelineEntry(TxStatus(s), from_epoch(at)) for s, at in rows)
+
+    def _record(self, r: tuple[Any, ...]) -> TxRecord:
+        tx = Transaction(
+            ma_gdich=r[1],
+            so_hso=r[2],
+            ma_dvi=r[3],
+            loai=LOAI_GDICH,
+            idempotency_key=r[4],
+            submitted_at=from_epoch(r[8]),
+            status=TxStatus(r[9]),
+            status_at=from_epoch(r[10]),
+            ma_loi=r[11],
+            mota_loi=r[12],
+            timeline=self._timeline(r[1]),
+        )
+        return TxRecord(
+            tx=tx,
+            seq=int(r[0]),
+            body_sha256=r[5],
+            dossier=bytes(r[6]),
+            signer_der=bytes(r[7]),
+            next_due=None if r[13] is None else float(r[13]),
+        )
+
+    def _get(self, ma_gdich: str) -> TxRecord | None:
+        row = self._db.execute(
+            f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_gdich = ?", (ma_gdich,)
+        ).fetchone()
+        return None if row is None else self._record(row)
+
+    def get_transaction(self, ma_gdich: str) -> TxRecord | None:
+        with self._lock:
+            return self._get(ma_gdich)
+
+    def find_idempotent(self, ma_dvi: str, key: str) -> tuple[str, str] | None:
+        """(body_sha256, ma_gdich) already recorded for this key of this unit."""
+        rows = self._read(
+            "SELECT body_sha256, ma_gdich FROM idempotency WHERE ma_dvi = ? AND idem_key = ?", (ma_dvi, key)
+        )
+        return (str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def submit(self, new: NewSubmission, now: float, first_due: float) -> tuple[SubmitOutcome, TxRecord]:
+        """Check the idempotency key and insert the transaction (status SENT) in one transaction."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT body_sha256, ma_gdich FROM idempotency WHERE ma_dvi = ? AND idem_key = ?",
+                (new.ma_dvi, new.idempotency_key),
+            ).fetchone()
+            if row is not None:
+                existing = self._get(row[1])
+                assert existing is not None
+                outcome = SubmitOutcome.EXISTING if row[0] == new.body_sha256 else SubmitOutcome.CONFLICT
+                return outcome, existing
+            seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM transactions").fetchone()[0])
+            day = from_epoch(now).astimezone(VN_TZ)
+            ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
+            so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
+            db.execute(
+                f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                (
+                    seq,
+                    ma_gdich,
+                    so_hso,
+                    new.ma_dvi,
+                    new.idempotency_key,
+                    new.body_sha256,
+                    new.dossier,
+                    new.signer_der,
+                    now,
+                    TxStatus.SENT.value,
+                    now,
+                    None,
+                    None,
+                    first_due,
+                ),
+            )
+            db.execute("INSERT INTO timeline VALUES (?,?,?)", (ma_gdich, TxStatus.SENT.value, now))
+            db.execute(
+                "INSERT INTO idempotency VALUES (?,?,?,?,?)",
+                (new.ma_dvi, new.idempotency_key, new.body_sha256, ma_gdich, now),
+            )
+            record = self._get(ma_gdich)
+            assert record is not None
+            self._add_event(record.tx, now)
+            return SubmitOutcome.CREATED, record
+
+    def _add_event(self, tx: Transaction, now: float) -> None:
+        self._db.execute(
+            "INSERT INTO events (ma_dvi, ma_gdich, data, created_at) VALUES (?,?,?,?)",
+            (tx.ma_dvi, tx.ma_gdich, json.dumps(transaction_json(tx), ensure_ascii=False), now),
+        )
+
+    def list_transactions(
+        self, ma_dvi: str, limit: int, before_seq: int | None
+    ) -> tuple[list[TxRecord], int | None]:
+        """Newest first; the second item is the cursor of the next page (None on the last page)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_dvi = ? AND seq < ? "
+                "ORDER BY seq DESC LIMIT ?",
+                (ma_dvi, before_seq if before_seq is not None else 2**62, limit + 1),
+            ).fetchall()
+            records = [self._record(r) for r in rows[:limit]]
+        nxt = records[-1].seq if len(rows) > limit else None
+        return records, nxt
+
+    def due(self, now: float, limit: int = 100) -> list[TxRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_TX_COLUMNS} FROM transactions WHERE next_due IS NOT NULL AND next_due <= ? "
+                "ORDER BY next_due LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            return [self._record(r) for r in rows]
+
+    def next_due(self) -> float | None:
+        rows = self._read("SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL")
+        return None if not rows or rows[0][0] is None else float(rows[0][0])
+
+    def advance(self, step: Advance) -> TxRecord | None:
+        """Apply ``step`` atomically (status, timeline, event, receipt, registration). None when the
+        transaction is no longer in ``step.from_status`` (someone else moved it)."""
+        with self._write() as db:
+            cur = db.execute(
+                "UPDATE transactions SET status = ?, status_at = ?, next_due = ?, ma_loi = ?, mota_loi = ?, "
+                "receipt = COALESCE(?, receipt) WHERE ma_gdich = ? AND status = ?",
+                (
+                    step.to_status.value,
+                    step.at,
+                    step.next_due,
+                    step.ma_loi,
+                    step.mota_loi,
+                    step.receipt,
+                    step.ma_gdich,
+                    step.from_status.value,
+                ),
+            )
+            if cur.rowcount != 1:
+                return None
+            db.execute("INSERT INTO timeline VALUES (?,?,?)", (step.ma_gdich, step.to_status.value, step.at))
+            record = self._get(step.ma_gdich)
+            assert record is not None
+            if step.new_registration is not None:
+                cert_der, c = step.new_registration
+                db.execute(
+                    "UPDATE units SET cert_der = ?, diachi_lhe = ?, dien_thoai = ?, email = ?, "
+                    "nguoi_lhe = ?, updated_at = ?, version = version + 1 WHERE ma_dvi = ?",
+                    (cert_der, c.diachi_lhe, c.dien_thoai, c.email, c.nguoi_lhe, step.at, record.tx.ma_dvi),
+                )
+            self._add_event(record.tx, step.at)
+            return record
+
+    def receipt(self, ma_gdich: str) -> bytes | None:
+        rows = self._read("SELECT receipt FROM transactions WHERE ma_gdich = ?", (ma_gdich,))
+        return None if not rows or rows[0][0] is None else bytes(rows[0][0])
+
+    # -- events -----------------------------------------------------------------------------------
+    def events_after(self, ma_dvi: str, after_id: int, limit: int = 500) -> list[tuple[int, str]]:
+        rows = self._read(
+            "SELECT id, data FROM events WHERE ma_dvi = ? AND id > ? ORDER BY id LIMIT ?",
+            (ma_dvi, after_id, limit),
+        )
+        return [(int(i), str(d)) for i, d in rows]
+
+    def last_event_id(self, ma_dvi: str) -> int:
+        rows = self._read("SELECT COALESCE(MAX(id), 0) FROM events WHERE ma_dvi = ?", (ma_dvi,))
+        return int(rows[0][0])
+
+    def count_transactions(self, ma_dvi: str | None = None) -> int:
+        if ma_dvi is None:
+            rows = self._read("SELECT COUNT(*) FROM transactions")
+        else:
+            rows = self._read("SELECT COUNT(*) FROM transactions WHERE ma_dvi = ?", (ma_dvi,))
+        return int(rows[0][0])
