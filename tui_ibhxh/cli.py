@@ -59,12 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="ngôn ngữ / language (default: config, else vi)",
     )
-    common.add_argument(
-        "--home", type=Path, default=argparse.SUPPRESS, help="state directory (same as IBHXH_HOME)"
-    )
-    common.add_argument(
-        "--config", type=Path, default=argparse.SUPPRESS, help="config file (same as IBHXH_CONFIG)"
-    )
+    common.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="state directory (same as IBHXH_HOME)")
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (same as IBHXH_CONFIG)")
     parser = argparse.ArgumentParser(
         prog="ibhxh",
         description="Cập nhật chứng thư số đăng ký BHXH qua I-VAN (update the BHXH-registered certificate).",

@@ -50,9 +50,7 @@ DEMO_CONTACT = Contact(
 OTHER_MST = "0309876543"
 
 
-def make_name(
-    cn: str, o: str, l_: str | None, st: str | None, uid: str | None, ou: str | None = None
-) -> x509.Name:
+def make_name(cn: str, o: str, l_: str | None, st: str | None, uid: str | None, ou: str | None = None) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN")]
     if st:
         attrs.append(x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, st))
@@ -70,15 +68,9 @@ def make_name(
 CA_NAME = make_name(
     "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)", "Demo tui-ibhxh", None, None, None, ou="Chỉ dùng để thử nghiệm"
 )
-BHXH_NAME = make_name(
-    "BẢO HIỂM XÃ HỘI VIỆT NAM (DEMO)", "Bảo hiểm xã hội Việt Nam", "Quận Ba Đình", "Hà Nội", None
-)
-ABC_NAME = make_name(
-    "CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{DEMO_UNIT.mst}"
-)
-XYZ_NAME = make_name(
-    "CONG TY CO PHAN XYZ", "Công ty Cổ phần XYZ", "Quận 1", "TP. Hồ Chí Minh", f"MST:{OTHER_MST}"
-)
+BHXH_NAME = make_name("BẢO HIỂM XÃ HỘI VIỆT NAM (DEMO)", "Bảo hiểm xã hội Việt Nam", "Quận Ba Đình", "Hà Nội", None)
+ABC_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{DEMO_UNIT.mst}")
+XYZ_NAME = make_name("CONG TY CO PHAN XYZ", "Công ty Cổ phần XYZ", "Quận 1", "TP. Hồ Chí Minh", f"MST:{OTHER_MST}")
 
 
 @dataclass(frozen=True)
@@ -291,9 +283,7 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
     return material, True
 
 
-def _fill_token(
-    conf: Path, ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, now: dt.datetime
-) -> dict[str, bytes]:
+def _fill_token(conf: Path, ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, now: dt.datetime) -> dict[str, bytes]:
     """Generate the key pairs on the token and store the certificates (python-pkcs11, one session)."""
     import pkcs11
     from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
@@ -398,7 +388,5 @@ def reset(paths: AppPaths | None = None) -> None:
     if paths.demo_dir.exists():
         shutil.rmtree(paths.demo_dir)
     cfg = paths.config_file
-    if cfg.exists() and cfg.read_text(encoding="utf-8").startswith(
-        "# tui-ibhxh configuration written by `ibhxh demo`"
-    ):
+    if cfg.exists() and cfg.read_text(encoding="utf-8").startswith("# tui-ibhxh configuration written by `ibhxh demo`"):
         cfg.unlink()

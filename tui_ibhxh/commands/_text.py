@@ -6,6 +6,9 @@ from typing import Any
 
 from tui_ibhxh.core.i18n import Lang, fmt_date, fmt_datetime, register, t
 from tui_ibhxh.core.models import Registration, Transaction
+from tui_ibhxh.services.report import status_text, tx_row
+
+__all__ = ["registration_json", "registration_lines", "status_text", "tx_json", "tx_row"]
 
 register(
     {
@@ -75,37 +78,6 @@ register(
     }
 )
 
-CSV_HEADERS = {
-    "vi": [
-        "Mã giao dịch",
-        "Số hồ sơ",
-        "Mã đơn vị",
-        "Loại hồ sơ",
-        "Ngày gửi",
-        "Trạng thái",
-        "Thời điểm trạng thái",
-        "Mã lỗi",
-        "Mô tả lỗi",
-        "Mã yêu cầu",
-    ],
-    "en": [
-        "Transaction",
-        "Dossier number",
-        "Unit code",
-        "Type",
-        "Submitted",
-        "Status",
-        "Status time",
-        "Error code",
-        "Error description",
-        "Request key",
-    ],
-}
-
-
-def status_text(tx: Transaction, lang: Lang) -> str:
-    return t(f"status.{tx.status}", lang)
-
 
 def tx_json(tx: Transaction) -> dict[str, Any]:
     return {
@@ -121,21 +93,6 @@ def tx_json(tx: Transaction) -> dict[str, Any]:
         "mota_loi": tx.mota_loi,
         "timeline": [{"status": str(e.status), "at": e.at.isoformat()} for e in tx.timeline],
     }
-
-
-def tx_row(tx: Transaction, lang: Lang) -> list[str]:
-    return [
-        tx.ma_gdich,
-        tx.so_hso,
-        tx.ma_dvi,
-        tx.loai,
-        fmt_datetime(tx.submitted_at),
-        status_text(tx, lang),
-        fmt_datetime(tx.status_at),
-        tx.ma_loi or "",
-        tx.mota_loi or "",
-        tx.idempotency_key,
-    ]
 
 
 def registration_json(reg: Registration) -> dict[str, Any]:

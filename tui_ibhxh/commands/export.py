@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _common, _session, _text
+from tui_ibhxh.commands import _common, _session
 from tui_ibhxh.core.i18n import t
+from tui_ibhxh.services.report import history_csv
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
@@ -27,18 +26,10 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     return asyncio.run(_run(args, ctx))
 
 
-def to_csv(rows: list[list[str]], lang: str) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(_text.CSV_HEADERS["en" if lang == "en" else "vi"])
-    writer.writerows(rows)
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")  # BOM: Excel opens it as UTF-8
-
-
 async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     async with _session.open_workflow(ctx, args) as wf:
         await _session.login_and_connect(wf, args, ctx)
         items = await wf.client.all_transactions(wf.ma_dvi)
-    _common.write_atomic(args.csv, to_csv([_text.tx_row(tx, ctx.lang) for tx in items], ctx.lang))
+    _common.write_atomic(args.csv, history_csv(items, ctx.lang))
     ctx.err(t("cli.written", ctx.lang, path=args.csv))
     return 0

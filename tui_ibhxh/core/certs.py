@@ -93,10 +93,7 @@ def parse_certificate(der: bytes) -> CertInfo:
     except (ValueError, TypeError, KeyError) as exc:  # asn1crypto raises these on malformed input
         raise CertificateError(f"not a readable X.509 certificate: {exc}") from exc
     ids = tuple(
-        sid
-        for short, value in subject_fields
-        if short == "UID"
-        if (sid := parse_subject_id(value)) is not None
+        sid for short, value in subject_fields if short == "UID" if (sid := parse_subject_id(value)) is not None
     )
     return CertInfo(
         der=der,
@@ -121,11 +118,7 @@ def parse_certificate(der: bytes) -> CertInfo:
 def load_certificates(data: bytes) -> list[CertInfo]:
     """Every certificate in a PEM bundle, or the one certificate of a DER file."""
     if pem.detect(data):
-        return [
-            parse_certificate(der)
-            for kind, _, der in pem.unarmor(data, multiple=True)
-            if kind == "CERTIFICATE"
-        ]
+        return [parse_certificate(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
     return [parse_certificate(data)]
 
 
@@ -180,9 +173,7 @@ def chains_to_anchor(
         anchor = next((a for a in anchors if _valid_at(a, at) and _issued_by(current, a)), None)
         if anchor is not None:
             return True
-        parent = next(
-            (c for c in pool if c.sha256 not in seen and _valid_at(c, at) and _issued_by(current, c)), None
-        )
+        parent = next((c for c in pool if c.sha256 not in seen and _valid_at(c, at) and _issued_by(current, c)), None)
         if parent is None:
             return False
         current = parent
@@ -221,9 +212,7 @@ def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContex
         problems.append(Problem(ProblemCode.NO_PRIVATE_KEY))
     if info.is_ca:
         problems.append(Problem(ProblemCode.IS_CA))
-    if ctx.unit_mst is not None and (
-        info.mst is None or normalise_mst(info.mst) != normalise_mst(ctx.unit_mst)
-    ):
+    if ctx.unit_mst is not None and (info.mst is None or normalise_mst(info.mst) != normalise_mst(ctx.unit_mst)):
         problems.append(Problem(ProblemCode.MST_MISMATCH, detail=info.mst or ""))
     if not usable_for_signing(info):
         problems.append(Problem(ProblemCode.NOT_FOR_SIGNING))

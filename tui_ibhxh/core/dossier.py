@@ -119,9 +119,7 @@ def _schema() -> etree.XMLSchema:
     schema: etree.XMLSchema | None = getattr(_local, "schema", None)
     if schema is None:
         xsd = resources.files("tui_ibhxh").joinpath("data/dossier.xsd").read_bytes()
-        schema = etree.XMLSchema(
-            etree.fromstring(xsd, etree.XMLParser(resolve_entities=False, no_network=True))
-        )
+        schema = etree.XMLSchema(etree.fromstring(xsd, etree.XMLParser(resolve_entities=False, no_network=True)))
         _local.schema = schema
     return schema
 
@@ -210,9 +208,7 @@ def build_dossier(d: ChangeDossier) -> bytes:
 def _text(parent: etree._Element, tag: str) -> str:
     el = parent.find(tag)
     if el is None:  # cannot happen after validation
-        raise DossierInvalid(
-            "SCHEMA", "xml.SCHEMA", line=parent.sourceline or 0, element=tag, problem="missing"
-        )
+        raise DossierInvalid("SCHEMA", "xml.SCHEMA", line=parent.sourceline or 0, element=tag, problem="missing")
     return "".join(el.itertext())  # a comment must not truncate a value (<MST>0101<!---->234567</MST>)
 
 

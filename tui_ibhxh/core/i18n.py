@@ -45,8 +45,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "The certificate does not carry the unit's tax code ({unit}) in its UID attribute.",
     ),
     "problem.NOT_FOR_SIGNING": (
-        "Mục đích sử dụng khóa của chứng thư không cho phép ký số "
-        "(cần digitalSignature hoặc nonRepudiation).",
+        "Mục đích sử dụng khóa của chứng thư không cho phép ký số (cần digitalSignature hoặc nonRepudiation).",
         "The certificate's key usage does not allow signing (needs digitalSignature or nonRepudiation).",
     ),
     "problem.UNTRUSTED": (
@@ -170,8 +169,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     # demo
     "demo.softhsm_missing": (
         "Không tìm thấy SoftHSM2 (softhsm2-util, {path}). Cài gói Debian softhsm2 (make demo tự cài).",
-        "SoftHSM2 is not installed (softhsm2-util, {path}). Install the Debian package softhsm2 "
-        "(make demo does).",
+        "SoftHSM2 is not installed (softhsm2-util, {path}). Install the Debian package softhsm2 (make demo does).",
     ),
     "demo.provisioned": (
         "Đã chuẩn bị dữ liệu demo trong {home} (token «DEMO TOKEN», PIN {pin}).",

@@ -285,9 +285,7 @@ def _stylesheet() -> etree.XSLT:
     xslt: etree.XSLT | None = getattr(_local, "xslt", None)
     if xslt is None:
         data = resources.files("tui_ibhxh").joinpath("data/receipt.xsl").read_bytes()
-        xslt = etree.XSLT(
-            etree.fromstring(data, safe_parser()), access_control=etree.XSLTAccessControl.DENY_ALL
-        )
+        xslt = etree.XSLT(etree.fromstring(data, safe_parser()), access_control=etree.XSLTAccessControl.DENY_ALL)
         _local.xslt = xslt
     return xslt
 

@@ -119,8 +119,7 @@ register(
         ),
         "sig.INVALID": (
             "Chữ ký số không hợp lệ: nội dung đã bị thay đổi sau khi ký hoặc chữ ký sai ({detail}).",
-            "The signature is not valid: the content was changed after signing or the signature is wrong "
-            "({detail}).",
+            "The signature is not valid: the content was changed after signing or the signature is wrong ({detail}).",
         ),
         "sig.UNSUPPORTED_DOCUMENT": (
             "Không ký được tài liệu này: {detail}.",
@@ -164,9 +163,7 @@ def _c14n_subtree(el: etree._Element) -> bytes:
     carries every in-scope namespace declaration) and re-parsing it first avoids that.
     """
     standalone = etree.fromstring(etree.tostring(el), safe_parser())
-    data: bytes = etree.tostring(
-        standalone.getroottree(), method="c14n", exclusive=False, with_comments=False
-    )
+    data: bytes = etree.tostring(standalone.getroottree(), method="c14n", exclusive=False, with_comments=False)
     return data
 
 
@@ -257,9 +254,7 @@ class PreparedSignature:
         return out
 
 
-def prepare_signature(
-    xml: bytes, certificate_der: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> PreparedSignature:
+def prepare_signature(xml: bytes, certificate_der: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedSignature:
     """Phase 1 of signing ``xml`` (unsigned) with the key of ``certificate_der``; see the module docstring."""
     try:
         root = parse_xml(xml, max_bytes=max_bytes)
@@ -312,9 +307,7 @@ class TrustStore:
     checked by xmlsec with the key of the certificate in KeyInfo, after the chain check here).
     """
 
-    def __init__(
-        self, anchors: Iterable[bytes | CertInfo], intermediates: Iterable[bytes | CertInfo] = ()
-    ) -> None:
+    def __init__(self, anchors: Iterable[bytes | CertInfo], intermediates: Iterable[bytes | CertInfo] = ()) -> None:
         self.anchors: tuple[CertInfo, ...] = tuple(_as_info(c) for c in anchors)
         self.intermediates: tuple[CertInfo, ...] = tuple(_as_info(c) for c in intermediates)
         if not self.anchors:
@@ -322,9 +315,7 @@ class TrustStore:
 
     @classmethod
     def from_pem(cls, anchors_pem: bytes, intermediates_pem: bytes = b"") -> TrustStore:
-        return cls(
-            load_certificates(anchors_pem), load_certificates(intermediates_pem) if intermediates_pem else ()
-        )
+        return cls(load_certificates(anchors_pem), load_certificates(intermediates_pem) if intermediates_pem else ())
 
     def chains(self, cert: CertInfo, extra: Sequence[CertInfo] = (), *, at: datetime | None) -> bool:
         return chains_to_anchor(cert, self.anchors, (*self.intermediates, *extra), at=at)
@@ -390,14 +381,10 @@ def _check_structure(root: etree._Element) -> etree._Element:
     inside = set(sig.iter())
     stray = next((el for el in root.iter(f"{{{DSIG_NS}}}*") if el not in inside), None)
     if stray is not None:  # e.g. a ds:Object or SignedInfo copy wrapping the original content elsewhere
-        raise SignatureInvalid(
-            "OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(stray).localname
-        )
+        raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(stray).localname)
     for child in _elements(sig):
         if child.tag not in (_q("SignedInfo"), _q("SignatureValue"), _q("KeyInfo")):
-            raise SignatureInvalid(
-                "OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(child).localname
-            )
+            raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(child).localname)
     _expect(sig, ("SignedInfo", "SignatureValue", "KeyInfo"), frozenset({"KeyInfo"}))
     signed_info = sig[0] if sig[0].tag == _q("SignedInfo") else sig.find(_q("SignedInfo"))
     assert signed_info is not None
@@ -418,17 +405,13 @@ def _check_structure(root: etree._Element) -> etree._Element:
     ref = refs[0]
     uri = ref.get("URI")
     if uri != "":
-        raise SignatureInvalid(
-            "BAD_REFERENCE_URI", "sig.BAD_REFERENCE_URI", uri="(none)" if uri is None else uri
-        )
+        raise SignatureInvalid("BAD_REFERENCE_URI", "sig.BAD_REFERENCE_URI", uri="(none)" if uri is None else uri)
     _expect(ref, ("Transforms", "DigestMethod", "DigestValue"), frozenset({"Transforms"}))
     transforms = ref.find(_q("Transforms"))
     algs = []
     for tr in _elements(transforms) if transforms is not None else []:
         if tr.tag != _q("Transform"):
-            raise SignatureInvalid(
-                "BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="unexpected element in Transforms"
-            )
+            raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="unexpected element in Transforms")
         alg = tr.get("Algorithm") or ""
         if alg != ALG_ENVELOPED and alg not in _C14N_ALGS:
             raise SignatureInvalid("BAD_TRANSFORM", "sig.BAD_TRANSFORM", algorithm=alg)
@@ -520,9 +503,7 @@ def verify_document(
         if check_time > cert.not_after:
             raise SignatureInvalid("CERT_EXPIRED", "sig.CERT_EXPIRED", date=fmt_date(cert.not_after))
         if check_time < cert.not_before:
-            raise SignatureInvalid(
-                "CERT_NOT_YET_VALID", "sig.CERT_NOT_YET_VALID", date=fmt_date(cert.not_before)
-            )
+            raise SignatureInvalid("CERT_NOT_YET_VALID", "sig.CERT_NOT_YET_VALID", date=fmt_date(cert.not_before))
     if trust is not None and not trust.chains(cert, extra, at=check_time):
         raise SignatureInvalid("UNTRUSTED", "sig.UNTRUSTED", issuer=cert.issuer)
     _xmlsec_verify(sig, cert.der)

@@ -105,9 +105,7 @@ def check_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
     if decl is not None:
         enc = _ENC_RE.search(decl.group(0))
         if enc is not None and enc.group(2).upper().replace(b"_", b"-") not in (b"UTF-8", b"UTF8"):
-            raise XmlRejected(
-                "NOT_UTF8", "xml.NOT_UTF8", detail=f"declared encoding {enc.group(2).decode('ascii')}"
-            )
+            raise XmlRejected("NOT_UTF8", "xml.NOT_UTF8", detail=f"declared encoding {enc.group(2).decode('ascii')}")
     if _DTD_RE.search(data) is not None:
         raise XmlRejected("DOCTYPE", "xml.DOCTYPE")
 

@@ -45,9 +45,7 @@ def build_state(config: SimConfig) -> SimState:
             try:
                 seed_unit(store, seed.unit, seed.contact, seed.certificate_der())
             except CertificateError:
-                raise SimConfigError(
-                    f"unit {seed.unit.ma_dvi}: the registered certificate is not readable"
-                ) from None
+                raise SimConfigError(f"unit {seed.unit.ma_dvi}: the registered certificate is not readable") from None
     except BaseException:
         store.close()
         raise

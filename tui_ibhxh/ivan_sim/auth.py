@@ -48,9 +48,7 @@ def _fail(detail: str) -> ApiError:
     return ApiError(401, "AUTH_FAILED", detail)
 
 
-async def issue_token(
-    state: SimState, ma_dvi: str, challenge: str, cert_b64: str, sig_b64: str
-) -> dict[str, Any]:
+async def issue_token(state: SimState, ma_dvi: str, challenge: str, cert_b64: str, sig_b64: str) -> dict[str, Any]:
     raw = _b64(challenge, "challenge")
     cert_der = _b64(cert_b64, "certificate")
     signature = _b64(sig_b64, "signature")

@@ -49,9 +49,7 @@ def _final_step(state: SimState, rec: TxRecord, now: float) -> Advance:
         dossier, code = None, "SE999"
     status = TxStatus.ACCEPTED if code is None else TxStatus.REJECTED
     mota = None if code is None else errors.vi(code)
-    receipt = signed_receipt(
-        state.signer, unit, rec, status=status, ma_loi=code, mota_loi=mota, at=from_epoch(now)
-    )
+    receipt = signed_receipt(state.signer, unit, rec, status=status, ma_loi=code, mota_loi=mota, at=from_epoch(now))
     return Advance(
         ma_gdich=tx.ma_gdich,
         from_status=TxStatus.RECEIVED,

@@ -35,9 +35,7 @@ def json_errors(max_body: int) -> Middleware:
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             if request.content_length is not None and request.content_length > max_body:
-                raise ApiError(
-                    413, "TOO_LARGE", f"the body is {request.content_length} bytes; at most {max_body}"
-                )
+                raise ApiError(413, "TOO_LARGE", f"the body is {request.content_length} bytes; at most {max_body}")
             return await handler(request)
         except ApiError as exc:
             return error_response(exc.status, exc.code, exc.detail, exc.headers)

@@ -80,9 +80,7 @@ SCHEMAS: dict[str, Any] = {
     "Transaction": {
         "type": "object",
         "properties": {
-            **_str_props(
-                "ma_gdich", "so_hso", "ma_dvi", "loai", "idempotency_key", "submitted_at", "status_at"
-            ),
+            **_str_props("ma_gdich", "so_hso", "ma_dvi", "loai", "idempotency_key", "submitted_at", "status_at"),
             "status": {"type": "string", "enum": ["SENT", "RECEIVED", "ACCEPTED", "REJECTED"]},
             "ma_loi": {"type": "string", "nullable": True},
             "mota_loi": {"type": "string", "nullable": True},

@@ -78,14 +78,10 @@ async def post_challenge(request: web.Request) -> web.Response:
 
 async def post_token(request: web.Request) -> web.Response:
     state = _state(request)
-    body = await read_json(
-        request, state.config.max_body, ("ma_dvi", "challenge", "certificate", "signature")
-    )
+    body = await read_json(request, state.config.max_body, ("ma_dvi", "challenge", "certificate", "signature"))
     state.rate_limit(body["ma_dvi"])
     return _json(
-        await auth.issue_token(
-            state, body["ma_dvi"], body["challenge"], body["certificate"], body["signature"]
-        )
+        await auth.issue_token(state, body["ma_dvi"], body["challenge"], body["certificate"], body["signature"])
     )
 
 
@@ -122,9 +118,7 @@ async def post_dossier(request: web.Request) -> web.Response:
     loop = asyncio.get_running_loop()
     verified = await loop.run_in_executor(state.verify_pool, verify_submission, body, state.trust)
     if verified.dossier.unit.ma_dvi != ma_dvi:
-        raise ApiError(
-            403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the dossier is not {ma_dvi}"
-        )
+        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the dossier is not {ma_dvi}")
     if verified.dossier.ma_yeucau != key:
         raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header differs from MA_YEUCAU in the dossier")
     now = time.time()
@@ -178,9 +172,7 @@ async def get_transactions(request: web.Request) -> web.Response:
     before = _int_param(request, "before", None, 1, 2**62)
     assert limit is not None
     records, nxt = await state.store.run(state.store.list_transactions, ma_dvi, limit, before)
-    return _json(
-        {"items": [transaction_json(r.tx) for r in records], "next": None if nxt is None else str(nxt)}
-    )
+    return _json({"items": [transaction_json(r.tx) for r in records], "next": None if nxt is None else str(nxt)})
 
 
 async def _own_transaction(state: SimState, request: web.Request) -> TxRecord:

@@ -238,23 +238,18 @@ class Store:
         """Mark a live, unused challenge of ``ma_dvi`` used. False when there is none."""
         with self._write() as db:
             cur = db.execute(
-                "UPDATE challenges SET used = 1 WHERE challenge = ? AND ma_dvi = ? AND used = 0 "
-                "AND expires_at > ?",
+                "UPDATE challenges SET used = 1 WHERE challenge = ? AND ma_dvi = ? AND used = 0 AND expires_at > ?",
                 (challenge, ma_dvi, now),
             )
             return cur.rowcount == 1
 
-    def add_token(
-        self, token_sha256: str, ma_dvi: str, cert_sha256: str, expires_at: float, now: float
-    ) -> None:
+    def add_token(self, token_sha256: str, ma_dvi: str, cert_sha256: str, expires_at: float, now: float) -> None:
         with self._write() as db:
             db.execute("DELETE FROM tokens WHERE expires_at < ?", (now,))
             db.execute("INSERT INTO tokens VALUES (?,?,?,?)", (token_sha256, ma_dvi, cert_sha256, expires_at))
 
     def token_unit(self, token_sha256: str, now: float) -> str | None:
-        rows = self._read(
-            "SELECT ma_dvi FROM tokens WHERE token_sha256 = ? AND expires_at > ?", (token_sha256, now)
-        )
+        rows = self._read("SELECT ma_dvi FROM tokens WHERE token_sha256 = ? AND expires_at > ?", (token_sha256, now))
         return str(rows[0][0]) if rows else None
 
     # -- transactions -----------------------------------------------------------------------------
@@ -288,9 +283,7 @@ class Store:
         )
 
     def _get(self, ma_gdich: str) -> TxRecord | None:
-        row = self._db.execute(
-            f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_gdich = ?", (ma_gdich,)
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_gdich = ?", (ma_gdich,)).fetchone()
         return None if row is None else self._record(row)
 
     def get_transaction(self, ma_gdich: str) -> TxRecord | None:
@@ -321,8 +314,7 @@ class Store:
             ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
             so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
             db.execute(
-                f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+                f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
                 (
                     seq,
                     ma_gdich,
@@ -356,14 +348,11 @@ class Store:
             (tx.ma_dvi, tx.ma_gdich, json.dumps(transaction_json(tx), ensure_ascii=False), now),
         )
 
-    def list_transactions(
-        self, ma_dvi: str, limit: int, before_seq: int | None
-    ) -> tuple[list[TxRecord], int | None]:
+    def list_transactions(self, ma_dvi: str, limit: int, before_seq: int | None) -> tuple[list[TxRecord], int | None]:
         """Newest first; the second item is the cursor of the next page (None on the last page)."""
         with self._lock:
             rows = self._db.execute(
-                f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_dvi = ? AND seq < ? "
-                "ORDER BY seq DESC LIMIT ?",
+                f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_dvi = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                 (ma_dvi, before_seq if before_seq is not None else 2**62, limit + 1),
             ).fetchall()
             records = [self._record(r) for r in rows[:limit]]

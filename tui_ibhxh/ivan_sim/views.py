@@ -32,9 +32,7 @@ def contact_json(c: Contact) -> dict[str, str]:
     }
 
 
-def registration_json(
-    unit: Unit, contact: Contact, cert_der: bytes, updated_at: float, version: int
-) -> dict[str, Any]:
+def registration_json(unit: Unit, contact: Contact, cert_der: bytes, updated_at: float, version: int) -> dict[str, Any]:
     info = parse_certificate(cert_der)
     return {
         "ma_dvi": unit.ma_dvi,

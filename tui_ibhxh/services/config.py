@@ -156,9 +156,7 @@ class _Reader:
         self.path = path
 
     def fail(self, key: str, problem_vi: str, problem_en: str) -> UserError:
-        return UserError(
-            "config.invalid", path=self.path, setting=key, problem_vi=problem_vi, problem_en=problem_en
-        )
+        return UserError("config.invalid", path=self.path, setting=key, problem_vi=problem_vi, problem_en=problem_en)
 
     def table(self, data: Mapping[str, Any], key: str, dotted: str) -> Mapping[str, Any]:
         value = data.get(key, {})
@@ -216,9 +214,7 @@ def parse_config(text: str, path: Path) -> Config:
         read_timeout=r.number(ivan, "read_timeout", "ivan.read_timeout", 30.0),
     )
     if cfg.ivan.url and not cfg.ivan.url.startswith(("http://", "https://")):
-        raise r.fail(
-            "ivan.url", "phải bắt đầu bằng https:// hoặc http://", "must start with https:// or http://"
-        )
+        raise r.fail("ivan.url", "phải bắt đầu bằng https:// hoặc http://", "must start with https:// or http://")
     token = r.table(doc, "token", "token")
     cfg.token = TokenConfig(
         modules=[Path(p).expanduser() for p in r.strings(token, "modules", "token.modules")],
@@ -242,9 +238,7 @@ def parse_config(text: str, path: Path) -> Config:
                 diadiem=r.string(body, "diadiem", f"{prefix}.diadiem").strip(),
                 co_quan_bhxh=r.string(body, "co_quan_bhxh", f"{prefix}.co_quan_bhxh").strip(),
             ),
-            registered_cert_sha256=r.string(
-                body, "registered_cert_sha256", f"{prefix}.registered_cert_sha256"
-            ),
+            registered_cert_sha256=r.string(body, "registered_cert_sha256", f"{prefix}.registered_cert_sha256"),
         )
     cfg.default_unit = r.string(doc, "default_unit", "default_unit")
     if cfg.default_unit and cfg.default_unit not in cfg.units:

@@ -87,9 +87,7 @@ register(
 class IvanError(UserError):
     """A failure talking to the I-VAN; ``status``/``ma_loi`` when the I-VAN answered with an error."""
 
-    def __init__(
-        self, key: str, *, status: int | None = None, ma_loi: str | None = None, **params: object
-    ) -> None:
+    def __init__(self, key: str, *, status: int | None = None, ma_loi: str | None = None, **params: object) -> None:
         super().__init__(key, status=status if status is not None else "", ma_loi=ma_loi or "", **params)
         self.status = status
         self.ma_loi = ma_loi
@@ -135,9 +133,7 @@ def parse_transaction(data: Mapping[str, Any]) -> Transaction:
             status_at=_dt(data.get("status_at") or data["submitted_at"]),
             ma_loi=data.get("ma_loi") or None,
             mota_loi=data.get("mota_loi") or None,
-            timeline=tuple(
-                TimelineEntry(TxStatus(e["status"]), _dt(e["at"])) for e in data.get("timeline") or ()
-            ),
+            timeline=tuple(TimelineEntry(TxStatus(e["status"]), _dt(e["at"])) for e in data.get("timeline") or ()),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise IvanError("ivan.bad_response", reason=f"transaction: {exc}") from None
@@ -308,9 +304,7 @@ class IvanClient:
                     await self._sleep(self._delay(attempt))
                     continue
                 if timeout:
-                    raise IvanError(
-                        "ivan.timeout", url=self.base_url, seconds=int(self._read_timeout)
-                    ) from None
+                    raise IvanError("ivan.timeout", url=self.base_url, seconds=int(self._read_timeout)) from None
                 raise IvanError("ivan.unreachable", url=self.base_url, reason=_reason(exc)) from None
 
     def _delay(self, attempt: int) -> float:
@@ -441,9 +435,7 @@ class IvanClient:
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
                 failures += 1
                 log.info("event stream interrupted (%s); reconnecting", type(exc).__name__)
-            await self._sleep(
-                min(self.retry.max_delay, reconnect_delay * min(failures, 5) or reconnect_delay)
-            )
+            await self._sleep(min(self.retry.max_delay, reconnect_delay * min(failures, 5) or reconnect_delay))
 
 
 async def _sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str | None, str, str]]:

@@ -171,9 +171,7 @@ class Journal:
         states = (EntryState.SIGNED.value, EntryState.SUBMITTED.value)
         if ma_dvi is None:
             return self._select("WHERE state IN (?, ?) ORDER BY created_at, rowid", states)
-        return self._select(
-            "WHERE state IN (?, ?) AND ma_dvi = ? ORDER BY created_at, rowid", (*states, ma_dvi)
-        )
+        return self._select("WHERE state IN (?, ?) AND ma_dvi = ? ORDER BY created_at, rowid", (*states, ma_dvi))
 
     def pending_for_unit(self, ma_dvi: str) -> bool:
         return bool(self.unfinished(ma_dvi))

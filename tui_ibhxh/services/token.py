@@ -142,9 +142,7 @@ class TokenService:
         loader: LibLoader = _default_loader,
     ) -> None:
         # one library reachable by two paths (symlinks) is loaded once: a second C_Initialize fails
-        self.modules = list(
-            dict.fromkeys(os.path.realpath(m) if Path(m).exists() else str(m) for m in modules)
-        )
+        self.modules = list(dict.fromkeys(os.path.realpath(m) if Path(m).exists() else str(m) for m in modules))
         self._softhsm2_conf = softhsm2_conf
         self._loader = loader
         self._libs: dict[str, LibLike] = {}
@@ -230,9 +228,7 @@ class TokenService:
                 if not flags & TokenFlag.TOKEN_INITIALIZED:
                     continue  # SoftHSM's spare empty slot
                 serial = (
-                    token.serial.decode("ascii", "replace")
-                    if isinstance(token.serial, bytes)
-                    else str(token.serial)
+                    token.serial.decode("ascii", "replace") if isinstance(token.serial, bytes) else str(token.serial)
                 )
                 info = TokenInfo(
                     module=module,
@@ -391,9 +387,7 @@ class TokenService:
         session = self._open.session
         try:
             keys = list(
-                session.get_objects(
-                    {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: bytes.fromhex(key_id)}
-                )
+                session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: bytes.fromhex(key_id)})
             )
             if not keys:
                 raise UserError("token.key_missing", serial=key_id)
@@ -422,14 +416,10 @@ class TokenSigner:
         return self.cert.info.der
 
     def sign(self, data: bytes) -> bytes:
-        return self._service.run_sync(
-            lambda: self._service._sign(self.cert.token_serial, self.cert.key_id, data)
-        )
+        return self._service.run_sync(lambda: self._service._sign(self.cert.token_serial, self.cert.key_id, data))
 
     async def sign_async(self, data: bytes) -> bytes:
-        return await self._service.run(
-            lambda: self._service._sign(self.cert.token_serial, self.cert.key_id, data)
-        )
+        return await self._service.run(lambda: self._service._sign(self.cert.token_serial, self.cert.key_id, data))
 
 
 def _attr(obj: Any, attr: Attribute) -> Any:

@@ -93,8 +93,7 @@ register(
             "Self-verification of the signature failed: {cause} Nothing was sent.",
         ),
         "workflow.follow_timeout": (
-            "Sau {seconds} giây giao dịch {ma_gdich} vẫn ở trạng thái {status}; "
-            "xem tiếp bằng «ibhxh history».",
+            "Sau {seconds} giây giao dịch {ma_gdich} vẫn ở trạng thái {status}; xem tiếp bằng «ibhxh history».",
             "After {seconds} s transaction {ma_gdich} is still {status}; follow it with 'ibhxh history'.",
         ),
         "status.SENT": ("Đã gửi", "Sent"),
@@ -166,9 +165,7 @@ class UpdateWorkflow:
                 try:
                     anchors.extend(load_certificates(path.read_bytes()))
                 except OSError as exc:
-                    raise UserError(
-                        "config.anchor_unreadable", path=path, problem=type(exc).__name__
-                    ) from None
+                    raise UserError("config.anchor_unreadable", path=path, problem=type(exc).__name__) from None
                 except CertificateError:
                     raise UserError("config.anchor_invalid", path=path) from None
             self._anchors = anchors
@@ -247,8 +244,7 @@ class UpdateWorkflow:
             now=self.clock(),
             unit_mst=self.profile.unit.mst,
             anchors=self.anchors(),
-            registered_sha256=(reg.certificate.sha256 if reg else self.profile.registered_cert_sha256)
-            or None,
+            registered_sha256=(reg.certificate.sha256 if reg else self.profile.registered_cert_sha256) or None,
             registered_serial_issuer=(reg.certificate.serial, reg.certificate.issuer) if reg else None,
         )
 
@@ -335,9 +331,7 @@ class UpdateWorkflow:
             except XmlError as exc:
                 raise UserError("workflow.self_verify_failed", cause=exc) from None
         step(Step.JOURNAL)
-        entry = await asyncio.to_thread(
-            self.journal.record_signed, key, self.ma_dvi, choice.cert.info.serial, signed
-        )
+        entry = await asyncio.to_thread(self.journal.record_signed, key, self.ma_dvi, choice.cert.info.serial, signed)
         step(Step.SEND)
         tx = await self.send(entry)
         step(Step.DONE)

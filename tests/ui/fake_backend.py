@@ -1,0 +1,259 @@
+"""A backend with fixed data and a fixed clock for snapshot tests (the Pilot end-to-end tests use the real
+one against the simulator and the SoftHSM demo token). Behaviour is steered by plain attributes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from tui_ibhxh.core.certs import problem_message
+from tui_ibhxh.core.i18n import Lang
+from tui_ibhxh.core.models import (
+    CertInfo,
+    Contact,
+    PinFlags,
+    Problem,
+    ProblemCode,
+    RegisteredCert,
+    Registration,
+    SubjectId,
+    TimelineEntry,
+    TokenCert,
+    TokenInfo,
+    Transaction,
+    TxStatus,
+    Unit,
+)
+from tui_ibhxh.core.receipt import ReceiptCheck
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.report import history_csv
+from tui_ibhxh.services.workflow import CertChoice, Step
+
+NOW = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
+UNIT = Unit("TA1234A", "0101234567", "Công ty TNHH ABC", "Hà Nội", "BHXH quận Cầu Giấy")
+CONTACT = Contact("Số 1 Trần Duy Hưng, Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
+CA_FIELDS = (("C", "VN"), ("O", "Demo tui-ibhxh"), ("CN", "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)"))
+ORG_FIELDS = (
+    ("C", "VN"),
+    ("ST", "Hà Nội"),
+    ("L", "Quận Cầu Giấy"),
+    ("O", "Công ty TNHH ABC"),
+    ("CN", "CONG TY TNHH ABC"),
+    ("UID", "MST:0101234567"),
+)
+XYZ_FIELDS = (
+    ("C", "VN"),
+    ("ST", "TP. Hồ Chí Minh"),
+    ("L", "Quận 1"),
+    ("O", "Công ty Cổ phần XYZ"),
+    ("CN", "CONG TY CO PHAN XYZ"),
+    ("UID", "MST:0309876543"),
+)
+
+
+def _name(fields: tuple[tuple[str, str], ...]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in reversed(fields))
+
+
+def cert(serial: str, fields: tuple[tuple[str, str], ...], start: int, end: int, *, ca: bool = False) -> CertInfo:
+    mst = next((v.split(":", 1)[1] for k, v in fields if k == "UID"), None)
+    return CertInfo(
+        der=b"",
+        serial=serial,
+        subject=_name(fields),
+        issuer=_name(CA_FIELDS),
+        subject_fields=fields,
+        issuer_fields=CA_FIELDS,
+        common_name=dict(fields)["CN"],
+        ids=(SubjectId("MST", mst),) if mst else (),
+        not_before=NOW + timedelta(days=start),
+        not_after=NOW + timedelta(days=end),
+        key_usage=frozenset({"key_cert_sign", "crl_sign"} if ca else {"digital_signature", "non_repudiation"}),
+        is_ca=ca,
+        sha256=(serial * 4)[:64],
+        key_algorithm="rsa",
+        key_bits=2048,
+        signature_algorithm="sha256_rsa",
+    )
+
+
+OLD = cert("5F1A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C", ORG_FIELDS, -358, 7)
+NEW = cert("6A7B8C9D0E1F20314253647586970A1B2C3D4E5F", ORG_FIELDS, -1, 730)
+CA = cert("0A84879EE39D817C07F25E0570FEE79C61ED06FE", CA_FIELDS, -365, 3650, ca=True)
+OTHER = cert("2AE0D95BF490677C6B1305887F269E02EE4DED6C", XYZ_FIELDS, -30, 335)
+TOKEN = TokenInfo(
+    "/usr/lib/softhsm/libsofthsm2.so", 0, "DEMO TOKEN", "SoftHSM project", "SoftHSM v2", "1cb6cd3bfafc11bb", PinFlags()
+)
+
+
+def token_cert(info: CertInfo, label: str, key: bool) -> TokenCert:
+    return TokenCert(info, label, "02" if key else "", key, TOKEN.serial, TOKEN.label)
+
+
+CHOICES = [
+    CertChoice(
+        token_cert(OLD, "Chứng thư số Công ty TNHH ABC (đang đăng ký)", True),
+        (Problem(ProblemCode.EXPIRES_SOON, days=7), Problem(ProblemCode.SAME_AS_REGISTERED)),
+    ),
+    CertChoice(token_cert(NEW, "Chứng thư số Công ty TNHH ABC (mới)", True), ()),
+    CertChoice(
+        token_cert(CA, "DEMO CA tui-ibhxh", False),
+        (Problem(ProblemCode.NO_PRIVATE_KEY), Problem(ProblemCode.IS_CA), Problem(ProblemCode.MST_MISMATCH)),
+    ),
+    CertChoice(
+        token_cert(OTHER, "Chứng thư số Công ty Cổ phần XYZ", True),
+        (Problem(ProblemCode.MST_MISMATCH, detail="0309876543"),),
+    ),
+]
+REGISTRATION = Registration(
+    UNIT,
+    CONTACT,
+    RegisteredCert(OLD.serial, OLD.subject, OLD.issuer, OLD.not_before, OLD.not_after, OLD.sha256),
+    NOW - timedelta(days=358),
+    7,
+)
+
+
+def transaction(
+    n: int, status: TxStatus, *, minutes_ago: int = 0, ma_loi: str | None = None, mota_loi: str | None = None
+) -> Transaction:
+    at = NOW - timedelta(minutes=minutes_ago)
+    steps = {
+        TxStatus.SENT: [TxStatus.SENT],
+        TxStatus.RECEIVED: [TxStatus.SENT, TxStatus.RECEIVED],
+        TxStatus.ACCEPTED: [TxStatus.SENT, TxStatus.RECEIVED, TxStatus.ACCEPTED],
+        TxStatus.REJECTED: [TxStatus.SENT, TxStatus.RECEIVED, TxStatus.REJECTED],
+    }[status]
+    return Transaction(
+        ma_gdich=f"GD20261124{n:07d}",
+        so_hso=f"TA1234A/2026/{n:06d}",
+        ma_dvi="TA1234A",
+        loai="Thay đổi thông tin đăng ký sử dụng dịch vụ I-VAN",
+        idempotency_key=f"00000000-0000-4000-8000-{n:012d}",
+        submitted_at=at,
+        status=status,
+        status_at=at + timedelta(seconds=3 * (len(steps) - 1)),
+        ma_loi=ma_loi,
+        mota_loi=mota_loi,
+        timeline=tuple(TimelineEntry(s, at + timedelta(seconds=3 * i)) for i, s in enumerate(steps)),
+    )
+
+
+HISTORY = [
+    transaction(3, TxStatus.RECEIVED, minutes_ago=5),
+    transaction(
+        2,
+        TxStatus.REJECTED,
+        minutes_ago=60 * 24 * 30,
+        ma_loi="CERT_EXPIRED",
+        mota_loi="Chứng thư số đã hết hạn tại thời điểm nộp hồ sơ.",
+    ),
+    transaction(1, TxStatus.ACCEPTED, minutes_ago=60 * 24 * 358),
+]
+
+
+class FakeBackend:
+    """Fixed data; ``tokens``, ``login_error``, ``submit_error``, ``history``, ``events_script`` steer it."""
+
+    def __init__(self, lang: Lang = "vi") -> None:
+        self.lang: Lang = lang
+        self.tokens: list[TokenInfo] = [TOKEN]
+        self.login_error: UserError | None = None
+        self.submit_error: UserError | None = None
+        self.history: list[Transaction] = list(HISTORY)
+        self.events_script: list[Transaction] = []
+        self.hang: bool = False  # every call waits forever: the "loading" states
+        self._registration: Registration | None = None
+        self._logged_in: TokenInfo | None = None
+        self.submitted: list[tuple[CertChoice, Contact]] = []
+        self.exported: list[Path] = []
+
+    @property
+    def unit(self) -> Unit:
+        return UNIT
+
+    @property
+    def registration(self) -> Registration | None:
+        return self._registration
+
+    @property
+    def logged_in(self) -> TokenInfo | None:
+        return self._logged_in
+
+    def now(self) -> datetime:
+        return NOW
+
+    async def _maybe_hang(self) -> None:
+        if self.hang:
+            await asyncio.Event().wait()
+
+    async def list_tokens(self) -> list[TokenInfo]:
+        await self._maybe_hang()
+        return list(self.tokens)
+
+    async def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]:
+        await self._maybe_hang()
+        yield list(self.tokens)
+        await asyncio.Event().wait()
+
+    async def login(self, token: TokenInfo, pin: str) -> Registration:
+        await self._maybe_hang()
+        if self.login_error is not None:
+            raise self.login_error
+        self._logged_in = token
+        self._registration = REGISTRATION
+        return REGISTRATION
+
+    async def choices(self) -> list[CertChoice]:
+        await self._maybe_hang()
+        return list(CHOICES)
+
+    def problem_text(self, problem: Problem, info: CertInfo) -> str:
+        return problem_message(problem, info, self.lang, unit_mst=UNIT.mst)
+
+    def default_contact(self) -> Contact:
+        return CONTACT
+
+    def preview(self, choice: CertChoice, contact: Contact) -> bytes:
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><DKI_BHXH><LOAI_DKY>2</LOAI_DKY><TTDVI>'
+            f"<MA_DVI>{UNIT.ma_dvi}</MA_DVI><MST>{UNIT.mst}</MST><TEN_DVI>{UNIT.ten_dvi}</TEN_DVI>"
+            f"<DIACHI_LHE>{contact.diachi_lhe}</DIACHI_LHE><EMAIL>{contact.email}</EMAIL></TTDVI>"
+            f"<TTCKY_DVI><TTCKY><SERIAL>{choice.cert.info.serial}</SERIAL></TTCKY></TTCKY_DVI></DKI_BHXH></BHXH>"
+        ).encode()
+
+    async def submit(self, choice: CertChoice, contact: Contact, progress) -> Transaction:  # type: ignore[no-untyped-def]
+        for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND):
+            progress(step)
+            await self._maybe_hang()
+            if self.submit_error is not None and step is Step.SEND:
+                raise self.submit_error
+        self.submitted.append((choice, contact))
+        tx = replace(transaction(4, TxStatus.SENT), submitted_at=NOW, status_at=NOW)
+        self.history.insert(0, tx)
+        progress(Step.DONE)
+        return tx
+
+    async def transactions(self) -> list[Transaction]:
+        await self._maybe_hang()
+        return list(self.history)
+
+    async def events(self) -> AsyncIterator[Transaction]:
+        for tx in self.events_script:
+            await asyncio.sleep(0)
+            yield tx
+        await asyncio.Event().wait()
+
+    async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
+        await self._maybe_hang()
+        return b"<BHXH/>", ReceiptCheck(receipt=None, valid=True)
+
+    async def export_csv(self, path: Path, items: list[Transaction]) -> None:
+        path.write_bytes(history_csv(items, self.lang))
+        self.exported.append(path)
+
+    async def close(self) -> None:
+        pass

@@ -1,0 +1,132 @@
+"""What the screens need from the services, as one interface.
+
+``WorkflowBackend`` is the real one (services.workflow over the token, the journal and the I-VAN client);
+snapshot tests use a fake with fixed data and a fixed clock. Screens call these coroutines from Textual
+workers only: nothing here may be awaited on the event loop's critical path without a worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from tui_ibhxh.core.certs import CertificateError, load_certificates, problem_message
+from tui_ibhxh.core.i18n import Lang
+from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
+from tui_ibhxh.core.receipt import ReceiptCheck, verify_receipt
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.report import history_csv
+from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
+
+ProgressFn = Callable[[Step], None]
+
+
+class Backend(Protocol):
+    """Everything the TUI does, as coroutines (call them from workers)."""
+
+    lang: Lang
+
+    @property
+    def unit(self) -> Unit: ...
+    @property
+    def registration(self) -> Registration | None: ...
+    @property
+    def logged_in(self) -> TokenInfo | None: ...
+
+    def now(self) -> datetime: ...
+    async def list_tokens(self) -> list[TokenInfo]: ...
+    def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
+    async def login(self, token: TokenInfo, pin: str) -> Registration: ...
+    async def choices(self) -> list[CertChoice]: ...
+    def problem_text(self, problem: Problem, info: CertInfo) -> str: ...
+    def default_contact(self) -> Contact: ...
+    def preview(self, choice: CertChoice, contact: Contact) -> bytes: ...
+    async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction: ...
+    async def transactions(self) -> list[Transaction]: ...
+    def events(self) -> AsyncIterator[Transaction]: ...
+    async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]: ...
+    async def export_csv(self, path: Path, items: list[Transaction]) -> None: ...
+    async def close(self) -> None: ...
+
+
+class WorkflowBackend:
+    """The real backend: a thin adapter over :class:`UpdateWorkflow`."""
+
+    def __init__(self, workflow: UpdateWorkflow, lang: Lang) -> None:
+        self.wf = workflow
+        self.lang: Lang = lang
+        self._logged_in: TokenInfo | None = None
+
+    @property
+    def unit(self) -> Unit:
+        return self.wf.profile.unit
+
+    @property
+    def registration(self) -> Registration | None:
+        return self.wf.registration
+
+    @property
+    def logged_in(self) -> TokenInfo | None:
+        return self._logged_in
+
+    def now(self) -> datetime:
+        return self.wf.clock()
+
+    async def list_tokens(self) -> list[TokenInfo]:
+        return await self.wf.list_tokens()
+
+    def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]:
+        return self.wf.tokens.watch(interval)
+
+    async def login(self, token: TokenInfo, pin: str) -> Registration:
+        await self.wf.login(token, pin)
+        self._logged_in = token
+        registration = await self.wf.connect()
+        await self.wf.resume()  # a dossier signed earlier is re-sent now, never signed again
+        return registration
+
+    async def choices(self) -> list[CertChoice]:
+        return await self.wf.choices()
+
+    def problem_text(self, problem: Problem, info: CertInfo) -> str:
+        return problem_message(problem, info, self.lang, unit_mst=self.unit.mst)
+
+    def default_contact(self) -> Contact:
+        return self.wf.default_contact()
+
+    def preview(self, choice: CertChoice, contact: Contact) -> bytes:
+        return self.wf.build(choice.cert, contact, "00000000-0000-0000-0000-000000000000")
+
+    async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction:
+        return await self.wf.submit(choice, contact, lang=self.lang, progress=progress)
+
+    async def transactions(self) -> list[Transaction]:
+        return await self.wf.client.all_transactions(self.wf.ma_dvi)
+
+    async def events(self) -> AsyncIterator[Transaction]:
+        async for event in self.wf.client.events(self.wf.ma_dvi):
+            await self.wf.record(event.transaction)
+            yield event.transaction
+
+    async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
+        xml = await self.wf.client.receipt(ma_gdich)
+        path = self.wf.cfg.ivan.bhxh_certificate
+        if path is None:
+            return xml, None
+        try:
+            der = load_certificates(await asyncio.to_thread(path.read_bytes))[0].der
+        except (OSError, CertificateError, IndexError):
+            raise UserError("cli.not_a_certificate", path=path) from None
+        return xml, verify_receipt(xml, der)
+
+    async def export_csv(self, path: Path, items: list[Transaction]) -> None:
+        data = history_csv(items, self.lang)
+        await asyncio.to_thread(path.write_bytes, data)
+
+    async def close(self) -> None:
+        await self.wf.client.close()
+        await asyncio.to_thread(self.wf.journal.close)
+        await asyncio.to_thread(self.wf.tokens.close)
