@@ -7,6 +7,7 @@ matching a request is consumed and applied to it:
                   relaying a byte of the answer (the POST happened; the client never learns it)
   "reset"         read the request, then abort the client connection (nothing reaches the server)
   "503" / "429"   answer that status with a JSON error body without contacting the server
+  "cut_after_event" stream the answer until one complete ``event:`` block went through, then cut
 Requests that match no rule pass through (responses are streamed, so the event stream works).
 """
 
@@ -23,6 +24,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.faults: list[tuple[str, str, str]] = []
         self.seen: list[tuple[str, str, str]] = []
+        self.heads: list[bytes] = []  # request heads, in order
         self._server: asyncio.Server | None = None
         self.port = 0
 
@@ -53,6 +55,7 @@ class FaultProxy:
         method, path = request.split(b" ", 2)[:2]
         action = self._action(method.decode(), path.decode())
         self.seen.append((method.decode(), path.decode(), action))
+        self.heads.append(request.partition(b"\r\n\r\n")[0])
         try:
             if action == "reset":
                 writer.transport.abort()
@@ -82,9 +85,16 @@ class FaultProxy:
                 up_writer.close()
                 writer.transport.abort()
                 return
+            relayed = b""
             while data := await up_reader.read(65536):
                 writer.write(data)
                 await writer.drain()
+                relayed += data
+                mark = relayed.find(b"event: transaction")
+                if action == "cut_after_event" and mark >= 0 and relayed.find(b"\n\n", mark) >= 0:
+                    up_writer.close()
+                    writer.transport.abort()
+                    return
             up_writer.close()
             writer.close()
         except (ConnectionError, OSError):

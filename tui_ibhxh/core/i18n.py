@@ -206,6 +206,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.field.mst": ("MST", "Tax code"),
     "cli.field.status": ("Tình trạng", "Status"),
     "cli.validity": ("từ {start} đến {end}", "from {start} to {end}"),
+    "cli.no_config": (
+        "Chưa có cấu hình đơn vị trong {path}. Chạy «ibhxh demo» để thử với token demo, hoặc khai báo "
+        "[units.<tên>] và [ivan] url (xem README).",
+        "No unit is configured in {path}. Run 'ibhxh demo' to try the demo token, or declare [units.<name>] "
+        "and [ivan] url (see the README).",
+    ),
     "cli.pin_prompt": ("Mã PIN của token: ", "Token PIN: "),
     "cli.pin_needed": (
         "Cần mã PIN: nhập trên terminal, hoặc dùng --pin-stdin để đọc từ đầu vào chuẩn.",

@@ -199,6 +199,8 @@ class TokenService:
     def _refresh(self, lib: LibLike) -> None:
         """Re-initialise so newly inserted/removed tokens show up; never while a session is open."""
         if self._open is None:
+            if self._softhsm2_conf is not None:  # SoftHSM re-reads its configuration on C_Initialize
+                os.environ["SOFTHSM2_CONF"] = str(self._softhsm2_conf)
             try:
                 lib.reinitialize()
             except p11e.PKCS11Error as exc:
@@ -390,12 +392,21 @@ class TokenService:
                 session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: bytes.fromhex(key_id)})
             )
             if not keys:
+                if not self._present(serial):  # SoftHSM: a removed token's objects just vanish
+                    self._open = None
+                    raise UserError("token.removed")
                 raise UserError("token.key_missing", serial=key_id)
             return bytes(keys[0].sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
         except p11e.PKCS11Error as exc:
             if isinstance(exc, _REMOVED + _SESSION_GONE):
                 self._open = None
             raise map_error(exc) from None
+
+    def _present(self, serial: str) -> bool:
+        try:
+            return any(info.serial == serial for info, _ in self._tokens(refresh=False))
+        except UserError:
+            return False
 
     def signer(self, cert: TokenCert) -> TokenSigner:
         return TokenSigner(self, cert)

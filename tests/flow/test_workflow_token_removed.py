@@ -1,0 +1,60 @@
+"""The token pulled out in the middle of the procedure (in-process workflow, real simulator, SoftHSM):
+a clear error, nothing journalled or lost, and the procedure resumes once the token is back."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+
+from tests.flow.conftest import PIN, Flow
+from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.services.config import load_config
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.ivan_client import IvanClient
+from tui_ibhxh.services.journal import Journal
+from tui_ibhxh.services.token import TokenService
+from tui_ibhxh.services.workflow import UpdateWorkflow
+
+
+def test_token_removed_mid_flow_then_resumed(flow: Flow) -> None:
+    cfg = load_config(flow.config)
+    [store] = list((flow.home / "data" / "demo" / "tokens").iterdir())
+    away = flow.home / "unplugged"
+
+    async def scenario() -> None:
+        tokens = TokenService(cfg.module_paths(), softhsm2_conf=cfg.token.softhsm2_conf)
+        journal = Journal(flow.journal)
+        client = IvanClient(cfg.ivan.url)
+        wf = UpdateWorkflow(cfg, tokens=tokens, journal=journal, client=client)
+        try:
+            [token] = [t for t in await wf.list_tokens() if t.label == "DEMO TOKEN"]
+            await wf.login(token, PIN)
+            await wf.connect()
+            [choice] = [c for c in await wf.choices() if c.usable]
+            contact = wf.default_contact()
+
+            shutil.move(store, away)  # unplugged between "choose" and "Nộp"
+            with pytest.raises(UserError) as info:
+                await wf.submit(choice, contact)
+            assert info.value.key == "token.removed"
+            assert "Cắm lại token" in info.value.message("vi")
+            assert journal.unfinished() == [] and journal.entries() == []  # nothing half-done
+            assert [t.label for t in await wf.list_tokens()] == []
+
+            shutil.move(away, store)  # plugged back: log in again and finish
+            [token] = [t for t in await wf.list_tokens() if t.label == "DEMO TOKEN"]
+            await wf.login(token, PIN)
+            tx = await wf.submit(choice, contact)
+            final = await wf.follow(tx.ma_gdich, poll_interval=0.5, timeout=30)
+            assert final.status is TxStatus.ACCEPTED
+            assert wf.registration is not None and wf.registration.certificate.serial == flow.new_serial
+            [entry] = journal.entries()
+            assert entry.status is TxStatus.ACCEPTED
+        finally:
+            await client.close()
+            journal.close()
+            tokens.close()
+
+    asyncio.run(scenario())
