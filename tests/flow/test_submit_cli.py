@@ -198,3 +198,35 @@ def test_check_exit_codes(flow: Flow) -> None:
     assert ok.returncode == 0 and flow.new_serial in ok.stdout
     soon = flow.run("check", "--days", "1000", "--lang", "en")
     assert soon.returncode == 1 and "expires" in soon.stdout
+
+
+def test_history_watch_follows_the_event_stream(flow: Flow) -> None:
+    import subprocess
+    import sys
+    import time
+
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "tui_ibhxh", "history", "--watch", "--json", "--pin-stdin"],
+        env=flow.env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert watcher.stdin is not None and watcher.stdout is not None
+        watcher.stdin.write(PIN + "\n")
+        watcher.stdin.close()
+        time.sleep(1.5)  # logged in and subscribed
+        res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input=PIN + "\n")
+        assert res.returncode == 0, res.stderr
+        statuses = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and "ACCEPTED" not in statuses:
+            line = watcher.stdout.readline()
+            if line.strip():
+                statuses.append(json.loads(line)["status"])
+        assert statuses == ["SENT", "RECEIVED", "ACCEPTED"]
+    finally:
+        watcher.kill()
+        watcher.wait(10)
