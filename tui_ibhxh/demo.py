@@ -149,6 +149,15 @@ def _write_private(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
+def _write_pair(d: Path, stem: str, key: rsa.RSAPrivateKey, cert: x509.Certificate) -> None:
+    """``stem.pem`` (certificate) and ``stem.key.pem`` (private key, 0600)."""
+    (d / f"{stem}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pkcs8 = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    _write_private(d / f"{stem}.key.pem", pkcs8)
+
+
 def new_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -233,13 +242,7 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
         now + dt.timedelta(days=3650),
         ca=True,
     )
-    (d / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    _write_private(
-        d / "ca.key.pem",
-        ca_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )
+    _write_pair(d, "ca", ca_key, ca_cert)
     bhxh_key = new_rsa_key()
     bhxh_cert = issue_certificate(
         BHXH_NAME,
@@ -250,13 +253,7 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
         now + dt.timedelta(days=1825),
         ca=False,
     )
-    (d / "bhxh.pem").write_bytes(bhxh_cert.public_bytes(serialization.Encoding.PEM))
-    _write_private(
-        d / "bhxh.key.pem",
-        bhxh_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ),
-    )
+    _write_pair(d, "bhxh", bhxh_key, bhxh_cert)
 
     res = _softhsm(
         conf,

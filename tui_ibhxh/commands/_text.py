@@ -6,6 +6,7 @@ from typing import Any
 
 from tui_ibhxh.core.i18n import Lang, fmt_date, fmt_datetime, register, t
 from tui_ibhxh.core.models import Registration, Transaction
+from tui_ibhxh.core.wire import contact_to_json, transaction_to_json
 from tui_ibhxh.services.report import status_text, tx_row
 
 __all__ = ["registration_json", "registration_lines", "status_text", "tx_json", "tx_row"]
@@ -80,19 +81,7 @@ register(
 
 
 def tx_json(tx: Transaction) -> dict[str, Any]:
-    return {
-        "ma_gdich": tx.ma_gdich,
-        "so_hso": tx.so_hso,
-        "ma_dvi": tx.ma_dvi,
-        "loai": tx.loai,
-        "idempotency_key": tx.idempotency_key,
-        "submitted_at": tx.submitted_at.isoformat(),
-        "status": str(tx.status),
-        "status_at": tx.status_at.isoformat(),
-        "ma_loi": tx.ma_loi,
-        "mota_loi": tx.mota_loi,
-        "timeline": [{"status": str(e.status), "at": e.at.isoformat()} for e in tx.timeline],
-    }
+    return transaction_to_json(tx)
 
 
 def registration_json(reg: Registration) -> dict[str, Any]:
@@ -102,12 +91,7 @@ def registration_json(reg: Registration) -> dict[str, Any]:
         "mst": u.mst,
         "ten_dvi": u.ten_dvi,
         "co_quan_bhxh": u.co_quan_bhxh,
-        "contact": {
-            "diachi_lhe": reg.contact.diachi_lhe,
-            "dien_thoai": reg.contact.dien_thoai,
-            "email": reg.contact.email,
-            "nguoi_lhe": reg.contact.nguoi_lhe,
-        },
+        "contact": contact_to_json(reg.contact),
         "certificate": {
             "serial": c.serial,
             "subject": c.subject,

@@ -8,6 +8,7 @@ from typing import Any
 from tui_ibhxh.core.certs import parse_certificate
 from tui_ibhxh.core.i18n import VN_TZ
 from tui_ibhxh.core.models import Contact, Transaction, Unit
+from tui_ibhxh.core.wire import contact_to_json, transaction_to_json
 
 LOAI_GDICH = "Thay đổi thông tin đăng ký sử dụng dịch vụ I-VAN"
 MALOAI_HSO = "05/SĐ-IVAN"
@@ -24,12 +25,7 @@ def iso(ts: float | datetime) -> str:
 
 
 def contact_json(c: Contact) -> dict[str, str]:
-    return {
-        "diachi_lhe": c.diachi_lhe,
-        "dien_thoai": c.dien_thoai,
-        "email": c.email,
-        "nguoi_lhe": c.nguoi_lhe,
-    }
+    return contact_to_json(c)
 
 
 def registration_json(unit: Unit, contact: Contact, cert_der: bytes, updated_at: float, version: int) -> dict[str, Any]:
@@ -55,16 +51,4 @@ def registration_json(unit: Unit, contact: Contact, cert_der: bytes, updated_at:
 
 
 def transaction_json(tx: Transaction) -> dict[str, Any]:
-    return {
-        "ma_gdich": tx.ma_gdich,
-        "so_hso": tx.so_hso,
-        "ma_dvi": tx.ma_dvi,
-        "loai": tx.loai,
-        "idempotency_key": tx.idempotency_key,
-        "submitted_at": iso(tx.submitted_at),
-        "status": str(tx.status),
-        "status_at": iso(tx.status_at),
-        "ma_loi": tx.ma_loi,
-        "mota_loi": tx.mota_loi,
-        "timeline": [{"status": str(e.status), "at": iso(e.at)} for e in tx.timeline],
-    }
+    return transaction_to_json(tx, time=iso)
