@@ -31,8 +31,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Final, Protocol
+from datetime import UTC, datetime
+from typing import Any, Final, Protocol
 
 import xmlsec
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
@@ -312,6 +312,7 @@ class TrustStore:
         self.intermediates: tuple[CertInfo, ...] = tuple(_as_info(c) for c in intermediates)
         if not self.anchors:
             raise ValueError("a trust store needs at least one anchor")
+        self._manager: Any = None
 
     @classmethod
     def from_pem(cls, anchors_pem: bytes, intermediates_pem: bytes = b"") -> TrustStore:
@@ -319,6 +320,29 @@ class TrustStore:
 
     def chains(self, cert: CertInfo, extra: Sequence[CertInfo] = (), *, at: datetime | None) -> bool:
         return chains_to_anchor(cert, self.anchors, (*self.intermediates, *extra), at=at)
+
+    @property
+    def keys_manager(self) -> Any:
+        """One xmlsec KeysManager holding the anchors as trusted certificates, built once and reused.
+
+        xmlsec's chain verification always uses the current clock, so it is used as a second, independent
+        chain check only when every certificate involved is valid now (see ``verify_document``).
+        """
+        if self._manager is None:
+            manager = xmlsec.KeysManager()
+            for anchor in self.anchors:
+                manager.load_cert_from_memory(
+                    anchor.der, xmlsec.constants.KeyDataFormatCertDer, xmlsec.constants.KeyDataTypeTrusted
+                )
+            for intermediate in self.intermediates:
+                manager.load_cert_from_memory(
+                    intermediate.der, xmlsec.constants.KeyDataFormatCertDer, xmlsec.constants.KeyDataTypeNone
+                )
+            self._manager = manager
+        return self._manager
+
+    def all_valid_now(self, certs: Sequence[CertInfo], now: datetime) -> bool:
+        return all(c.not_before <= now <= c.not_after for c in (*certs, *self.anchors, *self.intermediates))
 
 
 @dataclass(frozen=True)
@@ -450,12 +474,17 @@ def _signing_cert(sig: etree._Element) -> tuple[CertInfo, list[CertInfo]]:
     return leaves[0], [c for c in infos if c is not leaves[0]]
 
 
-def _xmlsec_verify(sig: etree._Element, cert_der: bytes) -> None:
-    ctx = xmlsec.SignatureContext()
-    try:
-        ctx.key = xmlsec.Key.from_memory(cert_der, xmlsec.constants.KeyDataFormatCertDer)
-    except xmlsec.Error as exc:
-        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
+def _xmlsec_verify(sig: etree._Element, cert_der: bytes, manager: Any = None) -> None:
+    """xmlsec checks digest and signature: with the key of ``cert_der``, or (``manager``) with the key of the
+    KeyInfo certificate after xmlsec's own chain verification against the trust store's anchors."""
+    if manager is not None:
+        ctx = xmlsec.SignatureContext(manager)  # type: ignore[call-arg]  # the stubs miss the argument
+    else:
+        ctx = xmlsec.SignatureContext()
+        try:
+            ctx.key = xmlsec.Key.from_memory(cert_der, xmlsec.constants.KeyDataFormatCertDer)
+        except xmlsec.Error as exc:
+            raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
     # defence in depth: xmlsec refuses anything outside the profile even if a check above were missed
     for transform in (xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformExclC14N):
         ctx.enable_signature_transform(transform)
@@ -507,6 +536,8 @@ def verify_document(
     if trust is not None and not trust.chains(cert, extra, at=check_time):
         raise SignatureInvalid("UNTRUSTED", "sig.UNTRUSTED", issuer=cert.issuer)
     _xmlsec_verify(sig, cert.der)
+    if trust is not None and trust.all_valid_now([cert, *extra], datetime.now(UTC)):
+        _xmlsec_verify(sig, cert.der, trust.keys_manager)  # xmlsec's own chain check agrees
     # Comments are outside the signed content (C14N without comments) and would split text nodes
     # (<MST>0101<!---->234567</MST>): remove them, merging the text around them, before anyone reads.
     etree.strip_tags(root, etree.Comment)
