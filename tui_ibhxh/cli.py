@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from tui_ibhxh import __version__
-from tui_ibhxh.core.i18n import Lang
+from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.errors import UserError
 
 
@@ -96,15 +97,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     ctx = CliContext(lang=lang, config_path=args.config)
     func = cast(CommandFunc | None, args.func)
     if func is None:
-        parser.print_help()
-        return 0
+        func = _run_tui
     try:
         return func(args, ctx)
     except UserError as exc:
         ctx.err(exc.message(lang))
         return 1
+    except XmlError as exc:
+        ctx.err(exc.message(lang))
+        return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # never a traceback on the terminal: it goes to the log file
+        ctx.err(t("cli.unexpected", lang, error=type(exc).__name__, log=_log_crash(exc)))
+        return 1
+
+
+def _log_crash(exc: BaseException) -> str:
+    """Write the traceback to the log directory (never the PIN: it is not in any exception we raise)."""
+    import traceback
+    from datetime import datetime
+
+    from tui_ibhxh.services.paths import app_paths
+
+    try:
+        log_dir = app_paths().log_dir
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = log_dir / "crash.log"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(f"--- {datetime.now().isoformat()}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return str(path)
+    except OSError:
+        return "-"
+
+
+def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
+    """``ibhxh`` without a command: the TUI on the configured unit, token and I-VAN."""
+    from tui_ibhxh.launch import run_tui
+    from tui_ibhxh.services.config import load_config
+
+    cfg = load_config(ctx.config_path)
+    if not cfg.units:
+        raise UserError("cli.no_config", path=cfg.path)
+    cfg.unit()  # a clear message now if default_unit is wrong
+    return run_tui(cfg, ctx.lang)
 
 
 def _configured_lang() -> str:

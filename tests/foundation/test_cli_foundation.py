@@ -109,9 +109,7 @@ def test_bad_config_is_one_clear_line(tmp_path, monkeypatch) -> None:  # type: i
 def test_missing_module_message_no_traceback(tmp_path) -> None:  # type: ignore[no-untyped-def]
     home = tmp_path / "h"
     (home / "config").mkdir(parents=True)
-    (home / "config" / "config.toml").write_text(
-        '[token]\nmodules = ["/usr/lib/fptca_v4.so"]\n', encoding="utf-8"
-    )
+    (home / "config" / "config.toml").write_text('[token]\nmodules = ["/usr/lib/fptca_v4.so"]\n', encoding="utf-8")
     res = subprocess.run(
         [sys.executable, "-m", "tui_ibhxh", "--home", str(home), "--lang", "en", "certs"],
         capture_output=True,
@@ -121,3 +119,20 @@ def test_missing_module_message_no_traceback(tmp_path) -> None:  # type: ignore[
     )
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert "PKCS#11 module /usr/lib/fptca_v4.so was not found" in res.stderr
+
+
+def test_unexpected_error_is_a_sentence_and_a_log_file(monkeypatch, capsys, isolated_home) -> None:  # type: ignore[no-untyped-def]
+    import tui_ibhxh.cli as cli
+
+    original = cli.build_parser
+
+    def broken_parser():  # type: ignore[no-untyped-def]
+        parser = original()
+        parser.set_defaults(func=lambda args, ctx: 1 / 0)
+        return parser
+
+    monkeypatch.setattr(cli, "build_parser", broken_parser)
+    assert cli.main(["--lang", "en"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ZeroDivisionError" in err and "crash.log" in err
+    assert "ZeroDivisionError" in (isolated_home / "log" / "crash.log").read_text(encoding="utf-8")

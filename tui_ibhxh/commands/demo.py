@@ -33,10 +33,27 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     return _launch(args, ctx)
 
 
-def _launch(args: argparse.Namespace, ctx: CliContext) -> int:
-    # The TUI arrives with a later issue; until then show what the demo token holds.
-    from tui_ibhxh.commands import certs, tokens
+DEMO_DELAYS = (3.0, 5.0)  # SENT -> RECEIVED -> final: slow enough to watch, quick enough to wait for
 
-    tokens.run(argparse.Namespace(json=False), ctx)
-    ctx.out()
-    return certs.run(argparse.Namespace(json=False, token=None, unit=None), ctx)
+
+def _launch(args: argparse.Namespace, ctx: CliContext) -> int:
+    """Start the simulator in-process on a free loopback port (demo seed), then the TUI on it."""
+    from tui_ibhxh.ivan_sim.background import BackgroundSimulator
+    from tui_ibhxh.ivan_sim.config import SeedUnit, SimConfig
+    from tui_ibhxh.launch import run_tui
+    from tui_ibhxh.services.config import load_config
+
+    paths = app_paths()
+    material = demo.demo_material(paths)
+    sim_config = SimConfig(
+        db_path=paths.demo_dir / "ivan-sim.sqlite3",
+        trust=(material.ca_pem,),
+        seed=(SeedUnit(material.unit, material.contact, cert_der=material.registered_cert_der),),
+        bhxh_cert=material.bhxh_cert_pem,
+        bhxh_key=material.bhxh_key_pem,
+        delays=DEMO_DELAYS,
+    )
+    cfg = load_config(ctx.config_path)
+    with BackgroundSimulator(sim_config) as url:
+        cfg.ivan.url = url.removesuffix("/api/v1")  # this run only; the file keeps its own URL
+        return run_tui(cfg, ctx.lang)

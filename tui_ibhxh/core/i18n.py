@@ -206,6 +206,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.field.mst": ("MST", "Tax code"),
     "cli.field.status": ("Tình trạng", "Status"),
     "cli.validity": ("từ {start} đến {end}", "from {start} to {end}"),
+    "cli.unexpected": (
+        "Lỗi không mong đợi ({error}); chi tiết kỹ thuật đã ghi vào {log}. Hồ sơ đã ký (nếu có) vẫn nằm trong nhật ký.",
+        "Unexpected error ({error}); technical details were written to {log}. Signed dossiers, if any, are kept.",
+    ),
     "cli.no_config": (
         "Chưa có cấu hình đơn vị trong {path}. Chạy «ibhxh demo» để thử với token demo, hoặc khai báo "
         "[units.<tên>] và [ivan] url (xem README).",

@@ -1,0 +1,85 @@
+"""The Textual application: the wizard (token → certificates → contact → confirm) and the history mode.
+
+Screens are thin views over the ``Backend`` (services.workflow underneath); every service call runs in a
+worker. Bindings have ids and can be remapped from ``[ui.keymap]`` (id = "keys").
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from tui_ibhxh.core.i18n import t
+from tui_ibhxh.core.models import TokenInfo
+from tui_ibhxh.ui import messages as _messages  # noqa: F401  (registers the UI sentences)
+from tui_ibhxh.ui.backend import Backend
+from tui_ibhxh.ui.screens.base import BaseScreen, translate_bindings
+from tui_ibhxh.ui.screens.help import HelpScreen
+from tui_ibhxh.ui.screens.history import HistoryScreen
+from tui_ibhxh.ui.screens.token import TokenScreen
+
+
+def stylesheet() -> Path:
+    """The app stylesheet: ``.textual.css`` at the repository root, shipped in the wheel as ui/app.tcss."""
+    return Path(str(resources.files("tui_ibhxh.ui").joinpath("app.tcss")))
+
+
+class IbhxhApp(App[int]):
+    CSS_PATH = str(stylesheet())
+    MODES = {"wizard": TokenScreen, "history": HistoryScreen}
+    DEFAULT_MODE = "wizard"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Thoát", id="app.quit", priority=True),
+        Binding("f1", "help", "Trợ giúp", id="app.help"),
+        Binding("f3", "switch_mode('history')", "Lịch sử", id="app.history"),
+        Binding("f2", "switch_mode('wizard')", "Quy trình", id="app.wizard"),
+    ]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(self, backend: Backend, *, keymap: dict[str, str] | None = None, animations: bool = True) -> None:
+        super().__init__()
+        self.backend = backend
+        self.keymap_config = dict(keymap or {})
+        self.animations = animations
+        if not animations:
+            self.animation_level = "none"
+        self.title = t("ui.title", backend.lang)
+        unit = backend.unit
+        self.sub_title = f"{unit.ten_dvi} ({unit.ma_dvi})"
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.backend.lang)
+        if self.keymap_config:
+            self.set_keymap(self.keymap_config)
+
+    async def on_unmount(self) -> None:
+        await self.backend.close()
+
+    def pin_warnings(self, token: TokenInfo | None, *, short: bool = False) -> list[str]:
+        if token is None:
+            return []
+        lang = self.backend.lang
+        flags = token.pin
+        keys = [
+            ("locked", flags.locked),
+            ("final_try", flags.final_try and not flags.locked),
+            ("count_low", flags.count_low and not flags.final_try and not flags.locked),
+            ("to_be_changed", flags.to_be_changed),
+        ]
+        return [t(f"flag.{k}", lang) for k, on in keys if on]
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen):
+            return
+        key = screen.HELP_KEY if isinstance(screen, BaseScreen) else "ui.help.token"
+        keys = [
+            (self.get_key_display(b.binding), b.binding.description)
+            for b in self.active_bindings.values()
+            if b.binding.show and b.binding.description
+        ]
+        title = screen.query_one(".heading").render() if screen.query(".heading") else ""
+        self.push_screen(HelpScreen(str(title), key, keys, self.backend.lang))

@@ -1,0 +1,153 @@
+"""Every sentence the TUI shows, in Vietnamese (default) and English."""
+
+from __future__ import annotations
+
+from tui_ibhxh.core.i18n import register
+
+register(
+    {
+        "ui.title": ("tui-ibhxh — Thay đổi thông tin đăng ký I-VAN", "tui-ibhxh — I-VAN registration change"),
+        "ui.step.token": ("Token", "Token"),
+        "ui.step.certs": ("Chứng thư", "Certificate"),
+        "ui.step.contact": ("Liên hệ", "Contact"),
+        "ui.step.confirm": ("Xác nhận", "Confirm"),
+        "ui.step.history": ("Lịch sử", "History"),
+        "ui.key.quit": ("Thoát", "Quit"),
+        "ui.key.help": ("Trợ giúp", "Help"),
+        "ui.key.history": ("Lịch sử", "History"),
+        "ui.key.wizard": ("Quy trình", "Procedure"),
+        "ui.key.back": ("Quay lại", "Back"),
+        "ui.key.login": ("Nhập PIN", "Enter PIN"),
+        "ui.key.choose": ("Chọn", "Choose"),
+        "ui.key.next": ("Tiếp tục", "Continue"),
+        "ui.key.submit": ("Nộp", "Submit"),
+        "ui.key.preview": ("Xem XML", "XML preview"),
+        "ui.key.filter": ("Lọc", "Filter"),
+        "ui.key.export": ("Kết xuất CSV", "Export CSV"),
+        "ui.key.refresh": ("Làm mới", "Refresh"),
+        "ui.key.cancel": ("Hủy", "Cancel"),
+        "ui.key.close": ("Đóng", "Close"),
+        "ui.loading": ("Đang tải…", "Loading…"),
+        "ui.error.unexpected": (
+            "Lỗi không mong đợi ({error}). Thử lại; hồ sơ đã ký (nếu có) vẫn được lưu.",
+            "Unexpected error ({error}). Retry; signed dossiers, if any, are kept.",
+        ),
+        # token
+        "ui.token.heading": ("Bước 1 — Chọn token và nhập mã PIN", "Step 1 — Choose the token and enter its PIN"),
+        "ui.token.empty": (
+            "Chưa cắm token. Hãy cắm USB token chứa chứng thư số; danh sách tự cập nhật.",
+            "No token plugged in. Plug in the USB token holding the certificate; the list updates by itself.",
+        ),
+        "ui.token.col.label": ("Nhãn", "Label"),
+        "ui.token.col.maker": ("Hãng", "Maker"),
+        "ui.token.col.model": ("Loại", "Model"),
+        "ui.token.col.serial": ("Số sê-ri", "Serial"),
+        "ui.token.col.slot": ("Khe", "Slot"),
+        "ui.token.col.pin": ("PIN", "PIN"),
+        "ui.token.pin_ok": ("bình thường", "normal"),
+        "ui.token.hint": ("↑↓ chọn token, Enter nhập mã PIN.", "↑↓ choose a token, Enter to type the PIN."),
+        "ui.pin.title": ("Mã PIN của token {label}", "PIN of token {label}"),
+        "ui.pin.placeholder": ("Mã PIN (không hiển thị)", "PIN (hidden)"),
+        "ui.pin.checking": ("Đang kiểm tra PIN và kết nối I-VAN…", "Checking the PIN and connecting to the I-VAN…"),
+        # certificates
+        "ui.certs.heading": (
+            "Bước 2 — Chọn chứng thư số mới để đăng ký",
+            "Step 2 — Choose the new certificate to register",
+        ),
+        "ui.certs.registered": ("Đang đăng ký với BHXH", "Registered with BHXH"),
+        "ui.certs.on_token": ("Trên token", "On the token"),
+        "ui.certs.col.label": ("Chứng thư", "Certificate"),
+        "ui.certs.col.serial": ("Số sê-ri", "Serial"),
+        "ui.certs.col.until": ("Hết hạn", "Expires"),
+        "ui.certs.col.state": ("Tình trạng", "Status"),
+        "ui.certs.usable": ("✓ dùng được", "✓ usable"),
+        "ui.certs.warning": ("! lưu ý", "! warning"),
+        "ui.certs.blocked": ("✗ không dùng được", "✗ not usable"),
+        "ui.certs.no_problem": ("Không có vấn đề: có thể dùng để đăng ký.", "No problem: it can be registered."),
+        "ui.certs.blocked_msg": (
+            "Không thể chọn chứng thư này: {reasons}",
+            "This certificate cannot be chosen: {reasons}",
+        ),
+        "ui.certs.changed": ("≠ khác với chứng thư đang đăng ký", "≠ differs from the registered one"),
+        "ui.field.serial": ("Số sê-ri", "Serial"),
+        "ui.field.subject": ("Chủ thể", "Subject"),
+        "ui.field.issuer": ("Tổ chức cấp", "Issuer"),
+        "ui.field.validity": ("Hiệu lực", "Validity"),
+        "ui.field.mst": ("MST", "Tax code"),
+        "ui.validity": ("{start} → {end}", "{start} → {end}"),
+        # contact
+        "ui.contact.heading": (
+            "Bước 3 — Kiểm tra địa chỉ liên hệ và e-mail nhận thông báo",
+            "Step 3 — Check the contact address and notification e-mail",
+        ),
+        "ui.contact.invalid": ("Hãy sửa các ô đang báo lỗi trước khi tiếp tục.", "Fix the fields in error first."),
+        # confirm
+        "ui.confirm.heading": (
+            "Bước 4 — Xác nhận và nộp hồ sơ 05/SĐ-IVAN",
+            "Step 4 — Confirm and submit form 05/SĐ-IVAN",
+        ),
+        "ui.confirm.before": ("Đang đăng ký", "Registered"),
+        "ui.confirm.after": ("Sau khi nộp", "After"),
+        "ui.confirm.ready": (
+            "Nhấn F5 (Nộp) để ký trên token và gửi.",
+            "Press F5 (Submit) to sign on the token and send.",
+        ),
+        "ui.confirm.done": (
+            "Đã gửi. Mã giao dịch: {ma_gdich} — số hồ sơ {so_hso}. Nhấn F3 để theo dõi trong Lịch sử giao dịch.",
+            "Sent. Transaction {ma_gdich} — dossier {so_hso}. Press F3 to follow it in the History.",
+        ),
+        "ui.step.build": ("Lập hồ sơ", "Build"),
+        "ui.step.sign": ("Ký trên token", "Sign on token"),
+        "ui.step.verify": ("Tự kiểm tra", "Self-verify"),
+        "ui.step.journal": ("Lưu nhật ký", "Journal"),
+        "ui.step.send": ("Gửi I-VAN", "Send"),
+        # history
+        "ui.history.heading": (
+            "Lịch sử giao dịch — {ten_dvi} ({ma_dvi})",
+            "Transaction history — {ten_dvi} ({ma_dvi})",
+        ),
+        "ui.history.empty": ("Chưa có giao dịch nào.", "No transaction yet."),
+        "ui.history.col.ma_gdich": ("Mã giao dịch", "Transaction"),
+        "ui.history.col.so_hso": ("Số hồ sơ", "Dossier"),
+        "ui.history.col.date": ("Ngày gửi", "Submitted"),
+        "ui.history.col.status": ("Trạng thái", "Status"),
+        "ui.history.col.error": ("Mã lỗi", "Error"),
+        "ui.history.filter": ("Lọc: {name}", "Filter: {name}"),
+        "ui.history.all": ("tất cả", "all"),
+        "ui.history.exported": ("Đã kết xuất {path}", "Exported {path}"),
+        "ui.history.became": ("Giao dịch {ma_gdich}: {status}", "Transaction {ma_gdich}: {status}"),
+        "ui.history.timeline": ("Diễn biến", "Timeline"),
+        "ui.history.reason": ("Lý do từ chối", "Rejection reason"),
+        "ui.history.receipt": ("Xác nhận của BHXH", "BHXH confirmation"),
+        "ui.history.receipt_valid": ("✓ chữ ký BHXH hợp lệ", "✓ BHXH signature valid"),
+        "ui.history.receipt_invalid": ("✗ chữ ký BHXH KHÔNG hợp lệ: {reason}", "✗ BHXH signature NOT valid: {reason}"),
+        "ui.history.receipt_unchecked": (
+            "chưa kiểm tra được chữ ký (thiếu chứng thư BHXH)",
+            "signature not checked (no BHXH certificate)",
+        ),
+        "ui.history.receipt_wait": ("có khi giao dịch kết thúc", "available once the transaction is final"),
+        # help
+        "ui.help.title": ("Trợ giúp — {screen}", "Help — {screen}"),
+        "ui.help.close": ("Esc hoặc F1 để đóng.", "Esc or F1 to close."),
+        "ui.help.token": (
+            "Cắm USB token; danh sách tự cập nhật. Cảnh báo về số lần nhập PIN còn lại hiện trước khi bạn gõ.",
+            "Plug in the USB token; the list updates by itself. PIN-tries warnings show before you type.",
+        ),
+        "ui.help.certs": (
+            "Bên trái: chứng thư BHXH đang ghi nhận. Bên phải: chứng thư trên token. Chọn chứng thư mới (✓).",
+            "Left: the certificate BHXH has on record. Right: those on the token. Choose the new one (✓).",
+        ),
+        "ui.help.contact": (
+            "Địa chỉ, điện thoại, e-mail nhận thông báo và người liên hệ được gửi cùng hồ sơ.",
+            "Address, phone, notification e-mail and contact person are sent with the dossier.",
+        ),
+        "ui.help.confirm": (
+            "Kiểm tra trước → sau. F5 ký trên token, tự kiểm tra, lưu nhật ký rồi gửi I-VAN.",
+            "Check before → after. F5 signs on the token, self-verifies, journals and sends.",
+        ),
+        "ui.help.history": (
+            "Trạng thái cập nhật trực tiếp: Đã gửi → Đã tiếp nhận → Chấp nhận (Thành công) hoặc Từ chối.",
+            "Statuses update live: Sent → Received → Accepted (success) or Rejected.",
+        ),
+    }
+)

@@ -1,0 +1,83 @@
+"""What every screen shares: the backend, the language, showing errors without tracebacks."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, cast
+
+from textual.dom import DOMNode
+from textual.screen import Screen
+
+from tui_ibhxh.core.i18n import Lang, t
+
+if TYPE_CHECKING:
+    from tui_ibhxh.ui.app import IbhxhApp
+    from tui_ibhxh.ui.backend import Backend
+
+
+def error_text(exc: BaseException, lang: Lang) -> str:
+    """The translated sentence of a service error; a generic one for anything unexpected."""
+    render = getattr(exc, "message", None)
+    if callable(render):
+        try:
+            return str(render(lang))
+        except (KeyError, IndexError, TypeError):
+            pass
+    return t("ui.error.unexpected", lang, error=type(exc).__name__)
+
+
+def translate_bindings(node: DOMNode, lang: Lang) -> None:
+    """Binding descriptions are written in Vietnamese; in English they are swapped on this instance."""
+    if lang == "vi":
+        return
+    table = {t(key, "vi"): t(key, lang) for key in BINDING_KEYS}
+    for bindings in node._bindings.key_to_bindings.values():
+        for i, binding in enumerate(bindings):
+            if binding.description in table:
+                bindings[i] = replace(binding, description=table[binding.description])
+
+
+BINDING_KEYS = (
+    "ui.key.quit",
+    "ui.key.help",
+    "ui.key.history",
+    "ui.key.wizard",
+    "ui.key.back",
+    "ui.key.login",
+    "ui.key.choose",
+    "ui.key.next",
+    "ui.key.submit",
+    "ui.key.preview",
+    "ui.key.filter",
+    "ui.key.export",
+    "ui.key.refresh",
+    "ui.key.cancel",
+    "ui.key.close",
+)
+
+
+class BaseScreen(Screen[None]):
+    HELP_KEY = "ui.help.token"
+
+    @property
+    def ibhxh(self) -> IbhxhApp:
+        from tui_ibhxh.ui.app import IbhxhApp
+
+        return cast(IbhxhApp, self.app)
+
+    @property
+    def backend(self) -> Backend:
+        return self.ibhxh.backend
+
+    @property
+    def lang(self) -> Lang:
+        return self.ibhxh.backend.lang
+
+    def tr(self, key: str, **params: object) -> str:
+        return t(key, self.lang, **params)
+
+    def on_mount(self) -> None:
+        translate_bindings(self, self.lang)
+
+    def show_error(self, exc: BaseException) -> None:
+        self.notify(error_text(exc, self.lang), severity="error", timeout=10)

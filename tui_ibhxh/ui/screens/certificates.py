@@ -1,0 +1,129 @@
+"""Step 2: the registered certificate beside the token's; differences marked; every problem in words."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, LoadingIndicator, Static
+
+from tui_ibhxh.core.i18n import fmt_date
+from tui_ibhxh.services.workflow import CertChoice
+from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.widgets.cert_panel import CertPanel, cert_rows
+from tui_ibhxh.ui.widgets.stepper import Stepper
+
+
+class CertificatesScreen(BaseScreen):
+    HELP_KEY = "ui.help.certs"
+    BINDINGS = [
+        Binding("enter", "choose", "Chọn", id="certs.choose", priority=True),
+        Binding("escape", "back", "Quay lại", id="wizard.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.choices: list[CertChoice] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Stepper("certs", self.lang)
+        yield Static(self.tr("ui.certs.heading"), classes="heading")
+        with Horizontal(id="certs-body"):
+            with VerticalScroll(id="certs-left"):
+                yield CertPanel(id="registered")
+            with VerticalScroll(id="certs-right"):
+                table: DataTable[str] = DataTable(id="choices", cursor_type="row")
+                yield table
+                yield LoadingIndicator(id="certs-loading")
+                yield CertPanel(id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        reg = self.backend.registration
+        panel = self.query_one("#registered", CertPanel)
+        if reg is not None:
+            c = reg.certificate
+            panel.show(
+                self.tr("ui.certs.registered"),
+                cert_rows(c.serial, c.subject, c.issuer, c.not_before, c.not_after, self.lang),
+            )
+        table = self.query_one("#choices", DataTable)
+        for key in ("label", "until", "state"):
+            table.add_column(self.tr(f"ui.certs.col.{key}"), key=key)
+        self.load()
+
+    @work(exclusive=True, exit_on_error=False, group="certs")
+    async def load(self) -> None:
+        try:
+            choices = await self.backend.choices()
+        except Exception as exc:
+            self.query_one("#certs-loading").display = False
+            self.show_error(exc)
+            return
+        self.query_one("#certs-loading").display = False
+        self.choices = choices
+        table = self.query_one("#choices", DataTable)
+        table.clear()
+        for i, choice in enumerate(choices):
+            table.add_row(
+                choice.cert.label or choice.cert.info.common_name,
+                fmt_date(choice.cert.info.not_after),
+                self.state_text(choice),
+                key=str(i),
+            )
+        best = next((i for i, c in enumerate(choices) if c.usable), 0)
+        if choices:
+            table.move_cursor(row=best)
+        table.focus()
+        self.show_detail()
+
+    def state_text(self, choice: CertChoice) -> str:
+        if not choice.usable:
+            return self.tr("ui.certs.blocked")
+        return self.tr("ui.certs.warning") if choice.problems else self.tr("ui.certs.usable")
+
+    def selected(self) -> CertChoice | None:
+        table = self.query_one("#choices", DataTable)
+        if not self.choices:
+            return None
+        return self.choices[max(0, min(table.cursor_row, len(self.choices) - 1))]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        choice = self.selected()
+        if choice is None:
+            return
+        info = choice.cert.info
+        reg = self.backend.registration
+        compare = None
+        if reg is not None:
+            c = reg.certificate
+            compare = cert_rows(c.serial, c.subject, c.issuer, c.not_before, c.not_after, self.lang)
+        notes = [("✗" if p.blocking else "!", self.backend.problem_text(p, info)) for p in choice.problems]
+        if not notes:
+            notes = [("✓", self.tr("ui.certs.no_problem"))]
+        self.query_one("#detail", CertPanel).show(
+            self.tr("ui.certs.on_token"),
+            cert_rows(info.serial, info.subject, info.issuer, info.not_before, info.not_after, self.lang),
+            compare=compare,
+            notes=notes,
+        )
+
+    def action_choose(self) -> None:
+        choice = self.selected()
+        if choice is None:
+            return
+        if not choice.usable:
+            reasons = " ".join(self.backend.problem_text(p, choice.cert.info) for p in choice.problems if p.blocking)
+            self.notify(self.tr("ui.certs.blocked_msg", reasons=reasons), severity="error", timeout=10)
+            return
+        from tui_ibhxh.ui.screens.contact import ContactScreen
+
+        self.app.push_screen(ContactScreen(choice))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

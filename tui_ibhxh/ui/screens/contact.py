@@ -1,0 +1,72 @@
+"""Step 3: contact details, prefilled from the registration, validated as you type."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Input, Label, Static
+
+from tui_ibhxh.core.models import Contact
+from tui_ibhxh.core.validation import CONTACT_FIELDS, check_field
+from tui_ibhxh.services.workflow import CertChoice
+from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.widgets.stepper import Stepper
+
+
+class ContactScreen(BaseScreen):
+    HELP_KEY = "ui.help.contact"
+    BINDINGS = [
+        Binding("f5", "next", "Tiếp tục", id="contact.next"),
+        Binding("escape", "back", "Quay lại", id="wizard.back"),
+    ]
+
+    def __init__(self, choice: CertChoice) -> None:
+        super().__init__()
+        self.choice = choice
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Stepper("contact", self.lang)
+        yield Static(self.tr("ui.contact.heading"), classes="heading")
+        current = self.backend.default_contact()
+        with VerticalScroll(id="contact-form"):
+            for name in CONTACT_FIELDS:
+                yield Label(self.tr(f"field.{name}"))
+                field = Input(value=getattr(current, name), id=f"f-{name}")
+                field.cursor_blink = self.ibhxh.animations
+                yield field
+                yield Static("", id=f"e-{name}", classes="field-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for name in CONTACT_FIELDS:
+            self.validate_field(name)
+
+    def validate_field(self, name: str) -> bool:
+        value = self.query_one(f"#f-{name}", Input).value
+        error = check_field(name, value)
+        self.query_one(f"#e-{name}", Static).update(f"✗ {error.message(self.lang)}" if error else "")
+        return error is None
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id and event.input.id.startswith("f-"):
+            self.validate_field(event.input.id.removeprefix("f-"))
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def contact(self) -> Contact:
+        values = {name: self.query_one(f"#f-{name}", Input).value for name in CONTACT_FIELDS}
+        return Contact(**values)
+
+    def action_next(self) -> None:
+        if not all([self.validate_field(name) for name in CONTACT_FIELDS]):
+            self.notify(self.tr("ui.contact.invalid"), severity="error")
+            return
+        from tui_ibhxh.ui.screens.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(self.choice, self.contact()))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,40 @@
+"""F1: what the current screen is for and its keys."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui_ibhxh.core.i18n import Lang, t
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
+                            padding: 1 2; background: $surface; }
+    """
+    BINDINGS = [Binding("escape,f1", "close", "Đóng", id="help.close")]
+
+    def __init__(self, title: str, help_key: str, keys: list[tuple[str, str]], lang: Lang) -> None:
+        super().__init__()
+        self.title_text, self.help_key, self.keys, self.lang = title, help_key, keys, lang
+
+    def compose(self) -> ComposeResult:
+        keys = Table.grid(padding=(0, 2))
+        keys.add_column(style="bold", no_wrap=True)
+        keys.add_column()
+        for key, description in self.keys:
+            keys.add_row(key, description)
+        with Vertical():
+            yield Static(t("ui.help.title", self.lang, screen=self.title_text))
+            yield Static(t(self.help_key, self.lang))
+            yield Static(keys)
+            yield Static(t("ui.help.close", self.lang))
+
+    def action_close(self) -> None:
+        self.dismiss(None)

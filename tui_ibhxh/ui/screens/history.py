@@ -1,0 +1,193 @@
+"""Step 5 / its own mode: Lịch sử giao dịch, live from the I-VAN's event stream; detail with timeline,
+rejection reason and BHXH's confirmation with its signature status; filter by status; export CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui_ibhxh.core.i18n import fmt_datetime, t
+from tui_ibhxh.core.models import Transaction, TxStatus
+from tui_ibhxh.services.report import status_text
+from tui_ibhxh.ui.screens.base import BaseScreen, error_text
+from tui_ibhxh.ui.widgets.stepper import Stepper
+
+FILTERS: tuple[TxStatus | None, ...] = (None, TxStatus.SENT, TxStatus.RECEIVED, TxStatus.ACCEPTED, TxStatus.REJECTED)
+MARKS = {TxStatus.SENT: "→", TxStatus.RECEIVED: "…", TxStatus.ACCEPTED: "✓", TxStatus.REJECTED: "✗"}
+
+
+class HistoryScreen(BaseScreen):
+    HELP_KEY = "ui.help.history"
+    BINDINGS = [
+        Binding("f", "filter", "Lọc", id="history.filter"),
+        Binding("e", "export", "Kết xuất CSV", id="history.export"),
+        Binding("r", "refresh", "Làm mới", id="history.refresh"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[str, Transaction] = {}
+        self.filter_index = 0
+        self.receipts: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Stepper("history", self.lang)
+        unit = self.backend.unit
+        yield Static(self.tr("ui.history.heading", ten_dvi=unit.ten_dvi, ma_dvi=unit.ma_dvi), classes="heading")
+        with Horizontal(id="history-body"):
+            table: DataTable[str | Text] = DataTable(id="history", cursor_type="row", zebra_stripes=True)
+            yield table
+            with VerticalScroll(id="history-detail"):
+                yield Static("", id="detail")
+        yield Static(self.tr("ui.loading"), id="history-state", classes="state")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#history", DataTable)
+        for key in ("ma_gdich", "date", "status", "error"):
+            table.add_column(self.tr(f"ui.history.col.{key}"), key=key)
+        self.load()
+        self.follow()
+
+    # -- data -----------------------------------------------------------------------------------------
+    @work(exclusive=True, exit_on_error=False, group="history-load")
+    async def load(self) -> None:
+        state = self.query_one("#history-state", Static)
+        state.update(self.tr("ui.loading"))
+        try:
+            items = await self.backend.transactions()
+        except Exception as exc:
+            state.update(Text("✗ " + error_text(exc, self.lang), style="bold"))
+            return
+        self.items = {tx.ma_gdich: tx for tx in items}
+        self.render_table()
+
+    @work(exclusive=True, exit_on_error=False, group="history-events")
+    async def follow(self) -> None:
+        try:
+            async for tx in self.backend.events():
+                old = self.items.get(tx.ma_gdich)
+                self.items[tx.ma_gdich] = tx
+                self.render_table()
+                if tx.status.final and (old is None or old.status != tx.status):
+                    self.notify(
+                        self.tr("ui.history.became", ma_gdich=tx.ma_gdich, status=status_text(tx, self.lang)),
+                        severity="information" if tx.status is TxStatus.ACCEPTED else "warning",
+                    )
+        except Exception as exc:
+            self.show_error(exc)
+
+    def visible_items(self) -> list[Transaction]:
+        wanted = FILTERS[self.filter_index]
+        items = sorted(self.items.values(), key=lambda tx: tx.submitted_at, reverse=True)
+        return [tx for tx in items if wanted is None or tx.status == wanted]
+
+    def render_table(self) -> None:
+        table = self.query_one("#history", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        rows = [
+            (
+                tx.ma_gdich,
+                fmt_datetime(tx.submitted_at)[:16],
+                f"{MARKS[tx.status]} {status_text(tx, self.lang)}",
+                tx.ma_loi or "",
+            )
+            for tx in self.visible_items()
+        ]
+        table.add_rows(rows)
+        if rows:
+            table.move_cursor(row=max(0, min(keep, len(rows) - 1)))
+        name = status_text_for(FILTERS[self.filter_index], self.lang)
+        state = self.tr("ui.history.filter", name=name) if self.filter_index else ""
+        if not rows:
+            state = (state + " — " if state else "") + self.tr("ui.history.empty")
+        self.query_one("#history-state", Static).update(state)
+        self.show_detail()
+
+    # -- detail ---------------------------------------------------------------------------------------
+    def selected(self) -> Transaction | None:
+        rows = self.visible_items()
+        table = self.query_one("#history", DataTable)
+        if not rows:
+            return None
+        return rows[max(0, min(table.cursor_row, len(rows) - 1))]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        tx = self.selected()
+        detail = self.query_one("#detail", Static)
+        if tx is None:
+            detail.update("")
+            return
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(self.tr("ui.history.col.ma_gdich"), tx.ma_gdich)
+        grid.add_row(self.tr("ui.history.col.so_hso"), tx.so_hso)
+        grid.add_row(self.tr("ui.history.col.status"), f"{MARKS[tx.status]} {status_text(tx, self.lang)}")
+        grid.add_row(
+            self.tr("ui.history.timeline"),
+            "\n".join(f"{fmt_datetime(e.at)}  {t(f'status.{e.status}', self.lang)}" for e in tx.timeline),
+        )
+        if tx.ma_loi:
+            grid.add_row(self.tr("ui.history.reason"), f"{tx.ma_loi}: {tx.mota_loi or ''}")
+        receipt = self.receipts.get(tx.ma_gdich)
+        if tx.status.final and receipt is None:
+            self.receipts[tx.ma_gdich] = self.tr("ui.loading")
+            self.fetch_receipt(tx.ma_gdich)
+            receipt = self.receipts[tx.ma_gdich]
+        grid.add_row(self.tr("ui.history.receipt"), receipt or self.tr("ui.history.receipt_wait"))
+        detail.update(grid)
+
+    @work(exit_on_error=False, group="history-receipt")
+    async def fetch_receipt(self, ma_gdich: str) -> None:
+        try:
+            _xml, check = await self.backend.receipt(ma_gdich)
+        except Exception as exc:
+            self.receipts[ma_gdich] = "✗ " + error_text(exc, self.lang)
+        else:
+            if check is None:
+                self.receipts[ma_gdich] = self.tr("ui.history.receipt_unchecked")
+            elif check.valid:
+                self.receipts[ma_gdich] = self.tr("ui.history.receipt_valid")
+            else:
+                reason = t(check.reason_key, self.lang, **dict(check.reason_params)) if check.reason_key else ""
+                self.receipts[ma_gdich] = self.tr("ui.history.receipt_invalid", reason=reason or check.reason_code)
+        self.show_detail()
+
+    # -- actions --------------------------------------------------------------------------------------
+    def action_filter(self) -> None:
+        self.filter_index = (self.filter_index + 1) % len(FILTERS)
+        self.render_table()
+
+    def action_refresh(self) -> None:
+        self.load()
+
+    def action_export(self) -> None:
+        self.export(Path.cwd() / f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv")
+
+    @work(exit_on_error=False, group="history-export")
+    async def export(self, path: Path) -> None:
+        try:
+            await self.backend.export_csv(path, self.visible_items())
+        except Exception as exc:
+            self.show_error(exc)
+            return
+        self.notify(self.tr("ui.history.exported", path=path))
+
+
+def status_text_for(status: TxStatus | None, lang: str) -> str:
+    if status is None:
+        return t("ui.history.all", "en" if lang == "en" else "vi")
+    return t(f"status.{status}", "en" if lang == "en" else "vi")

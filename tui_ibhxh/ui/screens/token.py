@@ -1,0 +1,100 @@
+"""Step 1: tokens listed live (hot-plug by polling), PIN flags shown before typing, PIN in a modal."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui_ibhxh.core.models import TokenInfo
+from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.widgets.stepper import Stepper
+
+
+class TokenScreen(BaseScreen):
+    HELP_KEY = "ui.help.token"
+    BINDINGS = [Binding("enter", "login", "Nhập PIN", id="token.login", priority=True)]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: list[TokenInfo] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Stepper("token", self.lang)
+        yield Static(self.tr("ui.token.heading"), classes="heading")
+        table: DataTable[str] = DataTable(id="tokens", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(self.tr("ui.loading"), id="token-state", classes="state")
+        yield Static("", id="token-flags", classes="warning")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#tokens", DataTable)
+        for key in ("label", "maker", "model", "serial", "slot", "pin"):
+            table.add_column(self.tr(f"ui.token.col.{key}"), key=key)
+        self.watch_tokens()
+
+    @work(exclusive=True, exit_on_error=False, group="tokens")
+    async def watch_tokens(self) -> None:
+        try:
+            async for tokens in self.backend.watch_tokens(1.0):
+                self.show_tokens(tokens)
+        except Exception as exc:
+            self.query_one("#token-state", Static).update(self.tr("ui.token.empty"))
+            self.show_error(exc)
+
+    def show_tokens(self, tokens: list[TokenInfo]) -> None:
+        self.tokens = tokens
+        table = self.query_one("#tokens", DataTable)
+        current = table.cursor_row
+        table.clear()
+        for tok in tokens:
+            warnings = self.ibhxh.pin_warnings(tok, short=True)
+            table.add_row(
+                tok.label,
+                tok.manufacturer,
+                tok.model,
+                tok.serial,
+                str(tok.slot_id),
+                "; ".join(warnings) or self.tr("ui.token.pin_ok"),
+                key=f"{tok.module}|{tok.serial}",
+            )
+        if tokens:
+            table.move_cursor(row=min(current, len(tokens) - 1))
+        state = self.query_one("#token-state", Static)
+        state.update(self.tr("ui.token.hint") if tokens else self.tr("ui.token.empty"))
+        self.update_flags()
+
+    def selected(self) -> TokenInfo | None:
+        table = self.query_one("#tokens", DataTable)
+        if not self.tokens or table.cursor_row < 0:
+            return None
+        return self.tokens[min(table.cursor_row, len(self.tokens) - 1)]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.update_flags()
+
+    def update_flags(self) -> None:
+        token = self.selected()
+        text = "\n".join(f"! {w}" for w in self.ibhxh.pin_warnings(token)) if token else ""
+        self.query_one("#token-flags", Static).update(text)
+
+    def action_login(self) -> None:
+        token = self.selected()
+        if token is None:
+            self.notify(self.tr("ui.token.empty"), severity="warning")
+            return
+        if token.pin.locked:
+            self.notify(self.tr("flag.locked"), severity="error")
+            return
+        from tui_ibhxh.ui.screens.pin import PinScreen
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                from tui_ibhxh.ui.screens.certificates import CertificatesScreen
+
+                self.app.push_screen(CertificatesScreen())
+
+        self.app.push_screen(PinScreen(token), done)
