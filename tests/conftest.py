@@ -38,9 +38,7 @@ class DemoEnv:
 
         return demo_material(app_paths({"IBHXH_HOME": str(self.home)}))
 
-    def run(
-        self, *args: str, input: str | None = None, timeout: float = 60
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """``ibhxh ARGS`` in a subprocess on this demo home, no stdin unless given."""
         return subprocess.run(
             [sys.executable, "-m", "tui_ibhxh", *args],
@@ -75,3 +73,8 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoEnv]:
     os.environ["SOFTHSM2_CONF"] = str(conf)
     env["SOFTHSM2_CONF"] = str(conf)
     yield DemoEnv(home=home, env=env)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sim_args(*args): extra `ibhxh sim serve` arguments (flow fixture)")
+    config.addinivalue_line("markers", "sim_delays(a, b): lifecycle delays of the simulator (flow fixture)")

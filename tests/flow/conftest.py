@@ -109,8 +109,3 @@ def flow(demo_env: DemoEnv, tmp_path: Path, request: pytest.FixtureRequest) -> I
         yield f
     finally:
         sim.stop()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "sim_args(*args): extra `ibhxh sim serve` arguments")
-    config.addinivalue_line("markers", "sim_delays(a, b): lifecycle delays of the simulator")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, cast
 
+from rich.markup import escape
+from textual import events
 from textual.dom import DOMNode
 from textual.screen import Screen
 
@@ -31,11 +33,13 @@ def translate_bindings(node: DOMNode, lang: Lang) -> None:
     if lang == "vi":
         return
     table = {t(key, "vi"): t(key, lang) for key in BINDING_KEYS}
-    for bindings in node._bindings.key_to_bindings.values():
-        for i, binding in enumerate(bindings):
-            if binding.description in table:
-                bindings[i] = replace(binding, description=table[binding.description])
+    mapping = node._bindings.key_to_bindings
+    for key, bindings in list(mapping.items()):
+        # new lists: the instance map is a shallow copy of the class's, its lists are shared
+        mapping[key] = [replace(b, description=table.get(b.description, b.description)) for b in bindings]
 
+
+NARROW = 100  # columns
 
 BINDING_KEYS = (
     "ui.key.quit",
@@ -79,5 +83,9 @@ class BaseScreen(Screen[None]):
     def on_mount(self) -> None:
         translate_bindings(self, self.lang)
 
+    def on_resize(self, event: events.Resize) -> None:
+        # 80-column terminals: side-by-side panels are stacked (see .textual.css)
+        self.set_class(event.size.width < NARROW, "-narrow")
+
     def show_error(self, exc: BaseException) -> None:
-        self.notify(error_text(exc, self.lang), severity="error", timeout=10)
+        self.notify(escape(error_text(exc, self.lang)), severity="error", timeout=10)

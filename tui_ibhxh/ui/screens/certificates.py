@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, LoadingIndicator, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_ibhxh.core.i18n import fmt_date
 from tui_ibhxh.services.workflow import CertChoice
@@ -29,14 +31,14 @@ class CertificatesScreen(BaseScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Stepper("certs", self.lang)
-        yield Static(self.tr("ui.certs.heading"), classes="heading")
+        yield Static(self.tr("ui.certs.heading"), classes="heading", markup=False)
         with Horizontal(id="certs-body"):
             with VerticalScroll(id="certs-left"):
                 yield CertPanel(id="registered")
             with VerticalScroll(id="certs-right"):
                 table: DataTable[str] = DataTable(id="choices", cursor_type="row")
                 yield table
-                yield LoadingIndicator(id="certs-loading")
+                yield Static(self.tr("ui.loading"), id="certs-loading", classes="state")
                 yield CertPanel(id="detail")
         yield Footer()
 
@@ -67,12 +69,12 @@ class CertificatesScreen(BaseScreen):
         table = self.query_one("#choices", DataTable)
         table.clear()
         for i, choice in enumerate(choices):
-            table.add_row(
+            cells = (
                 choice.cert.label or choice.cert.info.common_name,
                 fmt_date(choice.cert.info.not_after),
                 self.state_text(choice),
-                key=str(i),
             )
+            table.add_row(*(Text(c) for c in cells), key=str(i))  # labels are data, not markup
         best = next((i for i, c in enumerate(choices) if c.usable), 0)
         if choices:
             table.move_cursor(row=best)
@@ -119,7 +121,7 @@ class CertificatesScreen(BaseScreen):
             return
         if not choice.usable:
             reasons = " ".join(self.backend.problem_text(p, choice.cert.info) for p in choice.problems if p.blocking)
-            self.notify(self.tr("ui.certs.blocked_msg", reasons=reasons), severity="error", timeout=10)
+            self.notify(escape(self.tr("ui.certs.blocked_msg", reasons=reasons)), severity="error", timeout=10)
             return
         from tui_ibhxh.ui.screens.contact import ContactScreen
 

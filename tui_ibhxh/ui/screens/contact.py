@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -46,7 +47,7 @@ class ContactScreen(BaseScreen):
     def validate_field(self, name: str) -> bool:
         value = self.query_one(f"#f-{name}", Input).value
         error = check_field(name, value)
-        self.query_one(f"#e-{name}", Static).update(f"✗ {error.message(self.lang)}" if error else "")
+        self.query_one(f"#e-{name}", Static).update(Text(f"✗ {error.message(self.lang)}" if error else ""))
         return error is None
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -95,11 +96,14 @@ class HistoryScreen(BaseScreen):
         keep = table.cursor_row
         table.clear()
         rows = [
-            (
-                tx.ma_gdich,
-                fmt_datetime(tx.submitted_at)[:16],
-                f"{MARKS[tx.status]} {status_text(tx, self.lang)}",
-                tx.ma_loi or "",
+            tuple(
+                Text(cell)
+                for cell in (
+                    tx.ma_gdich,
+                    fmt_datetime(tx.submitted_at)[:16],
+                    f"{MARKS[tx.status]} {status_text(tx, self.lang)}",
+                    tx.ma_loi or "",
+                )
             )
             for tx in self.visible_items()
         ]
@@ -110,7 +114,7 @@ class HistoryScreen(BaseScreen):
         state = self.tr("ui.history.filter", name=name) if self.filter_index else ""
         if not rows:
             state = (state + " — " if state else "") + self.tr("ui.history.empty")
-        self.query_one("#history-state", Static).update(state)
+        self.query_one("#history-state", Static).update(Text(state))
         self.show_detail()
 
     # -- detail ---------------------------------------------------------------------------------------
@@ -184,7 +188,7 @@ class HistoryScreen(BaseScreen):
         except Exception as exc:
             self.show_error(exc)
             return
-        self.notify(self.tr("ui.history.exported", path=path))
+        self.notify(escape(self.tr("ui.history.exported", path=path)))
 
 
 def status_text_for(status: TxStatus | None, lang: str) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, LoadingIndicator, Static
+from textual.widgets import Input, Static
 
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.models import TokenInfo
@@ -26,7 +27,7 @@ class PinScreen(ModalScreen[bool]):
     PinScreen > Vertical { width: 64; max-width: 100%; height: auto; border: thick $accent; padding: 1 2;
                            background: $surface; }
     PinScreen #pin-error { color: $error; height: auto; }
-    PinScreen LoadingIndicator { height: 1; }
+
     """
     BINDINGS = [Binding("escape", "cancel", "Hủy", id="pin.cancel")]
 
@@ -50,7 +51,7 @@ class PinScreen(ModalScreen[bool]):
             pin.cursor_blink = self.ibhxh.animations
             yield pin
             yield Static("", id="pin-error")
-            loading = LoadingIndicator(id="pin-loading")
+            loading = Static("…", id="pin-loading")
             loading.display = False
             yield loading
 
@@ -71,7 +72,7 @@ class PinScreen(ModalScreen[bool]):
             await self.ibhxh.backend.login(self.token, pin)
         except Exception as exc:
             self.query_one("#pin-loading").display = False
-            self.query_one("#pin-error", Static).update(error_text(exc, lang))
+            self.query_one("#pin-error", Static).update(Text(error_text(exc, lang)))
             field = self.query_one("#pin", Input)
             field.disabled = False
             field.focus()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,15 +53,15 @@ class TokenScreen(BaseScreen):
         table.clear()
         for tok in tokens:
             warnings = self.ibhxh.pin_warnings(tok, short=True)
-            table.add_row(
+            cells = (
                 tok.label,
                 tok.manufacturer,
                 tok.model,
                 tok.serial,
                 str(tok.slot_id),
                 "; ".join(warnings) or self.tr("ui.token.pin_ok"),
-                key=f"{tok.module}|{tok.serial}",
             )
+            table.add_row(*(Text(c) for c in cells), key=f"{tok.module}|{tok.serial}")  # data, not markup
         if tokens:
             table.move_cursor(row=min(current, len(tokens) - 1))
         state = self.query_one("#token-state", Static)

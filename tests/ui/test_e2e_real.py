@@ -1,0 +1,98 @@
+"""The TUI driven with keys only against a real simulator process and a SoftHSM copy of the demo token:
+the whole update ending with ACCEPTED appearing in History by live update; wrong PIN; token removed."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.flow.conftest import PIN, Flow, flow  # noqa: F401  (the fixture)
+from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.launch import build_backend
+from tui_ibhxh.services.config import load_config
+from tui_ibhxh.ui.app import IbhxhApp
+from tui_ibhxh.ui.screens.certificates import CertificatesScreen
+from tui_ibhxh.ui.screens.confirm import ConfirmScreen
+from tui_ibhxh.ui.screens.contact import ContactScreen
+from tui_ibhxh.ui.screens.history import HistoryScreen
+from tui_ibhxh.ui.screens.pin import PinScreen
+from tui_ibhxh.ui.screens.token import TokenScreen
+
+
+async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out waiting for the UI"
+        await pilot.pause(0.1)
+
+
+def app_for(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IbhxhApp:  # noqa: F811
+    monkeypatch.setenv("IBHXH_HOME", str(flow.home))
+    cfg = load_config(flow.config)
+    return IbhxhApp(build_backend(cfg, "vi"), animations=False)
+
+
+async def login(app: IbhxhApp, pilot: Pilot[int], pin: str) -> None:
+    await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+    await pilot.press("enter")
+    assert isinstance(app.screen, PinScreen)
+    await pilot.press(*pin, "enter")
+
+
+@pytest.mark.sim_delays(1.0, 1.5)
+async def test_update_with_keys_only_until_accepted_live(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    app = app_for(flow, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(app, pilot, PIN)
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen) and bool(app.screen.choices))
+        screen = app.screen
+        assert isinstance(screen, CertificatesScreen)
+        assert screen.selected() is not None and screen.selected().cert.info.serial == flow.new_serial  # type: ignore[union-attr]
+        await pilot.press("enter")
+        assert isinstance(app.screen, ContactScreen)
+        await pilot.press("f5")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f5")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.sent)
+        await pilot.press("f3")
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and bool(app.screen.items))
+        history = app.screen
+        assert isinstance(history, HistoryScreen)
+        [tx] = history.items.values()
+        assert tx.status is not TxStatus.ACCEPTED  # still on its way: what follows is the live update
+        await until(pilot, lambda: next(iter(history.items.values())).status is TxStatus.ACCEPTED, timeout=30)
+        assert "Chấp nhận (Thành công)" in str(history.query_one("#history").get_row_at(0))  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")
+    assert app.backend.registration is not None
+    assert app.backend.registration.certificate.serial == flow.new_serial
+
+
+async def test_wrong_pin_keeps_the_dialog_with_the_reason(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    app = app_for(flow, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(app, pilot, "999999")
+        await until(pilot, lambda: "Mã PIN không đúng" in str(app.screen.query_one("#pin-error").render()))
+        assert isinstance(app.screen, PinScreen)
+        await pilot.press(*PIN, "enter")
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await pilot.press("ctrl+q")
+
+
+async def test_token_removed_before_submit(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    app = app_for(flow, monkeypatch)
+    [store] = list((flow.home / "data" / "demo" / "tokens").iterdir())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await login(app, pilot, PIN)
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen) and bool(app.screen.choices))
+        await pilot.press("enter", "f5")
+        assert isinstance(app.screen, ConfirmScreen)
+        shutil.move(store, flow.home / "unplugged")
+        await pilot.press("f5")
+        await until(pilot, lambda: "Token đã bị rút ra" in str(app.screen.query_one("#progress").render()))
+        assert not app.screen.sent  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")
+    assert not flow.journal.exists() or b"BHXH" not in flow.journal.read_bytes()

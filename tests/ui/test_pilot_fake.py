@@ -1,0 +1,128 @@
+"""Keyboard-only behaviour on the fake backend."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ui.fake_backend import FakeBackend, transaction
+from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.ui.screens.certificates import CertificatesScreen
+from tui_ibhxh.ui.screens.confirm import ConfirmScreen
+from tui_ibhxh.ui.screens.contact import ContactScreen
+from tui_ibhxh.ui.screens.help import HelpScreen
+from tui_ibhxh.ui.screens.history import HistoryScreen
+from tui_ibhxh.ui.screens.pin import PinScreen
+from tui_ibhxh.ui.screens.token import TokenScreen
+
+
+async def test_whole_wizard_with_keys_only(make_app) -> None:  # type: ignore[no-untyped-def]
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, TokenScreen)
+        await pilot.press("enter")
+        assert isinstance(app.screen, PinScreen)
+        await pilot.press(*"123456", "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CertificatesScreen)
+        await pilot.press("enter")  # the usable certificate is preselected
+        assert isinstance(app.screen, ContactScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, CertificatesScreen)
+        await pilot.press("enter", "f5")
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("f5")
+        await pilot.pause(0.3)
+        [(choice, contact)] = backend.submitted
+        assert choice.cert.label.endswith("(mới)") and contact.email == "ketoan@abc.vn"
+        assert "GD202611240000004" in str(app.screen.query_one("#progress").render())
+        await pilot.press("f3")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("ctrl+q")
+    assert app.return_code in (0, None)
+
+
+async def test_blocked_certificate_cannot_continue(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", *"1", "enter")
+        await pilot.pause(0.3)
+        await pilot.press("up", "enter")  # the registered certificate: SAME_AS_REGISTERED
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, CertificatesScreen)
+        assert any("đang đăng ký" in str(n.message) for n in app._notifications)
+
+
+async def test_invalid_contact_blocks_and_explains(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("enter", "1", "enter")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        screen = app.screen
+        assert isinstance(screen, ContactScreen)
+        screen.query_one("#f-email").value = "ketoan@"  # type: ignore[attr-defined]
+        await pilot.pause(0.1)
+        assert "E-mail không hợp lệ" in str(screen.query_one("#e-email").render())
+        await pilot.press("f5")
+        assert isinstance(app.screen, ContactScreen)
+
+
+async def test_keymap_remaps_a_binding_and_f1_help(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(keymap={"app.history": "f9"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("f3")
+        assert isinstance(app.screen, TokenScreen)
+        await pilot.press("f9")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, HistoryScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_english(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(FakeBackend("en"), lang="en")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        descriptions = {b.binding.description for b in app.active_bindings.values()}
+        assert {"Quit", "Help", "History", "Enter PIN"} <= descriptions
+
+
+async def test_history_filter_export_and_live_update(make_app, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    backend = FakeBackend()
+    backend.events_script = [transaction(3, TxStatus.ACCEPTED, minutes_ago=5)]
+    app = make_app(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause(0.4)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert screen.items["GD202611240000003"].status is TxStatus.ACCEPTED  # live event applied
+        table = screen.query_one("#history")
+        assert table.row_count == 3  # type: ignore[attr-defined]
+        await pilot.press("f", "f", "f")  # all → sent → received → accepted
+        assert table.row_count == 2  # type: ignore[attr-defined]
+        await pilot.press("e")
+        await pilot.pause(0.2)
+        [path] = backend.exported
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and "Mã giao dịch".encode() in raw
+        await pilot.press("ctrl+q")
+
+
+@pytest.mark.parametrize("size", [(80, 24)])
+async def test_ctrl_q_always_quits_even_from_a_modal(make_app, size) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("enter")
+        assert isinstance(app.screen, PinScreen)
+        await pilot.press("ctrl+q")
+    assert not app.is_running

@@ -1,0 +1,215 @@
+"""Every screen and state a user can reach, at 80×24 and 120×40 (pytest-textual-snapshot).
+
+States are steered through the fake backend; ``STATES`` is reused by scripts/screenshots.py."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.ui.fake_backend import TOKEN, FakeBackend, transaction
+from tui_ibhxh.core.models import PinFlags, TxStatus
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.ivan_client import IvanError
+from tui_ibhxh.ui.app import IbhxhApp
+
+SIZES = [(80, 24), (120, 40)]
+PIN = "123456"
+
+Steps = Callable[[Pilot[int]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    setup: Callable[[FakeBackend], None]
+    steps: Steps
+
+
+async def settle(pilot: Pilot[int], seconds: float = 0.2) -> None:
+    await pilot.pause(seconds)
+    await pilot.wait_for_scheduled_animations()
+
+
+async def none(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+
+
+async def to_pin(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def to_certs(pilot: Pilot[int]) -> None:
+    await to_pin(pilot)
+    await pilot.press(*PIN, "enter")
+    await settle(pilot, 0.3)
+
+
+async def pin_error(pilot: Pilot[int]) -> None:
+    await to_certs(pilot)
+
+
+async def certs_blocked(pilot: Pilot[int]) -> None:
+    await to_certs(pilot)
+    await pilot.press("up", "enter")
+    await settle(pilot)
+
+
+async def to_contact(pilot: Pilot[int]) -> None:
+    await to_certs(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def contact_invalid(pilot: Pilot[int]) -> None:
+    await to_contact(pilot)
+    await pilot.press("tab", "tab", "end", *(["backspace"] * 7), "tab")
+    await settle(pilot)
+
+
+async def to_confirm(pilot: Pilot[int]) -> None:
+    await to_contact(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+
+
+async def confirm_preview(pilot: Pilot[int]) -> None:
+    await to_confirm(pilot)
+    await pilot.press("f6")
+    await settle(pilot)
+
+
+async def confirm_submit(pilot: Pilot[int]) -> None:
+    await to_confirm(pilot)
+    await pilot.press("f5")
+    await settle(pilot, 0.3)
+
+
+async def confirm_progress(pilot: Pilot[int]) -> None:
+    await to_confirm(pilot)
+    app = pilot.app
+    assert isinstance(app, IbhxhApp)
+    app.backend.hang = True  # type: ignore[attr-defined]
+    await pilot.press("f5")
+    await settle(pilot, 0.3)
+
+
+async def help_token(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("f1")
+    await settle(pilot)
+
+
+async def to_history(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("f3")
+    await settle(pilot, 0.3)
+
+
+async def history_detail(pilot: Pilot[int]) -> None:
+    await to_history(pilot)
+    await pilot.press("down")
+    await settle(pilot, 0.3)
+
+
+async def history_filter(pilot: Pilot[int]) -> None:
+    await to_history(pilot)
+    await pilot.press("f", "f")
+    await settle(pilot)
+
+
+def nothing(b: FakeBackend) -> None:
+    pass
+
+
+def no_tokens(b: FakeBackend) -> None:
+    b.tokens = []
+
+
+def final_try(b: FakeBackend) -> None:
+    b.tokens = [replace(TOKEN, pin=PinFlags(final_try=True))]
+
+
+def wrong_pin(b: FakeBackend) -> None:
+    b.tokens = [replace(TOKEN, pin=PinFlags(count_low=True))]
+    b.login_error = UserError("token.pin_incorrect_low")
+
+
+def hang(b: FakeBackend) -> None:
+    b.hang = True
+
+
+def send_fails(b: FakeBackend) -> None:
+    b.submit_error = UserError(
+        "workflow.send_failed_kept",
+        cause=IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused"),
+        key="00000000-0000-4000-8000-000000000004",
+    )
+
+
+def empty_history(b: FakeBackend) -> None:
+    b.history = []
+
+
+class FailingHistory(FakeBackend):
+    async def transactions(self):  # type: ignore[no-untyped-def]
+        raise IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+
+
+def live(b: FakeBackend) -> None:
+    accepted = transaction(3, TxStatus.ACCEPTED, minutes_ago=5)
+    b.events_script = [accepted]
+
+
+STATES = [
+    State("token_list", nothing, none),
+    State("token_empty", no_tokens, none),
+    State("token_loading", hang, none),
+    State("token_final_try", final_try, none),
+    State("pin_modal", nothing, to_pin),
+    State("pin_wrong", wrong_pin, pin_error),
+    State("help", nothing, help_token),
+    State("certs", nothing, to_certs),
+    State("certs_blocked", nothing, certs_blocked),
+    State("contact", nothing, to_contact),
+    State("contact_invalid", nothing, contact_invalid),
+    State("confirm", nothing, to_confirm),
+    State("confirm_preview", nothing, confirm_preview),
+    State("confirm_progress", nothing, confirm_progress),
+    State("confirm_success", nothing, confirm_submit),
+    State("confirm_error", send_fails, confirm_submit),
+    State("history", nothing, to_history),
+    State("history_empty", empty_history, to_history),
+    State("history_detail_rejected", nothing, history_detail),
+    State("history_filter", nothing, history_filter),
+    State("history_live_accepted", live, to_history),
+]
+
+
+def backend_for(state: State, lang: str = "vi") -> FakeBackend:
+    backend = FailingHistory(lang) if state.name == "history_error" else FakeBackend(lang)  # type: ignore[arg-type]
+    state.setup(backend)
+    return backend
+
+
+STATES.append(State("history_error", nothing, to_history))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("state", STATES, ids=lambda s: s.name)
+def test_snapshot(snap_compare, make_app, state: State, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(backend_for(state))
+    assert snap_compare(app, terminal_size=size, run_before=state.steps)
+
+
+@pytest.mark.parametrize(
+    "state", [s for s in STATES if s.name in ("token_list", "certs", "confirm", "history")], ids=lambda s: s.name
+)
+def test_snapshot_english(snap_compare, make_app, state: State) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(backend_for(state, "en"), lang="en")
+    assert snap_compare(app, terminal_size=(100, 30), run_before=state.steps)
