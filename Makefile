@@ -17,6 +17,7 @@ test: bootstrap lint typecheck pytest
 
 lint:
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 typecheck:
 	$(BIN)/mypy

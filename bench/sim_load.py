@@ -87,9 +87,7 @@ async def bench(args: argparse.Namespace) -> None:
     proc = SimProcess(world.toml, tmp / "sim.sqlite3", delays=(0, 0), rate_limit=(10**6, 10.0**6))
     base = proc.start()
     print(f"simulator at {base}; signing {args.count} dossiers ...", flush=True)
-    bodies = [
-        signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r) for _ in range(args.count)
-    ]
+    bodies = [signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r) for _ in range(args.count)]
 
     from tui_ibhxh.core.xmldsig import TrustStore
     from tui_ibhxh.ivan_sim.verify import verify_submission
@@ -126,9 +124,7 @@ async def bench(args: argparse.Namespace) -> None:
     print(f"\n{args.clients} concurrent clients on loopback, one simulator process (WAL, synchronous=FULL)")
     print(f"{'operation':<26}{'n':>6}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     for p in (baseline, posts):
-        print(
-            f"{p.name:<26}{len(p.latencies):>6}{p.errors:>8}{p.rate:>10.1f}{p.pct(0.5):>10.2f}{p.pct(0.99):>10.2f}"
-        )
+        print(f"{p.name:<26}{len(p.latencies):>6}{p.errors:>8}{p.rate:>10.1f}{p.pct(0.5):>10.2f}{p.pct(0.99):>10.2f}")
     ratio = posts.rate / baseline.rate if baseline.rate else 0.0
     print(f"\nverified submissions/s as a fraction of the baseline: {ratio:.3f}")
     per_core = 1000 / verify_ms

@@ -45,9 +45,7 @@ DSIG = "http://www.w3.org/2000/09/xmldsig#"
 
 def _baseline_sign(xml: bytes, key: xmlsec.Key) -> bytes:
     root = etree.fromstring(xml)
-    sig = xmlsec.template.create(
-        root, xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha256, ns=None
-    )
+    sig = xmlsec.template.create(root, xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha256, ns=None)
     root.append(sig)
     ref = xmlsec.template.add_reference(sig, xmlsec.constants.TransformSha256, uri="")
     xmlsec.template.add_transform(ref, xmlsec.constants.TransformEnveloped)
@@ -98,9 +96,7 @@ def run(n: int) -> str:
     # baseline: the same document, a software key of the same size, python-xmlsec doing everything
     key = new_rsa_key()
     now = dt.datetime.now(dt.UTC)
-    soft_cert = issue_certificate(
-        ABC_NAME, key.public_key(), CA_NAME, key, now, now + dt.timedelta(days=30), ca=False
-    )
+    soft_cert = issue_certificate(ABC_NAME, key.public_key(), CA_NAME, key, now, now + dt.timedelta(days=30), ca=False)
     key_pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -113,9 +109,7 @@ def run(n: int) -> str:
     trust = TrustStore.from_pem(m.ca_pem.read_bytes())
     ours_verify = measure("verify: strict + chain", lambda: verify_document(signed, trust=trust), n=n)
     base_verify = measure("xmlsec verify", lambda: _baseline_verify(base_signed, cert_pem), n=n)
-    return (
-        table([(ours_sign, base_sign), (ours_verify, base_verify)]) + f"\n(n={n}, document {len(xml)} bytes)"
-    )
+    return table([(ours_sign, base_sign), (ours_verify, base_verify)]) + f"\n(n={n}, document {len(xml)} bytes)"
 
 
 def main(argv: list[str] | None = None) -> None:

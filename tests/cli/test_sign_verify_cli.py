@@ -94,17 +94,13 @@ def test_verify_cli(signed: dict[str, Path], demo_env: DemoEnv) -> None:
     ok = demo_env.run("verify", str(signed["out"]))  # trust anchors from the demo config
     assert ok.returncode == 0 and "hợp lệ" in ok.stdout
     assert demo_env.run("verify", str(signed["out"]), "--cert", str(signed["new"])).returncode == 0
-    pinned_other = demo_env.run(
-        "verify", str(signed["out"]), "--cert", str(signed["registered"]), "--lang", "en"
-    )
+    pinned_other = demo_env.run("verify", str(signed["out"]), "--cert", str(signed["registered"]), "--lang", "en")
     assert pinned_other.returncode == 1 and "CERT_MISMATCH" in pinned_other.stdout
     foreign = demo_env.run("verify", str(signed["out"]), "--trust", str(demo_env.material.bhxh_cert_pem))
     assert foreign.returncode == 1 and "UNTRUSTED" in foreign.stdout
 
 
-def test_verify_rejects_one_changed_character(
-    signed: dict[str, Path], demo_env: DemoEnv, tmp_path: Path
-) -> None:
+def test_verify_rejects_one_changed_character(signed: dict[str, Path], demo_env: DemoEnv, tmp_path: Path) -> None:
     bad = tmp_path / "bad.xml"
     bad.write_bytes(signed["out"].read_bytes().replace("Hưng".encode(), "Hùng".encode(), 1))
     res = demo_env.run("verify", str(bad), "--lang", "en")
@@ -131,13 +127,9 @@ def test_sign_refuses_bad_input(signed: dict[str, Path], demo_env: DemoEnv, tmp_
     no_pin = demo_env.run("sign", str(signed["in"]), "--cert", serial, "--out", str(out))
     assert no_pin.returncode == 1 and "--pin-stdin" in no_pin.stderr
     ca_serial = load_certificates(m.ca_pem.read_bytes())[0].serial
-    ca = demo_env.run(
-        "sign", str(signed["in"]), "--cert", ca_serial, "--pin-stdin", "--out", str(out), input=PIN
-    )
+    ca = demo_env.run("sign", str(signed["in"]), "--cert", ca_serial, "--pin-stdin", "--out", str(out), input=PIN)
     assert ca.returncode == 1 and "NO_PRIVATE_KEY" in ca.stderr
-    unknown = demo_env.run(
-        "sign", str(signed["in"]), "--cert", "ABCDEF", "--pin-stdin", "--out", str(out), input=PIN
-    )
+    unknown = demo_env.run("sign", str(signed["in"]), "--cert", "ABCDEF", "--pin-stdin", "--out", str(out), input=PIN)
     assert unknown.returncode == 1 and "ABCDEF" in unknown.stderr
     malformed = tmp_path / "m.xml"
     malformed.write_bytes(b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><BHXH>&a;</BHXH>')

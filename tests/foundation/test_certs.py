@@ -91,10 +91,7 @@ def codes(info: CertInfo, *, has_key: bool = True, **kw: object) -> list[Problem
 def test_parse_vietnamese_conventions() -> None:
     info = leaf()
     assert info.mst == MST and info.personal_id is None
-    assert (
-        info.subject
-        == f"UID=MST:{MST}, CN=CONG TY TNHH ABC, O=Công ty TNHH ABC, L=Quận Cầu Giấy, ST=Hà Nội, C=VN"
-    )
+    assert info.subject == f"UID=MST:{MST}, CN=CONG TY TNHH ABC, O=Công ty TNHH ABC, L=Quận Cầu Giấy, ST=Hà Nội, C=VN"
     assert info.issuer == "CN=Test CA, O=Tổ chức thử, C=VN"
     assert info.serial == info.serial.upper() and len(info.serial) % 2 == 0 and ":" not in info.serial
     assert int(info.serial, 16) > 0
@@ -126,9 +123,7 @@ def test_clean_certificate_has_no_problem() -> None:
         (lambda: leaf(end=7), True, {}, ProblemCode.EXPIRES_SOON),
         (lambda: leaf(), False, {}, ProblemCode.NO_PRIVATE_KEY),
         (
-            lambda: leaf(
-                is_ca=True, usage=x509.KeyUsage(True, False, False, False, False, True, True, False, False)
-            ),
+            lambda: leaf(is_ca=True, usage=x509.KeyUsage(True, False, False, False, False, True, True, False, False)),
             True,
             {},
             ProblemCode.IS_CA,
@@ -158,9 +153,7 @@ def test_each_problem_code(make, has_key, extra, expected) -> None:  # type: ign
 def test_same_as_registered_by_fingerprint_or_serial_and_issuer() -> None:
     info = leaf()
     assert codes(info, registered_sha256=info.sha256.lower()) == [ProblemCode.SAME_AS_REGISTERED]
-    assert codes(info, registered_serial_issuer=(info.serial, info.issuer)) == [
-        ProblemCode.SAME_AS_REGISTERED
-    ]
+    assert codes(info, registered_serial_issuer=(info.serial, info.issuer)) == [ProblemCode.SAME_AS_REGISTERED]
     assert codes(info, registered_serial_issuer=("01", info.issuer)) == []
 
 

@@ -143,8 +143,6 @@ def test_home_isolates_every_path(tmp_path: Path) -> None:
         paths.demo_dir,
     ):
         assert str(p).startswith(str(tmp_path / "h"))
-    assert app_paths({"IBHXH_HOME": str(tmp_path), "IBHXH_CONFIG": "/etc/x.toml"}).config_file == Path(
-        "/etc/x.toml"
-    )
+    assert app_paths({"IBHXH_HOME": str(tmp_path), "IBHXH_CONFIG": "/etc/x.toml"}).config_file == Path("/etc/x.toml")
     default = app_paths({})
     assert "tui-ibhxh" in str(default.config_dir) and "tui-ibhxh" in str(default.data_dir)

@@ -63,9 +63,7 @@ def test_login_sign_and_verify(service: TokenService, demo_env: DemoEnv) -> None
     tok = demo_token(service)
     service.login_sync(tok.serial, DEMO_PIN)
     assert service.logged_in_serial == tok.serial
-    new = next(
-        c for c in service.certificates_sync(tok.serial) if c.info.der == demo_env.material.new_cert_der
-    )
+    new = next(c for c in service.certificates_sync(tok.serial) if c.info.der == demo_env.material.new_cert_der)
     assert new.has_private_key
     signer = service.signer(new)
     data = "Hồ sơ 05/SĐ-IVAN".encode()

@@ -42,9 +42,7 @@ def vendor_token(demo_env: DemoEnv, tmp_path: Path) -> Iterator[dict[str, bytes]
     now = dt.datetime.now(dt.UTC)
     ca_key = new_rsa_key()
     ca_name = make_name("Vendor CA thử nghiệm", "Nhà cung cấp CA", None, None, None)
-    ca = issue_certificate(
-        ca_name, ca_key.public_key(), ca_name, ca_key, now, now + dt.timedelta(days=900), ca=True
-    )
+    ca = issue_certificate(ca_name, ca_key.public_key(), ca_name, ca_key, now, now + dt.timedelta(days=900), ca=True)
     ders = {"ca": ca.public_bytes(serialization.Encoding.DER)}
     for cka_id, who, mst in (
         ("0a", "Công ty Cổ phần Ánh Dương", "0312345678"),
@@ -52,9 +50,7 @@ def vendor_token(demo_env: DemoEnv, tmp_path: Path) -> Iterator[dict[str, bytes]
     ):
         key = new_rsa_key()
         name = make_name(who.upper(), who, "Quận Hải Châu", "Đà Nẵng", f"MST:{mst}")
-        cert = issue_certificate(
-            name, key.public_key(), ca_name, ca_key, now, now + dt.timedelta(days=365), ca=False
-        )
+        cert = issue_certificate(name, key.public_key(), ca_name, ca_key, now, now + dt.timedelta(days=365), ca=False)
         der = cert.public_bytes(serialization.Encoding.DER)
         ders[cka_id] = der
         (tmp_path / f"{cka_id}.crt").write_bytes(der)
@@ -66,9 +62,7 @@ def vendor_token(demo_env: DemoEnv, tmp_path: Path) -> Iterator[dict[str, bytes]
             )
         )
         (tmp_path / f"{cka_id}.pub").write_bytes(
-            key.public_key().public_bytes(
-                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-            )
+            key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         )
         label = f"Chứng thư số {who}"
         tool(
@@ -110,9 +104,7 @@ def vendor_token(demo_env: DemoEnv, tmp_path: Path) -> Iterator[dict[str, bytes]
     try:
         yield ders
     finally:
-        subprocess.run(
-            ["softhsm2-util", "--delete-token", "--token", LABEL], env=env, check=False, capture_output=True
-        )
+        subprocess.run(["softhsm2-util", "--delete-token", "--token", LABEL], env=env, check=False, capture_output=True)
 
 
 def test_vendor_objects_read_correctly(vendor_token: dict[str, bytes], demo_env: DemoEnv) -> None:
@@ -136,10 +128,7 @@ def test_vendor_objects_read_correctly(vendor_token: dict[str, bytes], demo_env:
         # after login the pairing is by private key, and the imported key signs
         svc.login_sync(tok.serial, PIN)
         after = {c.label: c for c in svc.certificates_sync(tok.serial)}
-        assert (
-            after["Chứng thư số Chi nhánh Đà Nẵng"].has_private_key
-            and not after["Chứng thư CA gốc"].has_private_key
-        )
+        assert after["Chứng thư số Chi nhánh Đà Nẵng"].has_private_key and not after["Chứng thư CA gốc"].has_private_key
         assert len(svc.signer(after["Chứng thư số Chi nhánh Đà Nẵng"]).sign(b"abc")) == 256
     finally:
         svc.close()

@@ -60,9 +60,7 @@ SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
     "utf16": (lambda w: sim_attacks.utf16(_valid(w)), 400, "XML_INVALID"),
     "latin1": (lambda w: sim_attacks.latin1(_valid(w)), 400, "XML_INVALID"),
     "schema_invalid": (
-        lambda w: sign_document(
-            _unsigned(w).replace(b"<LOAI_DKY>2</LOAI_DKY>", b""), pki.SoftwareSigner(w.unit_r_new)
-        ),
+        lambda w: sign_document(_unsigned(w).replace(b"<LOAI_DKY>2</LOAI_DKY>", b""), pki.SoftwareSigner(w.unit_r_new)),
         400,
         "XML_INVALID",
     ),
@@ -73,9 +71,7 @@ SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
     "other_reference": (lambda w: sim_attacks.other_reference(_valid(w)), 422, "SIGNATURE_INVALID"),
     "sha1": (lambda w: sim_attacks.sign_sha1(_unsigned(w), w.unit_r_new), 422, "SIGNATURE_INVALID"),
     "untrusted": (
-        lambda w: signed_dossier(
-            UNIT_R, CONTACT, new=pki.issue(w.rogue_ca, mst=UNIT_R.mst, key_index=6), old=w.unit_r
-        ),
+        lambda w: signed_dossier(UNIT_R, CONTACT, new=pki.issue(w.rogue_ca, mst=UNIT_R.mst, key_index=6), old=w.unit_r),
         422,
         "CERT_UNTRUSTED",
     ),
@@ -129,9 +125,7 @@ async def test_missing_idempotency_key_is_400(world: World, base: str) -> None:
 
 
 def _r_cert(world: World, **kw: Any) -> pki.Issued:
-    return pki.issue(
-        world.ca, cn="CONG TY TU CHOI", o="Công ty TNHH Từ Chối", mst=UNIT_R.mst, key_index=7, **kw
-    )
+    return pki.issue(world.ca, cn="CONG TY TU CHOI", o="Công ty TNHH Từ Chối", mst=UNIT_R.mst, key_index=7, **kw)
 
 
 ASYNC_CASES: dict[str, Callable[[World], bytes]] = {
@@ -148,9 +142,7 @@ ASYNC_CASES: dict[str, Callable[[World], bytes]] = {
         UNIT_R, CONTACT, new=pki.issue(w.ca, mst="0109999999", key_index=7), old=w.unit_r
     ),
     "CERT_SAME_AS_REGISTERED": lambda w: signed_dossier(UNIT_R, CONTACT, new=w.unit_r, old=w.unit_r),
-    "CERT_REVOKED": lambda w: signed_dossier(
-        UNIT_R, CONTACT, new=_r_cert(w, serial=REVOKED_SERIAL), old=w.unit_r
-    ),
+    "CERT_REVOKED": lambda w: signed_dossier(UNIT_R, CONTACT, new=_r_cert(w, serial=REVOKED_SERIAL), old=w.unit_r),
     "CONTACT_INVALID": lambda w: signed_dossier(
         UNIT_R, Contact(CONTACT.diachi_lhe, "12345", "khong-phai-email", "A"), new=w.unit_r_new, old=w.unit_r
     ),

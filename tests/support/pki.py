@@ -138,9 +138,7 @@ def _build(
         if unknown:
             raise ValueError(f"unknown key usages {unknown}; use {KEY_USAGES}")
         flags = {u: u in key_usage for u in KEY_USAGES}
-        builder = builder.add_extension(
-            x509.KeyUsage(**flags, encipher_only=False, decipher_only=False), critical=True
-        )
+        builder = builder.add_extension(x509.KeyUsage(**flags, encipher_only=False, decipher_only=False), critical=True)
     return builder.sign(issuer_key, hashes.SHA256())
 
 

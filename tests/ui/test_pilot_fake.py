@@ -126,3 +126,18 @@ async def test_ctrl_q_always_quits_even_from_a_modal(make_app, size) -> None:  #
         assert isinstance(app.screen, PinScreen)
         await pilot.press("ctrl+q")
     assert not app.is_running
+
+
+async def test_command_palette_lists_and_runs_the_screen_actions(make_app) -> None:  # type: ignore[no-untyped-def]
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        commands = list(app.get_system_commands(app.screen))
+        titles = [c.title for c in commands]
+        assert any(title.startswith("Lịch sử (") for title in titles)
+        assert any(title.startswith("Nhập PIN (") for title in titles)
+        history = next(c for c in commands if c.title.startswith("Lịch sử ("))
+        assert history.help == "app.history"
+        history.callback()
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, HistoryScreen)

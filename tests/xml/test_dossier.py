@@ -110,9 +110,7 @@ def test_build_refuses_characters_xml_cannot_carry(dossier: ChangeDossier, field
         ({"loai_dky": 7}, "LOAI_DKY"),
     ],
 )
-def test_build_validates_against_the_schema(
-    dossier: ChangeDossier, change: dict[str, object], element: str
-) -> None:
+def test_build_validates_against_the_schema(dossier: ChangeDossier, change: dict[str, object], element: str) -> None:
     with pytest.raises(DossierInvalid) as info:
         build_dossier(dataclasses.replace(dossier, **change))  # type: ignore[arg-type]
     exc = info.value
@@ -169,9 +167,7 @@ def test_xml_rejections_become_dossier_invalid() -> None:
 
 
 def test_co_quan_bhxh_is_not_in_the_xml(dossier: ChangeDossier) -> None:
-    d = dataclasses.replace(
-        dossier, unit=dataclasses.replace(dossier.unit, co_quan_bhxh="BHXH quận Cầu Giấy")
-    )
+    d = dataclasses.replace(dossier, unit=dataclasses.replace(dossier.unit, co_quan_bhxh="BHXH quận Cầu Giấy"))
     xml = build_dossier(d)
     assert "Cầu Giấy".encode() not in xml.split(b"<DIADIEM>")[1].split(b"</TTDVI>")[0]
     assert parse_dossier(xml).unit.co_quan_bhxh == ""

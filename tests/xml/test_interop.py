@@ -55,9 +55,7 @@ def test_xmlsec1_signed_dossier_verifies_with_ours(p: Pki, dossier: ChangeDossie
     (tmp_path / "tpl.xml").write_bytes(st.with_template(build_dossier(dossier), st.template()))
     (tmp_path / "key.pem").write_bytes(p.leaf.key_pem)
     pki.write_pem(tmp_path / "cert.pem", p.leaf)
-    res = st.xmlsec1(
-        "--sign", "--privkey-pem", "key.pem,cert.pem", "--output", "out.xml", "tpl.xml", cwd=tmp_path
-    )
+    res = st.xmlsec1("--sign", "--privkey-pem", "key.pem,cert.pem", "--output", "out.xml", "tpl.xml", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     out = (tmp_path / "out.xml").read_bytes()
     assert b"\n" in out.split(b"<SignatureValue>")[1]  # xmlsec1 wraps base64 lines: we must cope

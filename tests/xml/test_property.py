@@ -46,9 +46,7 @@ def base(p: Pki) -> ChangeDossier:
     contact=st.builds(Contact, diachi_lhe=text, dien_thoai=text, email=text, nguoi_lhe=text),
     ten_ivan=required_text,
 )
-def test_build_sign_verify_round_trip(
-    p: Pki, base: ChangeDossier, unit: Unit, contact: Contact, ten_ivan: str
-) -> None:
+def test_build_sign_verify_round_trip(p: Pki, base: ChangeDossier, unit: Unit, contact: Contact, ten_ivan: str) -> None:
     d = dataclasses.replace(base, unit=unit, contact=contact, ten_ivan=ten_ivan)
     unsigned = build_dossier(d)
     signed = sign_document(unsigned, pki.SoftwareSigner(p.leaf))

@@ -75,9 +75,7 @@ def test_layout(receipt: Receipt) -> None:
 
 def test_round_trip(p: Pki, receipt: Receipt) -> None:
     assert parse_receipt(build_receipt(receipt)) == receipt
-    rejected = make_receipt(
-        p, ma_kqua=KQUA_REJECTED, kqua="Từ chối", ma_loi="CE013", mota_loi="MST sai", signer=None
-    )
+    rejected = make_receipt(p, ma_kqua=KQUA_REJECTED, kqua="Từ chối", ma_loi="CE013", mota_loi="MST sai", signer=None)
     assert parse_receipt(build_receipt(rejected)) == rejected
     assert not rejected.accepted and receipt.accepted
 

@@ -63,9 +63,7 @@ def test_signature_follows_the_profile(p: Pki, signed: bytes) -> None:
     assert si.find(SIG + "CanonicalizationMethod").get("Algorithm") == (
         "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
     )
-    assert si.find(SIG + "SignatureMethod").get("Algorithm") == (
-        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-    )
+    assert si.find(SIG + "SignatureMethod").get("Algorithm") == ("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
     (ref,) = si.findall(SIG + "Reference")
     assert ref.get("URI") == ""
     assert [tr.get("Algorithm") for tr in ref.find(SIG + "Transforms")] == [
@@ -104,9 +102,7 @@ def test_two_phase_signing(p: Pki, unsigned: bytes) -> None:
     assert prepared.signed_info_c14n.startswith(b'<SignedInfo xmlns="http://www.w3.org/2000/09/xmldsig#">')
     assert b'xmlns=""' not in prepared.signed_info_c14n
     value: list[bytes] = []
-    worker = threading.Thread(
-        target=lambda: value.append(pki.SoftwareSigner(p.leaf).sign(prepared.signed_info_c14n))
-    )
+    worker = threading.Thread(target=lambda: value.append(pki.SoftwareSigner(p.leaf).sign(prepared.signed_info_c14n)))
     worker.start()
     worker.join()
     out = prepared.finish(value[0])
@@ -238,9 +234,7 @@ def test_no_or_bad_certificate(p: Pki, signed: bytes) -> None:
     cert = root.find(f"{SIG}Signature/{SIG}KeyInfo/{SIG}X509Data/{SIG}X509Certificate").text
     assert _code(signed.replace(cert.encode(), b"bm90IGEgY2VydA=="), p) == "NO_CERTIFICATE"
     assert _code(signed.replace(cert.encode(), b"!!!"), p) == "NO_CERTIFICATE"
-    no_key_info = st.xmlsec_sign(
-        st.with_template(b"<BHXH><A>x</A></BHXH>", st.template(with_cert=False)), p.leaf
-    )
+    no_key_info = st.xmlsec_sign(st.with_template(b"<BHXH><A>x</A></BHXH>", st.template(with_cert=False)), p.leaf)
     assert _code(no_key_info, p) == "NO_CERTIFICATE"
 
 
@@ -292,9 +286,7 @@ def test_reference_other_than_whole_document(p: Pki) -> None:
 def test_xpath_transform_refused(p: Pki, signed: bytes) -> None:
     tampered = signed.replace(
         b'<Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>',
-        b'<Transform Algorithm="'
-        + st.ALG_XPATH.encode()
-        + b'"><XPath>not(ancestor::MST)</XPath></Transform>',
+        b'<Transform Algorithm="' + st.ALG_XPATH.encode() + b'"><XPath>not(ancestor::MST)</XPath></Transform>',
     )
     assert _code(tampered, p) == "BAD_TRANSFORM"
 
@@ -312,9 +304,7 @@ def test_no_signature(p: Pki, unsigned: bytes) -> None:
 
 
 def test_signature_not_last(p: Pki, signed: bytes) -> None:
-    assert (
-        _code(signed.replace(b"</Signature></BHXH>", b"</Signature><X/></BHXH>"), p) == "SIGNATURE_NOT_LAST"
-    )
+    assert _code(signed.replace(b"</Signature></BHXH>", b"</Signature><X/></BHXH>"), p) == "SIGNATURE_NOT_LAST"
     # the whole signed document wrapped inside a forged one
     body = signed.split(b"?>\n", 1)[1]
     forged = b"<BHXH><DKI_BHXH><MA_DVI>EVIL</MA_DVI></DKI_BHXH><WRAP>" + body + b"</WRAP></BHXH>"
@@ -351,9 +341,7 @@ def test_signature_wrapping(p: Pki, signed: bytes, where: str, code: str) -> Non
 
 
 def test_forged_content_with_copied_signature(p: Pki, signed: bytes) -> None:
-    forged = signed.replace(b"<MA_DVI>TA1234A", b"<MA_DVI>EVIL").replace(
-        b"<MST>0101234567", b"<MST>0309999999"
-    )
+    forged = signed.replace(b"<MA_DVI>TA1234A", b"<MA_DVI>EVIL").replace(b"<MST>0101234567", b"<MST>0309999999")
     assert _code(forged, p) == "INVALID"
 
 

@@ -6,11 +6,14 @@ worker. Bindings have ids and can be remapped from ``[ui.keymap]`` (id = "keys")
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.screen import Screen
 
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.models import TokenInfo
@@ -57,6 +60,22 @@ class IbhxhApp(App[int]):
 
     async def on_unmount(self) -> None:
         await self.backend.close()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette lists every action of the current screen with its key, then Textual's own."""
+        seen: set[str] = set()
+        for active in screen.active_bindings.values():
+            binding = active.binding
+            if not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            node = active.node
+
+            def run(action: str = binding.action, target: DOMNode = node) -> None:
+                self.call_later(self.run_action, action, target)
+
+            yield SystemCommand(f"{binding.description} ({self.get_key_display(binding)})", binding.id or "", run)
+        yield from super().get_system_commands(screen)
 
     def pin_warnings(self, token: TokenInfo | None, *, short: bool = False) -> list[str]:
         if token is None:
