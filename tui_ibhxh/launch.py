@@ -35,6 +35,6 @@ def run_tui(cfg: Config, lang: Lang, *, unit: str | None = None) -> int:
     from tui_ibhxh.ui.app import IbhxhApp
 
     backend = build_backend(cfg, lang, unit=unit)
-    app = IbhxhApp(backend, keymap=cfg.ui.keymap)
-    result = app.run()
+    app = IbhxhApp(backend, keymap=cfg.ui.keymap, theme=cfg.ui.theme)
+    result = app.run(mouse=cfg.ui.mouse)
     return int(result or 0)

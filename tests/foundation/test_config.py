@@ -31,6 +31,8 @@ diadiem = "Hà Nội"
 
 [ui]
 language = "en"
+theme = "ansi-dark"
+mouse = false
 [ui.keymap]
 submit = "f5"
 
@@ -54,6 +56,7 @@ def test_reads_typed_values(tmp_path: Path) -> None:
     assert cfg.module_paths() == [Path("/usr/lib/fptca_v4.so")]
     assert cfg.unit().unit.ten_dvi == "Công ty TNHH ABC"
     assert cfg.ui.language == "en" and cfg.ui.keymap == {"submit": "f5"}
+    assert cfg.ui.theme == "ansi-dark" and cfg.ui.mouse is False
 
 
 def test_round_trip_keeps_comments_and_unknown_keys(tmp_path: Path) -> None:
@@ -92,6 +95,7 @@ def test_round_trip_keeps_comments_and_unknown_keys(tmp_path: Path) -> None:
         ('[units.a]\nma_dvi = "X"\nten_dvi = "Y"\n', "units.a.mst", "bắt buộc", "required"),
         ('default_unit = "nope"\n', "default_unit", "[units.", "[units."),
         ('[ui]\nlanguage = "fr"\n', "ui.language", '"vi"', '"vi"'),
+        ('[ui]\nmouse = "no"\n', "ui.mouse", "true", "true"),
         ("ivan = 3\n", "ivan", "bảng", "table"),
     ],
 )

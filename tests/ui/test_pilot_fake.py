@@ -8,6 +8,7 @@ import pytest
 
 from tests.ui.fake_backend import FakeBackend, transaction
 from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.ui.app import IbhxhApp
 from tui_ibhxh.ui.screens.certificates import CertificatesScreen
 from tui_ibhxh.ui.screens.confirm import ConfirmScreen
 from tui_ibhxh.ui.screens.contact import ContactScreen
@@ -141,3 +142,35 @@ async def test_command_palette_lists_and_runs_the_screen_actions(make_app) -> No
         history.callback()
         await pilot.pause(0.3)
         assert isinstance(app.screen, HistoryScreen)
+
+
+async def test_theme_from_config_and_unknown_theme_explained() -> None:
+    ansi = IbhxhApp(FakeBackend(), animations=False, theme="ansi-dark")
+    async with ansi.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert ansi.theme == "ansi-dark"
+    wrong = IbhxhApp(FakeBackend(), animations=False, theme="hong-ha")
+    async with wrong.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.1)
+        assert wrong.theme == "textual-dark"
+        (note,) = wrong._notifications
+        assert '"hong-ha"' in note.message and "ansi-dark" in note.message and note.severity == "warning"
+
+
+def test_launch_applies_mouse_and_theme_from_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_ibhxh import launch
+    from tui_ibhxh.services.config import parse_config
+
+    monkeypatch.setenv("IBHXH_HOME", str(tmp_path))
+    unit = '[ivan]\nurl = "http://127.0.0.1:9"\n[units.a]\nma_dvi = "TA1234A"\nmst = "0101234567"\nten_dvi = "ABC"\n'
+    text = unit + '[ui]\ntheme = "ansi-dark"\nmouse = false\n'
+    cfg = parse_config(text, tmp_path / "config.toml")
+    seen: dict[str, object] = {}
+
+    def fake_run(self: IbhxhApp, **kwargs: object) -> int:
+        seen.update(kwargs, theme=self.theme_config)
+        return 0
+
+    monkeypatch.setattr(IbhxhApp, "run", fake_run)
+    assert launch.run_tui(cfg, "vi") == 0
+    assert seen == {"mouse": False, "theme": "ansi-dark"}

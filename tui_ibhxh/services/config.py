@@ -27,7 +27,8 @@ Layout (every section optional)::
 
     [ui]
     language = "vi"
-    theme = "textual-dark"
+    theme = "textual-dark"    # any Textual theme; "ansi-dark" uses the terminal's own 16 colours
+    mouse = true              # false: the terminal keeps the mouse (select and copy over SSH)
     [ui.keymap]
     submit = "f5"
 """
@@ -83,6 +84,7 @@ class UnitProfile:
 class UiConfig:
     language: str = "vi"
     theme: str = "textual-dark"
+    mouse: bool = True
     keymap: dict[str, str] = field(default_factory=dict)
 
 
@@ -176,6 +178,12 @@ class _Reader:
             raise self.fail(dotted, "phải là một số dương", "must be a positive number")
         return float(value)
 
+    def boolean(self, data: Mapping[str, Any], key: str, dotted: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(dotted, "phải là true hoặc false", "must be true or false")
+        return value
+
     def strings(self, data: Mapping[str, Any], key: str, dotted: str) -> list[str]:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -251,6 +259,7 @@ def parse_config(text: str, path: Path) -> Config:
     cfg.ui = UiConfig(
         language=lang,
         theme=r.string(ui, "theme", "ui.theme", "textual-dark"),
+        mouse=r.boolean(ui, "mouse", "ui.mouse", True),
         keymap={str(k): r.string(keymap, k, f"ui.keymap.{k}") for k in keymap},
     )
     return cfg

@@ -42,9 +42,17 @@ class IbhxhApp(App[int]):
     ]
     ENABLE_COMMAND_PALETTE = True
 
-    def __init__(self, backend: Backend, *, keymap: dict[str, str] | None = None, animations: bool = True) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        keymap: dict[str, str] | None = None,
+        animations: bool = True,
+        theme: str | None = None,
+    ) -> None:
         super().__init__()
         self.backend = backend
+        self.theme_config = theme
         self.keymap_config = dict(keymap or {})
         self.animations = animations
         if not animations:
@@ -55,6 +63,13 @@ class IbhxhApp(App[int]):
 
     def on_mount(self) -> None:
         translate_bindings(self, self.backend.lang)
+        if self.theme_config:
+            if self.theme_config in self.available_themes:
+                self.theme = self.theme_config
+            else:
+                known = ", ".join(sorted(self.available_themes))
+                message = t("ui.theme_unknown", self.backend.lang, theme=self.theme_config, known=known)
+                self.notify(message, severity="warning", timeout=15, markup=False)
         if self.keymap_config:
             self.set_keymap(self.keymap_config)
 

@@ -6,6 +6,11 @@ from tui_ibhxh.core.i18n import register
 
 register(
     {
+        "ui.theme_unknown": (
+            'Cấu hình [ui] theme = "{theme}" không phải giao diện nào đã biết; dùng giao diện mặc định. '
+            "Các giao diện có: {known}.",
+            'Config [ui] theme = "{theme}" is not a known theme; using the default. Themes: {known}.',
+        ),
         "ui.title": ("tui-ibhxh — Thay đổi thông tin đăng ký I-VAN", "tui-ibhxh — I-VAN registration change"),
         "ui.step.token": ("Token", "Token"),
         "ui.step.certs": ("Chứng thư", "Certificate"),
