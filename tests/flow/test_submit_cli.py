@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import sqlite3
 from urllib.parse import urlparse
 
@@ -230,3 +231,55 @@ def test_history_watch_follows_the_event_stream(flow: Flow) -> None:
     finally:
         watcher.kill()
         watcher.wait(10)
+
+
+def _run_with_stderr_on_a_terminal(flow: Flow, *args: str) -> tuple[int, str, str]:
+    """Run the CLI with stdin/stdout piped and stderr on a pseudo-terminal; (exit code, stdout, terminal text)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_ibhxh", *args],
+        env=flow.env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    chunks: list[bytes] = []
+
+    def drain() -> None:
+        while True:
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                return
+            if not data:
+                return
+            chunks.append(data)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    out, _ = proc.communicate(PIN.encode() + b"\n", timeout=90)
+    reader.join(timeout=10)
+    os.close(master)
+    return proc.returncode, out.decode(), b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.sim_delays(1.5, 1.5)
+def test_long_waits_show_progress_on_a_terminal_and_stay_plain_when_piped(flow: Flow) -> None:
+    args = ("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", "--wait")
+    code, out, terminal = _run_with_stderr_on_a_terminal(flow, *args)
+    assert code == 0, terminal
+    # one line rewritten in place, saying what it waits for and for how long
+    assert "\r\x1b[K" in terminal and "Đang chờ BHXH xử lý giao dịch" in terminal
+    elapsed = [int(s) for s in re.findall(r"\((\d+) giây\)", terminal)]
+    assert elapsed and max(elapsed) >= 2, terminal
+    assert "\x1b" not in out and "Chấp nhận (Thành công)" in out  # stdout was piped: plain
+    assert PIN not in terminal + out
+    piped = flow.run("history", "--pin-stdin", input=PIN + "\n")
+    assert "\x1b" not in piped.stdout + piped.stderr
