@@ -223,8 +223,11 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
     paths = paths or app_paths()
     paths.ensure()
     if is_provisioned(paths):
-        _write_config(paths, demo_material(paths), overwrite=False)
-        return demo_material(paths), False
+        material = demo_material(paths)
+        _write_config(paths, material, overwrite=False)
+        if not example_dossier_path(material.dir).exists():  # demos made before the example existed
+            write_example_dossier(material, dt.date.today())
+        return material, False
     d = paths.demo_dir
     if d.exists():
         shutil.rmtree(d)  # a half-made demo from an interrupted run
@@ -277,7 +280,34 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
     )
     material = demo_material(paths)
     _write_config(paths, material, overwrite=False)
+    write_example_dossier(material, now.date())
     return material, True
+
+
+def example_dossier_path(d: Path) -> Path:
+    return d / "ho-so-mau-05-SD-IVAN.xml"
+
+
+def write_example_dossier(m: DemoMaterial, day: dt.date) -> Path:
+    """An unsigned change dossier (registered → new demo certificate) to try ``ibhxh sign`` / ``verify`` on."""
+    import uuid
+
+    from tui_ibhxh.core.certs import parse_certificate
+    from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
+
+    new, old = parse_certificate(m.new_cert_der), parse_certificate(m.registered_cert_der)
+    dossier = ChangeDossier(
+        unit=m.unit,
+        contact=m.contact,
+        ngay_lap=day,
+        ten_ivan="I-VAN demo tui-ibhxh",
+        new_cert=CertSummary.from_cert(new),
+        old_cert=CertSummary.from_cert(old),
+        ma_yeucau=str(uuid.uuid5(uuid.NAMESPACE_OID, f"tui-ibhxh-demo-example-{new.serial}")),
+    )
+    path = example_dossier_path(m.dir)
+    path.write_bytes(build_dossier(dossier))
+    return path
 
 
 def _fill_token(conf: Path, ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, now: dt.datetime) -> dict[str, bytes]:

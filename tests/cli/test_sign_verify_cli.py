@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import subprocess
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,8 +11,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import DemoEnv
+from tui_ibhxh import demo
 from tui_ibhxh.core.certs import load_certificates, parse_certificate
-from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier, parse_dossier
+from tui_ibhxh.core.dossier import parse_dossier
 
 PIN = "123456"
 
@@ -27,16 +26,12 @@ def pem(der: bytes) -> bytes:
 def signed(demo_env: DemoEnv, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     m = demo_env.material
     d = tmp_path_factory.mktemp("sign")
-    dossier = ChangeDossier(
-        unit=m.unit,
-        contact=m.contact,
-        ngay_lap=dt.date(2026, 11, 25),
-        ten_ivan="I-VAN demo tui-ibhxh",
-        new_cert=CertSummary.from_cert(parse_certificate(m.new_cert_der)),
-        old_cert=CertSummary.from_cert(parse_certificate(m.registered_cert_der)),
-        ma_yeucau=str(uuid.UUID(int=42)),
-    )
-    (d / "in.xml").write_bytes(build_dossier(dossier))
+    # the example the demo provisions for newcomers (README): the change from the registered to the new certificate
+    example = demo.example_dossier_path(m.dir)
+    (d / "in.xml").write_bytes(example.read_bytes())
+    parsed = parse_dossier(example.read_bytes())
+    assert parsed.new_cert.serial == parse_certificate(m.new_cert_der).serial
+    assert parsed.old_cert.serial == parse_certificate(m.registered_cert_der).serial
     serial = parse_certificate(m.new_cert_der).serial
     res = demo_env.run(
         "sign",
