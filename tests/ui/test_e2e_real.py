@@ -96,3 +96,26 @@ async def test_token_removed_before_submit(flow: Flow, monkeypatch: pytest.Monke
         assert not app.screen.sent  # type: ignore[attr-defined]
         await pilot.press("ctrl+q")
     assert not flow.journal.exists() or b"BHXH" not in flow.journal.read_bytes()
+
+
+async def test_token_list_is_live_unplug_and_replug(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The token screen follows the real SoftHSM store without a restart (the service polls every second)."""
+    app = app_for(flow, monkeypatch)
+    [store] = list((flow.home / "data" / "demo" / "tokens").iterdir())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+        screen = app.screen
+        assert isinstance(screen, TokenScreen)
+        assert [t.label for t in screen.tokens] == ["DEMO TOKEN"]
+        unplugged = time.monotonic()
+        shutil.move(store, flow.home / "unplugged")
+        await until(pilot, lambda: not screen.tokens, timeout=10)
+        seen_after = time.monotonic() - unplugged
+        assert "Chưa cắm token" in str(screen.query_one("#token-state").render())
+        await pilot.press("enter")  # nothing to log in to: no PIN dialog
+        assert app.screen is screen
+        shutil.move(flow.home / "unplugged", store)
+        await until(pilot, lambda: bool(screen.tokens), timeout=10)
+        assert screen.query_one("#tokens").row_count == 1  # type: ignore[attr-defined]
+        await pilot.press("ctrl+q")
+    assert seen_after < 5, seen_after  # about a second of polling; generous for a loaded CI machine
