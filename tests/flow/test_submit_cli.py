@@ -283,3 +283,32 @@ def test_long_waits_show_progress_on_a_terminal_and_stay_plain_when_piped(flow: 
     assert PIN not in terminal + out
     piped = flow.run("history", "--pin-stdin", input=PIN + "\n")
     assert "\x1b" not in piped.stdout + piped.stderr
+
+
+def test_https_ivan_with_a_private_ca_from_the_config(flow: Flow, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """[ivan] url https + [ivan] ca_bundle reach the I-VAN through the real TLS handshake; without the bundle
+    the command fails with the Vietnamese TLS message (exit 1, no traceback)."""
+    import ssl
+
+    from tests.support import pki
+
+    tmp = tmp_path_factory.mktemp("tls")
+    ca = pki.make_ca("I-VAN TLS CA thử nghiệm", key_index=10)
+    server = pki.tls_server(ca, "127.0.0.1")
+    pki.write_pem(tmp / "server.pem", server)
+    (tmp / "server.key").write_bytes(server.key_pem)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(tmp / "server.pem", tmp / "server.key")
+    bundle = pki.write_pem(tmp / "ivan-ca.pem", ca)
+    sim = urlparse(flow.sim.base)
+    assert sim.hostname and sim.port
+    with ProxyThread(sim.hostname, sim.port, tls=ctx) as proxy:
+        flow.point_at(f"https://127.0.0.1:{proxy.port}")
+        refused = flow.run("registration", "--pin-stdin", input=PIN + "\n")
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr
+        assert "chứng chỉ TLS" in refused.stderr and "[ivan] ca_bundle" in refused.stderr
+        text = flow.config.read_text(encoding="utf-8")
+        flow.config.write_text(text.replace("[ivan]\n", f'[ivan]\nca_bundle = "{bundle}"\n', 1), encoding="utf-8")
+        ok = flow.run("registration", "--json", "--pin-stdin", input=PIN + "\n")
+        assert ok.returncode == 0, ok.stderr
+        assert json.loads(ok.stdout)["certificate"]["serial"] == flow.registered_serial

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import threading
 
 
 class FaultProxy:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, tls: ssl.SSLContext | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.tls = tls  # serve HTTPS to the client (the upstream stays plain HTTP)
         self.faults: list[tuple[str, str, str]] = []
         self.seen: list[tuple[str, str, str]] = []
         self.heads: list[bytes] = []  # request heads, in order
@@ -29,7 +31,7 @@ class FaultProxy:
         self.port = 0
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=self.tls)
         self.port = self._server.sockets[0].getsockname()[1]
         return self.port
 
@@ -121,8 +123,8 @@ async def _read_request(reader: asyncio.StreamReader) -> bytes:
 class ProxyThread:
     """The proxy on its own event loop in a thread, so subprocess clients can go through it."""
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
-        self.proxy = FaultProxy(upstream_host, upstream_port)
+    def __init__(self, upstream_host: str, upstream_port: int, *, tls: ssl.SSLContext | None = None) -> None:
+        self.proxy = FaultProxy(upstream_host, upstream_port, tls=tls)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 

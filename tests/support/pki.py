@@ -229,3 +229,33 @@ def write_pem(path: Path, *items: Issued, key: bool = False) -> Path:
     data = (items[0].key_pem if key else b"") + b"".join(i.pem for i in items)
     path.write_bytes(data)
     return path
+
+
+def tls_server(ca: Issued, *hosts: str, key_index: int = 9) -> Issued:
+    """A TLS server certificate from ``ca`` for the given DNS names / IP addresses (subjectAltName)."""
+    import ipaddress
+
+    key = rsa_key(key_index)
+    alt: list[x509.GeneralName] = []
+    for host in hosts:
+        try:
+            alt.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            alt.append(x509.DNSName(host))
+    start = now() - dt.timedelta(days=1)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name(hosts[0], o="I-VAN thử nghiệm"))
+        .issuer_name(ca.name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + dt.timedelta(days=90))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(alt), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(ca.key, hashes.SHA256())
+    )
+    return Issued(cert, key)

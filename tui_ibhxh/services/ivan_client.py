@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import aiohttp
 
@@ -55,6 +56,15 @@ register(
             "Nếu I-VAN dùng CA riêng, khai báo [ivan] ca_bundle.",
             "The I-VAN's TLS certificate at {url} could not be verified: {reason}. "
             "If it uses a private CA, set [ivan] ca_bundle.",
+        ),
+        "ivan.tls.untrusted": (
+            "chứng chỉ do một CA không nằm trong danh sách tin cậy cấp",
+            "it was issued by a CA that is not trusted",
+        ),
+        "ivan.tls.expired": ("chứng chỉ đã hết hạn", "the certificate has expired"),
+        "ivan.tls.wrong_host": (
+            "chứng chỉ không cấp cho máy chủ {host}",
+            "the certificate was not issued for the host {host}",
         ),
         "ivan.rejected": (
             "I-VAN từ chối ({status} {ma_loi}): {mota_loi}",
@@ -297,7 +307,7 @@ class IvanClient:
                         detail=err.get("detail") or err.get("mota_loi") or f"HTTP {status}",
                     )
             except aiohttp.ClientSSLError as exc:
-                raise IvanError("ivan.tls", url=self.base_url, reason=_reason(exc)) from None
+                raise IvanError("ivan.tls", url=self.base_url, reason=_tls_reason(exc, self.base_url)) from None
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
                 timeout = isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError)
                 if attempt < attempts:
@@ -432,6 +442,8 @@ class IvanClient:
                             except ValueError:
                                 continue
                             yield TxEvent(event_id or "", parse_transaction(payload))
+            except aiohttp.ClientSSLError as exc:  # not a glitch: reconnecting would fail the same way
+                raise IvanError("ivan.tls", url=self.base_url, reason=_tls_reason(exc, self.base_url)) from None
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
                 failures += 1
                 log.info("event stream interrupted (%s); reconnecting", type(exc).__name__)
@@ -489,6 +501,20 @@ def _retry_after(value: str | None) -> float:
         return max(0.0, float(value))
     except ValueError:
         return 0.0
+
+
+def _tls_reason(exc: aiohttp.ClientSSLError, url: str) -> UserError | str:
+    """What OpenSSL said, in the user's words for the usual cases (untrusted CA, expired, wrong host name)."""
+    cause = getattr(exc, "certificate_error", None)
+    text = getattr(cause, "verify_message", None) or (str(cause) if cause is not None else "") or _reason(exc)
+    lowered = text.lower()
+    if "mismatch" in lowered or "hostname" in lowered:
+        return UserError("ivan.tls.wrong_host", host=urlparse(url).hostname or url)
+    if "expired" in lowered:
+        return UserError("ivan.tls.expired")
+    if "issuer" in lowered or "self-signed" in lowered or "self signed" in lowered:
+        return UserError("ivan.tls.untrusted")
+    return text[:200]
 
 
 def _reason(exc: BaseException) -> str:
