@@ -28,5 +28,9 @@ pytest:
 bench: bootstrap
 	$(BIN)/python -m bench
 
+## screenshots/: an SVG of every screen and state, from the snapshot-test states
+screenshots: bootstrap
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf $(VENV) $(DEMO_HOME) .mypy_cache .pytest_cache .ruff_cache

@@ -174,3 +174,28 @@ def test_launch_applies_mouse_and_theme_from_config(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(IbhxhApp, "run", fake_run)
     assert launch.run_tui(cfg, "vi") == 0
     assert seen == {"mouse": False, "theme": "ansi-dark"}
+
+
+async def test_history_stepper_shows_how_far_the_procedure_got(make_app) -> None:  # type: ignore[no-untyped-def]
+    from tui_ibhxh.ui.widgets.stepper import Stepper
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("f3")
+        await pilot.pause(0.2)
+        text = str(app.screen.query_one(Stepper).render())
+        assert "✓" not in text and "▶ 5" in text  # nothing done yet: the procedure is at the token step
+        await pilot.press("f2", "enter", *"123456", "enter")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, CertificatesScreen)
+        await pilot.press("enter", "f5", "f3")  # at the confirm step: token, certificate, contact are behind
+        await pilot.pause(0.2)
+        text = str(app.screen.query_one(Stepper).render())
+        assert text.count("✓") == 3 and "✓ 3" in text and "✓ 4" not in text
+        await pilot.press("f2", "f5")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, ConfirmScreen) and app.screen.sent
+        await pilot.press("f3")
+        await pilot.pause(0.2)
+        assert str(app.screen.query_one(Stepper).render()).count("✓") == 4

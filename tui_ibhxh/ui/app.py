@@ -53,6 +53,7 @@ class IbhxhApp(App[int]):
         super().__init__()
         self.backend = backend
         self.theme_config = theme
+        self.wizard_done = 0  # wizard steps behind the user, shown by the History stepper
         self.keymap_config = dict(keymap or {})
         self.animations = animations
         if not animations:

@@ -62,6 +62,7 @@ BINDING_KEYS = (
 
 class BaseScreen(Screen[None]):
     HELP_KEY = "ui.help.token"
+    STEP: str | None = None  # the wizard step this screen is (None: not a wizard screen)
 
     @property
     def ibhxh(self) -> IbhxhApp:
@@ -82,6 +83,12 @@ class BaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         translate_bindings(self, self.lang)
+
+    def on_screen_resume(self) -> None:
+        if self.STEP is not None:
+            from tui_ibhxh.ui.widgets.stepper import STEPS
+
+            self.ibhxh.wizard_done = STEPS.index(self.STEP)
 
     def on_resize(self, event: events.Resize) -> None:
         # 80-column terminals: side-by-side panels are stacked (see .textual.css)

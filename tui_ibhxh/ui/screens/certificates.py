@@ -19,6 +19,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 
 class CertificatesScreen(BaseScreen):
     HELP_KEY = "ui.help.certs"
+    STEP = "certs"
     BINDINGS = [
         Binding("enter", "choose", "Chọn", id="certs.choose", priority=True),
         Binding("escape", "back", "Quay lại", id="wizard.back"),

@@ -22,6 +22,7 @@ PROGRESS_STEPS = (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND)
 
 class ConfirmScreen(BaseScreen):
     HELP_KEY = "ui.help.confirm"
+    STEP = "confirm"
     BINDINGS = [
         Binding("f5", "submit", "Nộp", id="confirm.submit"),
         Binding("f6", "preview", "Xem XML", id="confirm.preview"),
@@ -134,6 +135,7 @@ class ConfirmScreen(BaseScreen):
             return
         self.sending = False
         self.sent = True
+        self.ibhxh.wizard_done = 4  # every step of the procedure is behind the user
         progress.update(Text(self.tr("ui.confirm.done", ma_gdich=tx.ma_gdich, so_hso=tx.so_hso), style="bold"))
 
     def action_back(self) -> None:

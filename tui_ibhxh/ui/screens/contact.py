@@ -17,6 +17,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 
 class ContactScreen(BaseScreen):
     HELP_KEY = "ui.help.contact"
+    STEP = "contact"
     BINDINGS = [
         Binding("f5", "next", "Tiếp tục", id="contact.next"),
         Binding("escape", "back", "Quay lại", id="wizard.back"),

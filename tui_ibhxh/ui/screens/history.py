@@ -40,7 +40,7 @@ class HistoryScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Stepper("history", self.lang)
+        yield Stepper("history", self.lang, done=self.ibhxh.wizard_done)
         unit = self.backend.unit
         yield Static(self.tr("ui.history.heading", ten_dvi=unit.ten_dvi, ma_dvi=unit.ma_dvi), classes="heading")
         with Horizontal(id="history-body"):
@@ -50,6 +50,10 @@ class HistoryScreen(BaseScreen):
                 yield Static("", id="detail")
         yield Static(self.tr("ui.loading"), id="history-state", classes="state")
         yield Footer()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.query_one(Stepper).show_done(self.ibhxh.wizard_done)  # how far the procedure got meanwhile
 
     def on_mount(self) -> None:
         table = self.query_one("#history", DataTable)

@@ -15,6 +15,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 
 class TokenScreen(BaseScreen):
     HELP_KEY = "ui.help.token"
+    STEP = "token"
     BINDINGS = [Binding("enter", "login", "Nhập PIN", id="token.login", priority=True)]
 
     def __init__(self) -> None:
