@@ -79,5 +79,9 @@ def make_app(config: SimConfig, state: SimState | None = None) -> web.Applicatio
         state.verify_pool.shutdown(wait=True)
         state.store.close()
 
+    async def end_streams(app: web.Application) -> None:
+        state.broadcaster.close()  # before aiohttp waits for the open handlers
+
     app.cleanup_ctx.append(lifecycle)
+    app.on_shutdown.append(end_streams)
     return app

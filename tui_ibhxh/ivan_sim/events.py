@@ -12,12 +12,21 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from tui_ibhxh.ivan_sim.middleware import SENT_STATUS
+
 
 class Broadcaster:
     """Wakes the streams of one unit when new events are stored."""
 
     def __init__(self) -> None:
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self.closing = False
+
+    def close(self) -> None:
+        """The server is stopping: every open stream ends now (its readers reconnect elsewhere or later)."""
+        self.closing = True
+        for ma_dvi in list(self._waiters):
+            self.notify(ma_dvi)
 
     def subscribe(self, ma_dvi: str) -> asyncio.Future[None]:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -75,10 +84,11 @@ async def stream_events(
         }
     )
     await resp.prepare(request)
+    request[SENT_STATUS] = resp.status  # for the access log when the reader goes away
     last = after
     try:
         await resp.write(b"retry: 1000\n: connected\n\n")
-        while True:
+        while not broadcaster.closing:
             fut = broadcaster.subscribe(ma_dvi)
             try:
                 rows = await events_after(last)

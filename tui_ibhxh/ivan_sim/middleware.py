@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -16,18 +17,27 @@ access = logging.getLogger("tui_ibhxh.ivan_sim.access")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+SENT_STATUS = "sim.sent_status"  # set by streaming handlers once the status line has gone out
+
 
 @web.middleware
 async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
     start = time.perf_counter()
     status = 500
+    note = ""
     try:
         response = await handler(request)
         status = response.status
         return response
+    except (asyncio.CancelledError, ConnectionError) as exc:
+        # the client went away, or the server is stopping with an event stream open: log what the client got,
+        # not a server error; 499 = closed before any answer (nginx's convention)
+        status = int(request.get(SENT_STATUS, 499))
+        note = " cancelled" if isinstance(exc, asyncio.CancelledError) else " client closed"
+        raise
     finally:
         ms = (time.perf_counter() - start) * 1000
-        access.info("%s %s %d %.1fms", request.method, request.path, status, ms)
+        access.info("%s %s %d %.1fms%s", request.method, request.path, status, ms, note)
 
 
 def json_errors(max_body: int) -> Middleware:
