@@ -136,3 +136,26 @@ def test_unexpected_error_is_a_sentence_and_a_log_file(monkeypatch, capsys, isol
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ZeroDivisionError" in err and "crash.log" in err
     assert "ZeroDivisionError" in (isolated_home / "log" / "crash.log").read_text(encoding="utf-8")
+
+
+def test_no_command_takes_a_pin_as_an_argument() -> None:
+    """A PIN in argv is visible to every local user (ps, /proc/*/cmdline): only --pin-stdin or a masked prompt."""
+    import argparse
+
+    from tui_ibhxh.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> list[tuple[str, argparse.Action]]:
+        found = [(path, a) for a in parser._actions]
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    found += walk(sub, f"{path} {name}")
+        return found
+
+    actions = walk(build_parser(), "ibhxh")
+    assert len({path for path, _ in actions}) > 10  # every command was walked
+    pin_options = [(path, a) for path, a in actions if any("pin" in s.lower() for s in a.option_strings)]
+    assert pin_options, "no --pin-stdin found: the walk is broken"
+    for path, action in pin_options:
+        assert action.nargs == 0, f"{path} {action.option_strings} takes a value"
+        assert action.option_strings == ["--pin-stdin"], (path, action.option_strings)
