@@ -15,6 +15,53 @@ from tests.flow.conftest import PIN, Flow
 from tests.support.fault_proxy import ProxyThread
 
 
+class Lines:
+    """The lines of a child's stream, read by a thread: waiting for one never blocks past a deadline."""
+
+    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+        import queue
+        import threading
+
+        self.seen: list[str] = []
+        self._queue: queue.Queue[str] = queue.Queue()
+        threading.Thread(
+            target=lambda: [self._queue.put(line) for line in iter(stream.readline, "")], daemon=True
+        ).start()
+
+    def next(self, timeout: float) -> str | None:
+        import queue
+
+        try:
+            line = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self.seen.append(line)
+        return line
+
+    def wait_for(self, fragment: str, timeout: float) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while not any(fragment in line for line in self.seen):
+            if self.next(max(0.0, deadline - time.monotonic())) is None:
+                return False
+        return True
+
+
+def json_statuses(lines: Lines, until: str, timeout: float) -> list[str]:
+    import time
+
+    statuses: list[str] = []
+    deadline = time.monotonic() + timeout
+    while until not in statuses:
+        line = lines.next(max(0.0, deadline - time.monotonic()))
+        if line is None:
+            break
+        if line.strip():
+            statuses.append(json.loads(line)["status"])
+    return statuses
+
+
 def submit(flow: Flow, *extra: str, lang: str = "vi"):  # type: ignore[no-untyped-def]
     return flow.run(
         "submit",
@@ -221,13 +268,7 @@ def test_history_watch_follows_the_event_stream(flow: Flow) -> None:
         time.sleep(1.5)  # logged in and subscribed
         res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input=PIN + "\n")
         assert res.returncode == 0, res.stderr
-        statuses = []
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and "ACCEPTED" not in statuses:
-            line = watcher.stdout.readline()
-            if line.strip():
-                statuses.append(json.loads(line)["status"])
-        assert statuses == ["SENT", "RECEIVED", "ACCEPTED"]
+        assert json_statuses(Lines(watcher.stdout), "ACCEPTED", 30) == ["SENT", "RECEIVED", "ACCEPTED"]
     finally:
         watcher.kill()
         watcher.wait(10)
@@ -312,3 +353,45 @@ def test_https_ivan_with_a_private_ca_from_the_config(flow: Flow, tmp_path_facto
         ok = flow.run("registration", "--json", "--pin-stdin", input=PIN + "\n")
         assert ok.returncode == 0, ok.stderr
         assert json.loads(ok.stdout)["certificate"]["serial"] == flow.registered_serial
+
+
+@pytest.mark.sim_delays(1.5, 1.5)
+@pytest.mark.parametrize("fault", ["503", "404"], ids=["stream-failing", "stream-refused"])
+def test_history_watch_polls_while_the_event_stream_is_down(flow: Flow, fault: str) -> None:
+    """503: the stream keeps failing (reconnects), 404: the I-VAN refuses it for good. Either way the watch
+    polls the history and still reports every change once, in order; when the stream is back it says so."""
+    import subprocess
+    import sys
+
+    sim = urlparse(flow.sim.base)
+    assert sim.hostname and sim.port
+    with ProxyThread(sim.hostname, sim.port) as proxy:
+        proxy.persistent.append(("GET", "/events", fault))
+        flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        args = ["history", "--watch", "--json", "--pin-stdin", "--poll-interval", "0.3"]
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "tui_ibhxh", *args],
+            env=flow.env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert watcher.stdin is not None and watcher.stdout is not None and watcher.stderr is not None
+        errors, out = Lines(watcher.stderr), Lines(watcher.stdout)
+        try:
+            watcher.stdin.write(PIN + "\n")
+            watcher.stdin.close()
+            assert errors.wait_for("Mất luồng sự kiện", 20), errors.seen
+            res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input=PIN + "\n")
+            assert res.returncode == 0, res.stderr
+            # polled every 0.3 s while each status lasts 1.5 s: every change seen, once, forward only
+            assert json_statuses(out, "ACCEPTED", 30) == ["SENT", "RECEIVED", "ACCEPTED"]
+            assert any("/transactions" in path for _, path, _ in proxy.seen)
+            if fault == "503":
+                proxy.persistent.clear()  # the stream is back
+                assert errors.wait_for("Đã kết nối lại", 20), errors.seen
+        finally:
+            watcher.kill()
+            watcher.wait(10)
+        assert "Traceback" not in "".join(errors.seen) and PIN not in "".join(errors.seen)

@@ -6,7 +6,8 @@ matching a request is consumed and applied to it:
   "drop_response" forward the request, let the server answer, then cut the client connection without
                   relaying a byte of the answer (the POST happened; the client never learns it)
   "reset"         read the request, then abort the client connection (nothing reaches the server)
-  "503" / "429"   answer that status with a JSON error body without contacting the server
+  "503" / "429" / "404" ...  answer that status with a JSON error body without contacting the server
+``persistent`` rules have the same form but are never consumed (an endpoint that is down for good).
   "cut_after_event" stream the answer until one complete ``event:`` block went through, then cut
 Requests that match no rule pass through (responses are streamed, so the event stream works).
 """
@@ -25,6 +26,7 @@ class FaultProxy:
         self.upstream = (upstream_host, upstream_port)
         self.tls = tls  # serve HTTPS to the client (the upstream stays plain HTTP)
         self.faults: list[tuple[str, str, str]] = []
+        self.persistent: list[tuple[str, str, str]] = []
         self.seen: list[tuple[str, str, str]] = []
         self.heads: list[bytes] = []  # request heads, in order
         self._server: asyncio.Server | None = None
@@ -46,6 +48,9 @@ class FaultProxy:
             if m == method and fragment in path:
                 del self.faults[i]
                 return action
+        for m, fragment, action in self.persistent:
+            if m == method and fragment in path:
+                return action
         return "pass"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -62,10 +67,11 @@ class FaultProxy:
             if action == "reset":
                 writer.transport.abort()
                 return
-            if action in ("503", "429"):
+            if action.isdigit():
+                codes = {"503": "SE999", "429": "RATE_LIMITED", "404": "NOT_FOUND"}
                 body = json.dumps(
                     {
-                        "ma_loi": "SE999" if action == "503" else "RATE_LIMITED",
+                        "ma_loi": codes.get(action, "SE999"),
                         "mota_loi": "Lỗi thử nghiệm",
                         "detail": "injected",
                     }

@@ -4,7 +4,7 @@ one against the simulator and the SoftHSM demo token). Behaviour is steered by p
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -156,7 +156,7 @@ HISTORY = [
 
 
 class FakeBackend:
-    """Fixed data; ``tokens``, ``login_error``, ``submit_error``, ``history``, ``events_script`` steer it."""
+    """Fixed data; ``tokens``, ``login_error``, ``submit_error``, ``history``, ``events_script``, ``live`` steer it."""
 
     def __init__(self, lang: Lang = "vi") -> None:
         self.lang: Lang = lang
@@ -165,11 +165,15 @@ class FakeBackend:
         self.submit_error: UserError | None = None
         self.history: list[Transaction] = list(HISTORY)
         self.events_script: list[Transaction] = []
+        self.live = True  # False: the event stream is down, History polls
+        self.poll_interval = 10.0
+        self.watched_with: list[Transaction] | None = None
         self.hang: bool = False  # every call waits forever: the "loading" states
         self._registration: Registration | None = None
         self._logged_in: TokenInfo | None = None
         self.submitted: list[tuple[CertChoice, Contact]] = []
         self.exported: list[Path] = []
+        self.saved: list[str] = []
 
     @property
     def unit(self) -> Unit:
@@ -241,7 +245,9 @@ class FakeBackend:
         await self._maybe_hang()
         return list(self.history)
 
-    async def events(self) -> AsyncIterator[Transaction]:
+    async def watch(self, known: list[Transaction], on_live: Callable[[bool], None]) -> AsyncIterator[Transaction]:
+        self.watched_with = list(known)
+        on_live(self.live)
         for tx in self.events_script:
             await asyncio.sleep(0)
             yield tx
@@ -254,6 +260,11 @@ class FakeBackend:
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
         path.write_bytes(history_csv(items, self.lang))
         self.exported.append(path)
+
+    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]:
+        await self._maybe_hang()
+        self.saved.append(ma_gdich)
+        return [directory / f"xac-nhan-{ma_gdich}.xml", directory / f"xac-nhan-{ma_gdich}.html"]
 
     async def close(self) -> None:
         pass

@@ -66,6 +66,14 @@ async def test_update_with_keys_only_until_accepted_live(flow: Flow, monkeypatch
         assert tx.status is not TxStatus.ACCEPTED  # still on its way: what follows is the live update
         await until(pilot, lambda: next(iter(history.items.values())).status is TxStatus.ACCEPTED, timeout=30)
         assert "Chấp nhận (Thành công)" in str(history.query_one("#history").get_row_at(0))  # type: ignore[attr-defined]
+        assert "● trực tiếp" in str(history.query_one("#history-state").render())  # fed by the event stream
+        # x: BHXH's confirmation saved in the current directory, as signed XML and as form 01/TB-GD
+        monkeypatch.chdir(flow.home)
+        await pilot.press("x")
+        html = flow.home / f"xac-nhan-{tx.ma_gdich}.html"
+        await until(pilot, html.exists)
+        assert "chữ ký số hợp lệ" in html.read_text(encoding="utf-8")
+        assert b"XACNHAN_GDICH" in (flow.home / f"xac-nhan-{tx.ma_gdich}.xml").read_bytes()
         await pilot.press("ctrl+q")
     assert app.backend.registration is not None
     assert app.backend.registration.certificate.serial == flow.new_serial

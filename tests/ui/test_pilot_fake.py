@@ -199,3 +199,43 @@ async def test_history_stepper_shows_how_far_the_procedure_got(make_app) -> None
         await pilot.press("f3")
         await pilot.pause(0.2)
         assert str(app.screen.query_one(Stepper).render()).count("✓") == 4
+
+
+async def test_history_polls_while_the_stream_is_down_and_says_so(make_app) -> None:  # type: ignore[no-untyped-def]
+    backend = FakeBackend()
+    backend.live = False
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        assert "↻ cập nhật mỗi 10 giây" in str(screen.query_one("#history-state").render())
+        (note,) = [n for n in app._notifications if "Mất luồng sự kiện" in n.message]
+        assert note.severity == "warning"
+        # the watch started from what the table shows: nothing is reported twice
+        assert [tx.ma_gdich for tx in backend.watched_with or []] == sorted(screen.items, reverse=True)
+        screen.on_live(True)
+        await pilot.pause(0.1)
+        assert "● trực tiếp" in str(screen.query_one("#history-state").render())
+        assert any("Đã kết nối lại" in n.message for n in app._notifications)
+
+
+async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_app) -> None:  # type: ignore[no-untyped-def]
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, HistoryScreen)
+        first = screen.selected()
+        assert first is not None and not first.status.final  # the newest one is still "Đã tiếp nhận"
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        assert backend.saved == [] and any("chưa kết thúc" in n.message for n in app._notifications)
+        await pilot.press("down", "x")
+        await pilot.pause(0.2)
+        chosen = screen.selected()
+        assert chosen is not None and backend.saved == [chosen.ma_gdich]
+        assert any(f"xac-nhan-{chosen.ma_gdich}.html" in n.message for n in app._notifications)

@@ -161,6 +161,10 @@ class FailingHistory(FakeBackend):
         raise IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
 
 
+def stream_down(b: FakeBackend) -> None:
+    b.live = False
+
+
 def live(b: FakeBackend) -> None:
     accepted = transaction(3, TxStatus.ACCEPTED, minutes_ago=5)
     b.events_script = [accepted]
@@ -188,6 +192,7 @@ STATES = [
     State("history_detail_rejected", nothing, history_detail),
     State("history_filter", nothing, history_filter),
     State("history_live_accepted", live, to_history),
+    State("history_polling", stream_down, to_history),
 ]
 
 

@@ -133,21 +133,6 @@ def read_pin(from_stdin: bool, lang: Lang) -> str:
     return pin
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and fsync, so a crash never leaves half a file."""
-    import os
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UserError("cli.write_failed", path=path, problem=exc.strerror or type(exc).__name__) from None
-
-
 def dump_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2)
 

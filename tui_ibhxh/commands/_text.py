@@ -56,19 +56,15 @@ register(
             "Giao dịch {ma_gdich}: Từ chối — {ma_loi}: {mota_loi}",
             "Transaction {ma_gdich}: rejected — {ma_loi}: {mota_loi}",
         ),
+        "cli.watch_polling": (
+            "Mất luồng sự kiện của I-VAN: kiểm tra định kỳ mỗi {seconds} giây cho đến khi kết nối lại.",
+            "The I-VAN's event stream is down: checking every {seconds} s until it is back.",
+        ),
+        "cli.watch_live_again": (
+            "Đã kết nối lại luồng sự kiện của I-VAN.",
+            "The I-VAN's event stream is back.",
+        ),
         "cli.history_empty": ("Chưa có giao dịch nào.", "No transaction yet."),
-        "cli.receipt_valid": (
-            "Xác nhận của BHXH: chữ ký số hợp lệ ({subject}).",
-            "BHXH confirmation: valid signature ({subject}).",
-        ),
-        "cli.receipt_invalid": (
-            "CẢNH BÁO: chữ ký của BHXH trên xác nhận KHÔNG hợp lệ: {reason}",
-            "WARNING: BHXH's signature on the confirmation is NOT valid: {reason}",
-        ),
-        "cli.receipt_no_cert": (
-            "Chưa cấu hình chứng thư của BHXH ([ivan] bhxh_certificate) nên không kiểm tra được chữ ký.",
-            "No BHXH certificate configured ([ivan] bhxh_certificate): the signature cannot be checked.",
-        ),
         "cli.written": ("Đã ghi {path}.", "Wrote {path}."),
         "reg.unit": ("Đơn vị", "Unit"),
         "reg.office": ("Cơ quan BHXH", "BHXH office"),

@@ -7,8 +7,9 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _common, _session
+from tui_ibhxh.commands import _session
 from tui_ibhxh.core.i18n import t
+from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.report import history_csv
 
 if TYPE_CHECKING:
@@ -30,6 +31,6 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     async with _session.open_workflow(ctx, args) as wf:
         await _session.login_and_connect(wf, args, ctx)
         items = await wf.client.all_transactions(wf.ma_dvi)
-    _common.write_atomic(args.csv, history_csv(items, ctx.lang))
+    write_atomic(args.csv, history_csv(items, ctx.lang))
     ctx.err(t("cli.written", ctx.lang, path=args.csv))
     return 0

@@ -15,12 +15,22 @@ if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
 
 
+POLL_INTERVAL = 10.0  # seconds between polls while the event stream is down
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("history", help="lịch sử giao dịch / transaction history")
     p.add_argument("--watch", action="store_true", help="keep following status changes (ctrl+c to stop)")
     p.add_argument("--json", action="store_true", help="JSON output (one object per line with --watch)")
     p.add_argument("--status", choices=[s.value for s in TxStatus], help="only this status")
     p.add_argument("--limit", type=int, default=50, help="how many (newest first)")
+    p.add_argument(
+        "--poll-interval",
+        type=float,
+        default=POLL_INTERVAL,
+        metavar="SECONDS",
+        help="with --watch: how often to check while the event stream is down (default 10)",
+    )
     _session.add_session_args(p)
     p.set_defaults(func=run)
 
@@ -53,9 +63,16 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
                 ctx.out(line(tx, ctx))
         if not args.watch:
             return 0
-        async for event in wf.client.events(wf.ma_dvi):
-            tx = event.transaction
-            await wf.record(tx)
+        lost = False
+
+        def on_live(up: bool) -> None:
+            nonlocal lost
+            if not up or lost:  # say so when the stream is lost, and when it is back; not at the start
+                key = "cli.watch_live_again" if up else "cli.watch_polling"
+                ctx.err(t(key, ctx.lang, seconds=f"{args.poll_interval:g}"))
+            lost = not up
+
+        async for tx in wf.watch_history(page.items, poll_interval=args.poll_interval, on_live=on_live):
             if args.status is not None and tx.status != args.status:
                 continue
             ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False) if args.json else line(tx, ctx))

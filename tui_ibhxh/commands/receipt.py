@@ -7,12 +7,11 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _common, _session
-from tui_ibhxh.core.certs import CertificateError, load_certificates
+from tui_ibhxh.commands import _session
 from tui_ibhxh.core.i18n import t
-from tui_ibhxh.core.receipt import ReceiptCheck, render_html, verify_receipt
-from tui_ibhxh.services.config import Config
-from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.core.receipt import render_html
+from tui_ibhxh.services.files import write_atomic
+from tui_ibhxh.services.report import receipt_check_text
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
@@ -31,37 +30,15 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     return asyncio.run(_run(args, ctx))
 
 
-def check_receipt(cfg: Config, xml: bytes) -> ReceiptCheck | None:
-    path = cfg.ivan.bhxh_certificate
-    if path is None:
-        return None
-    try:
-        der = load_certificates(path.read_bytes())[0].der
-    except (OSError, CertificateError, IndexError):
-        raise UserError("cli.not_a_certificate", path=path) from None
-    return verify_receipt(xml, der)
-
-
-def check_text(check: ReceiptCheck | None, ctx: CliContext) -> str:
-    if check is None:
-        return t("cli.receipt_no_cert", ctx.lang)
-    if check.valid and check.receipt is not None:
-        subject = check.receipt.signer.subject if check.receipt.signer else "BHXH"
-        return t("cli.receipt_valid", ctx.lang, subject=subject)
-    reason = t(check.reason_key, ctx.lang, **dict(check.reason_params)) if check.reason_key else str(check.reason_code)
-    return t("cli.receipt_invalid", ctx.lang, reason=reason)
-
-
 async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     async with _session.open_workflow(ctx, args) as wf:
         await _session.login_and_connect(wf, args, ctx)
-        xml = await wf.client.receipt(args.ma_gdich)
-        check = check_receipt(wf.cfg, xml)
-    status = check_text(check, ctx)
+        xml, check = await wf.receipt(args.ma_gdich)
+    status = receipt_check_text(check, ctx.lang)
     ctx.err(status)
     data = render_html(xml, signature_status=status).encode("utf-8") if args.html else xml
     if args.out:
-        _common.write_atomic(args.out, data)
+        write_atomic(args.out, data)
         ctx.err(t("cli.written", ctx.lang, path=args.out))
     else:
         ctx.out(data.decode("utf-8"))

@@ -10,6 +10,7 @@ from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.signing import ensure_can_sign, find_cert, sign_xml_sync
 
 if TYPE_CHECKING:
@@ -42,6 +43,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             signed = sign_xml_sync(service, cert, xml)
         except XmlError as exc:
             raise UserError("cli.xml_error", message_vi=exc.message("vi"), message_en=exc.message("en")) from None
-    _common.write_atomic(args.out, signed)
+    write_atomic(args.out, signed)
     ctx.err(t("sign.done", ctx.lang, path=args.out, serial=cert.info.serial, subject=cert.info.common_name))
     return 0

@@ -403,9 +403,16 @@ class IvanClient:
         return bytes(body)
 
     async def events(
-        self, ma_dvi: str, *, last_event_id: str | None = None, reconnect_delay: float = 1.0
+        self,
+        ma_dvi: str,
+        *,
+        last_event_id: str | None = None,
+        reconnect_delay: float = 1.0,
+        on_connection: Callable[[bool], None] | None = None,
     ) -> AsyncIterator[TxEvent]:
-        """Transaction events forever; reconnects with ``Last-Event-ID`` so nothing is missed or repeated."""
+        """Transaction events forever; reconnects with ``Last-Event-ID`` so nothing is missed or repeated.
+        ``on_connection(True)`` when the stream is open, ``(False)`` each time it is lost."""
+        connected = on_connection or (lambda _up: None)
         last = last_event_id
         failures = 0
         while True:
@@ -433,6 +440,7 @@ class IvanClient:
                             detail=err.get("detail") or f"HTTP {resp.status}",
                         )
                     failures = 0
+                    connected(True)
                     async for event_id, event, data in _sse(resp.content):
                         if event_id is not None:
                             last = event_id
@@ -447,6 +455,7 @@ class IvanClient:
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
                 failures += 1
                 log.info("event stream interrupted (%s); reconnecting", type(exc).__name__)
+            connected(False)
             await self._sleep(min(self.retry.max_delay, reconnect_delay * min(failures, 5) or reconnect_delay))
 
 

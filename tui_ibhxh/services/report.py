@@ -5,8 +5,26 @@ from __future__ import annotations
 import csv
 import io
 
-from tui_ibhxh.core.i18n import Lang, fmt_datetime, t
+from tui_ibhxh.core.i18n import Lang, fmt_datetime, register, t
 from tui_ibhxh.core.models import Transaction
+from tui_ibhxh.core.receipt import ReceiptCheck
+
+register(
+    {
+        "receipt.check_valid": (
+            "Xác nhận của BHXH: chữ ký số hợp lệ ({subject}).",
+            "BHXH confirmation: valid signature ({subject}).",
+        ),
+        "receipt.check_invalid": (
+            "CẢNH BÁO: chữ ký của BHXH trên xác nhận KHÔNG hợp lệ: {reason}",
+            "WARNING: BHXH's signature on the confirmation is NOT valid: {reason}",
+        ),
+        "receipt.check_no_cert": (
+            "Chưa cấu hình chứng thư của BHXH ([ivan] bhxh_certificate) nên không kiểm tra được chữ ký.",
+            "No BHXH certificate configured ([ivan] bhxh_certificate): the signature cannot be checked.",
+        ),
+    }
+)
 
 CSV_HEADERS: dict[str, list[str]] = {
     "vi": [
@@ -62,3 +80,14 @@ def history_csv(items: list[Transaction], lang: Lang) -> bytes:
     writer.writerow(CSV_HEADERS[lang])
     writer.writerows(tx_row(tx, lang) for tx in items)
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+
+
+def receipt_check_text(check: ReceiptCheck | None, lang: Lang) -> str:
+    """One sentence on BHXH's signature of a confirmation (CLI output and the saved HTML)."""
+    if check is None:
+        return t("receipt.check_no_cert", lang)
+    if check.valid and check.receipt is not None:
+        subject = check.receipt.signer.subject if check.receipt.signer else "BHXH"
+        return t("receipt.check_valid", lang, subject=subject)
+    reason = t(check.reason_key, lang, **dict(check.reason_params)) if check.reason_key else str(check.reason_code)
+    return t("receipt.check_invalid", lang, reason=reason)

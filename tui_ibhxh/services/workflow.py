@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -39,6 +39,7 @@ from tui_ibhxh.core.models import (
     Transaction,
     TxStatus,
 )
+from tui_ibhxh.core.receipt import ReceiptCheck, verify_receipt
 from tui_ibhxh.core.validation import check_contact, clean_contact
 from tui_ibhxh.core.xmldsig import TrustStore, verify_document
 from tui_ibhxh.core.xmlsafe import XmlError
@@ -370,6 +371,19 @@ class UpdateWorkflow:
         return out
 
     # -- step 5: follow -------------------------------------------------------------------------------
+    async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
+        """BHXH's confirmation and the check of its signature against ``[ivan] bhxh_certificate``
+        (None when none is configured: the signature cannot be checked)."""
+        xml = await self.client.receipt(ma_gdich)
+        path = self.cfg.ivan.bhxh_certificate
+        if path is None:
+            return xml, None
+        try:
+            der = load_certificates(await asyncio.to_thread(path.read_bytes))[0].der
+        except (OSError, CertificateError, IndexError):
+            raise UserError("cli.not_a_certificate", path=path) from None
+        return xml, verify_receipt(xml, der)
+
     async def record(self, tx: Transaction) -> None:
         """Journal a status seen for one of our transactions; on ACCEPTED, cache the new registration."""
         entry = await asyncio.to_thread(self.journal.by_ma_gdich, tx.ma_gdich)
@@ -387,55 +401,113 @@ class UpdateWorkflow:
         poll_interval: float = 5.0,
         timeout: float | None = None,
     ) -> Transaction:
-        """Wait for a final status (event stream, polling as a fallback); returns the final transaction."""
+        """Wait for a final status (event stream, and polling of this transaction); returns the final transaction."""
         latest = await self.client.transaction(ma_gdich)
         if on_update is not None:
             on_update(latest)
-        if latest.status.final:
-            await self.record(latest)
-            return latest
-        done: asyncio.Queue[Transaction] = asyncio.Queue()
+        if not latest.status.final:
+
+            async def poll() -> list[Transaction]:
+                return [await self.client.transaction(ma_gdich)]
+
+            changes = self._changes(poll, poll_interval, known=[latest], poll_while_live=True)
+            try:
+                async with asyncio.timeout(timeout):
+                    async for tx in changes:
+                        if tx.ma_gdich != ma_gdich:
+                            continue
+                        latest = tx
+                        if on_update is not None:
+                            on_update(tx)
+                        if tx.status.final:
+                            break
+            except TimeoutError:
+                raise UserError(
+                    "workflow.follow_timeout", seconds=int(timeout or 0), ma_gdich=ma_gdich, status=latest.status
+                ) from None
+            finally:
+                await changes.aclose()
+        await self.record(latest)
+        return latest
+
+    async def watch_history(
+        self,
+        known: Iterable[Transaction] = (),
+        *,
+        poll_interval: float = 10.0,
+        on_live: Callable[[bool], None] | None = None,
+    ) -> AsyncGenerator[Transaction, None]:
+        """Every status change of the unit's transactions after ``known``, each once, recorded: pushed by the
+        I-VAN's event stream; while the stream is down or refused, the newest page is polled instead.
+        ``on_live(True/False)`` says which of the two is feeding the changes."""
+
+        async def newest() -> list[Transaction]:
+            return (await self.client.transactions(self.ma_dvi, limit=POLL_PAGE)).items
+
+        changes = self._changes(newest, poll_interval, known=known, poll_while_live=False, on_live=on_live)
+        try:
+            async for tx in changes:
+                await self.record(tx)
+                yield tx
+        finally:
+            await changes.aclose()
+
+    async def _changes(
+        self,
+        poll: Callable[[], Awaitable[list[Transaction]]],
+        poll_interval: float,
+        *,
+        known: Iterable[Transaction],
+        poll_while_live: bool,
+        on_live: Callable[[bool], None] | None = None,
+    ) -> AsyncGenerator[Transaction, None]:
+        """Transactions that changed, from the event stream and from ``poll`` merged: a transaction is yielded
+        only when it differs from what was seen, and never moves back (a late poll after a newer event)."""
+        queue: asyncio.Queue[Transaction] = asyncio.Queue()
+        live: list[bool | None] = [None]  # unknown / stream open / stream lost
+
+        def connection(up: bool) -> None:
+            if live[0] is not up:
+                live[0] = up
+                if on_live is not None:
+                    on_live(up)
 
         async def from_events() -> None:
-            async for event in self.client.events(self.ma_dvi):
-                if event.transaction.ma_gdich == ma_gdich:
-                    await done.put(event.transaction)
+            try:
+                async for event in self.client.events(self.ma_dvi, on_connection=connection):
+                    await queue.put(event.transaction)
+            except IvanError as exc:
+                log.warning("event stream refused (%s): polling every %s s instead", exc.key, poll_interval)
+                connection(False)
 
         async def from_polling() -> None:
             while True:
                 await asyncio.sleep(poll_interval)
+                if live[0] and not poll_while_live:
+                    continue
                 with contextlib.suppress(IvanError):
-                    await done.put(await self.client.transaction(ma_gdich))
+                    for tx in await poll():
+                        await queue.put(tx)
 
+        seen = {tx.ma_gdich: tx for tx in known}
         tasks = [asyncio.create_task(from_events()), asyncio.create_task(from_polling())]
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
         try:
             while True:
-                remaining = None if deadline is None else max(0.0, deadline - loop.time())
-                try:
-                    tx = await asyncio.wait_for(done.get(), remaining)
-                except TimeoutError:
-                    raise UserError(
-                        "workflow.follow_timeout",
-                        seconds=int(timeout or 0),
-                        ma_gdich=ma_gdich,
-                        status=latest.status,
-                    ) from None
-                if _order(tx.status) < _order(latest.status):
-                    continue  # statuses only move forward; a late poll must not move back
-                if tx != latest and on_update is not None:
-                    on_update(tx)
-                latest = tx
-                if tx.status.final:
-                    await self.record(tx)
-                    return tx
+                tx = await queue.get()
+                before = seen.get(tx.ma_gdich)
+                if before is not None and (tx == before or _order(tx.status) < _order(before.status)):
+                    continue
+                seen[tx.ma_gdich] = tx
+                yield tx
         finally:
             for task in tasks:
                 task.cancel()
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+POLL_PAGE = 50  # newest transactions polled while the event stream is down: status changes are recent ones
 
 
 _ORDER = {TxStatus.SENT: 0, TxStatus.RECEIVED: 1, TxStatus.ACCEPTED: 2, TxStatus.REJECTED: 2}

@@ -13,12 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from tui_ibhxh.core.certs import CertificateError, load_certificates, problem_message
+from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
-from tui_ibhxh.core.receipt import ReceiptCheck, verify_receipt
-from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.report import history_csv
+from tui_ibhxh.core.receipt import ReceiptCheck, render_html
+from tui_ibhxh.services.files import write_atomic
+from tui_ibhxh.services.report import history_csv, receipt_check_text
 from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
@@ -46,18 +46,23 @@ class Backend(Protocol):
     def preview(self, choice: CertChoice, contact: Contact) -> bytes: ...
     async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction: ...
     async def transactions(self) -> list[Transaction]: ...
-    def events(self) -> AsyncIterator[Transaction]: ...
+
+    poll_interval: float
+
+    def watch(self, known: list[Transaction], on_live: Callable[[bool], None]) -> AsyncIterator[Transaction]: ...
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]: ...
     async def export_csv(self, path: Path, items: list[Transaction]) -> None: ...
+    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]: ...
     async def close(self) -> None: ...
 
 
 class WorkflowBackend:
     """The real backend: a thin adapter over :class:`UpdateWorkflow`."""
 
-    def __init__(self, workflow: UpdateWorkflow, lang: Lang) -> None:
+    def __init__(self, workflow: UpdateWorkflow, lang: Lang, *, poll_interval: float = 10.0) -> None:
         self.wf = workflow
         self.lang: Lang = lang
+        self.poll_interval = poll_interval  # History, while the event stream is down
         self._logged_in: TokenInfo | None = None
 
     @property
@@ -106,25 +111,23 @@ class WorkflowBackend:
     async def transactions(self) -> list[Transaction]:
         return await self.wf.client.all_transactions(self.wf.ma_dvi)
 
-    async def events(self) -> AsyncIterator[Transaction]:
-        async for event in self.wf.client.events(self.wf.ma_dvi):
-            await self.wf.record(event.transaction)
-            yield event.transaction
+    def watch(self, known: list[Transaction], on_live: Callable[[bool], None]) -> AsyncIterator[Transaction]:
+        return self.wf.watch_history(known, poll_interval=self.poll_interval, on_live=on_live)
 
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
-        xml = await self.wf.client.receipt(ma_gdich)
-        path = self.wf.cfg.ivan.bhxh_certificate
-        if path is None:
-            return xml, None
-        try:
-            der = load_certificates(await asyncio.to_thread(path.read_bytes))[0].der
-        except (OSError, CertificateError, IndexError):
-            raise UserError("cli.not_a_certificate", path=path) from None
-        return xml, verify_receipt(xml, der)
+        return await self.wf.receipt(ma_gdich)
 
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
-        data = history_csv(items, self.lang)
-        await asyncio.to_thread(path.write_bytes, data)
+        await asyncio.to_thread(write_atomic, path, history_csv(items, self.lang))
+
+    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]:
+        """BHXH's confirmation as received (signed XML) and as form 01/TB-GD (HTML with the signature status)."""
+        xml, check = await self.wf.receipt(ma_gdich)
+        html = render_html(xml, signature_status=receipt_check_text(check, self.lang)).encode("utf-8")
+        paths = [directory / f"xac-nhan-{ma_gdich}.xml", directory / f"xac-nhan-{ma_gdich}.html"]
+        for path, data in zip(paths, (xml, html), strict=True):
+            await asyncio.to_thread(write_atomic, path, data)
+        return paths
 
     async def close(self) -> None:
         await self.wf.client.close()

@@ -32,6 +32,7 @@ register(
         "ui.key.refresh": ("Làm mới", "Refresh"),
         "ui.key.cancel": ("Hủy", "Cancel"),
         "ui.key.close": ("Đóng", "Close"),
+        "ui.key.save_receipt": ("Lưu xác nhận", "Save confirmation"),
         "ui.loading": ("Đang tải…", "Loading…"),
         "ui.error.unexpected": (
             "Lỗi không mong đợi ({error}). Thử lại; hồ sơ đã ký (nếu có) vẫn được lưu.",
@@ -119,6 +120,21 @@ register(
         "ui.history.col.error": ("Mã lỗi", "Error"),
         "ui.history.filter": ("Lọc: {name}", "Filter: {name}"),
         "ui.history.all": ("tất cả", "all"),
+        "ui.history.mode_live": ("● trực tiếp", "● live"),
+        "ui.history.mode_poll": ("↻ cập nhật mỗi {seconds} giây", "↻ updated every {seconds} s"),
+        "ui.history.polling": (
+            "Mất luồng sự kiện của I-VAN: Lịch sử được kiểm tra lại mỗi {seconds} giây cho đến khi kết nối lại.",
+            "The I-VAN's event stream is down: the history is checked every {seconds} s until it is back.",
+        ),
+        "ui.history.live_again": (
+            "Đã kết nối lại luồng sự kiện của I-VAN: cập nhật trực tiếp.",
+            "The I-VAN's event stream is back: live updates.",
+        ),
+        "ui.history.receipt_saved": ("Đã lưu xác nhận của BHXH: {paths}", "Saved BHXH's confirmation: {paths}"),
+        "ui.history.receipt_not_yet": (
+            "Giao dịch {ma_gdich} chưa kết thúc nên chưa có xác nhận của BHXH.",
+            "Transaction {ma_gdich} is not final yet: BHXH has not confirmed it.",
+        ),
         "ui.history.exported": ("Đã kết xuất {path}", "Exported {path}"),
         "ui.history.became": ("Giao dịch {ma_gdich}: {status}", "Transaction {ma_gdich}: {status}"),
         "ui.history.timeline": ("Diễn biến", "Timeline"),
@@ -151,8 +167,12 @@ register(
             "Check before → after. F5 signs on the token, self-verifies, journals and sends.",
         ),
         "ui.help.history": (
-            "Trạng thái cập nhật trực tiếp: Đã gửi → Đã tiếp nhận → Chấp nhận (Thành công) hoặc Từ chối.",
-            "Statuses update live: Sent → Received → Accepted (success) or Rejected.",
+            "Trạng thái cập nhật trực tiếp: Đã gửi → Đã tiếp nhận → Chấp nhận (Thành công) hoặc Từ chối "
+            "(● trực tiếp; ↻ khi mất luồng sự kiện: kiểm tra định kỳ). f lọc theo trạng thái, e kết xuất CSV, "
+            "x lưu xác nhận của BHXH (XML đã ký và HTML mẫu 01/TB-GD) vào thư mục hiện tại, r tải lại.",
+            "Statuses update live: Sent → Received → Accepted (success) or Rejected (● live; ↻ when the event "
+            "stream is down: polled). f filter by status, e export CSV, x save BHXH's confirmation (signed XML and "
+            "form 01/TB-GD HTML) in the current directory, r reload.",
         ),
     }
 )

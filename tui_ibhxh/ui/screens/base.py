@@ -57,6 +57,7 @@ BINDING_KEYS = (
     "ui.key.refresh",
     "ui.key.cancel",
     "ui.key.close",
+    "ui.key.save_receipt",
 )
 
 

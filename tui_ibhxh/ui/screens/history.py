@@ -30,6 +30,7 @@ class HistoryScreen(BaseScreen):
         Binding("f", "filter", "Lọc", id="history.filter"),
         Binding("e", "export", "Kết xuất CSV", id="history.export"),
         Binding("r", "refresh", "Làm mới", id="history.refresh"),
+        Binding("x", "save_receipt", "Lưu xác nhận", id="history.receipt"),
     ]
 
     def __init__(self) -> None:
@@ -37,6 +38,8 @@ class HistoryScreen(BaseScreen):
         self.items: dict[str, Transaction] = {}
         self.filter_index = 0
         self.receipts: dict[str, str] = {}
+        self.following = False
+        self.live: bool | None = None  # None until the first word from the event stream
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,7 +63,6 @@ class HistoryScreen(BaseScreen):
         for key in ("ma_gdich", "date", "status", "error"):
             table.add_column(self.tr(f"ui.history.col.{key}"), key=key)
         self.load()
-        self.follow()
 
     # -- data -----------------------------------------------------------------------------------------
     @work(exclusive=True, exit_on_error=False, group="history-load")
@@ -74,11 +76,14 @@ class HistoryScreen(BaseScreen):
             return
         self.items = {tx.ma_gdich: tx for tx in items}
         self.render_table()
+        if not self.following:  # live updates start from what is shown (after a failed load: on refresh)
+            self.following = True
+            self.follow()
 
     @work(exclusive=True, exit_on_error=False, group="history-events")
     async def follow(self) -> None:
         try:
-            async for tx in self.backend.events():
+            async for tx in self.backend.watch(list(self.items.values()), self.on_live):
                 old = self.items.get(tx.ma_gdich)
                 self.items[tx.ma_gdich] = tx
                 self.render_table()
@@ -88,7 +93,20 @@ class HistoryScreen(BaseScreen):
                         severity="information" if tx.status is TxStatus.ACCEPTED else "warning",
                     )
         except Exception as exc:
+            self.following = False
             self.show_error(exc)
+
+    def on_live(self, up: bool) -> None:
+        """The event stream is feeding the table (True) or it is down and the list is polled (False)."""
+        if up is self.live:
+            return
+        if not up:
+            seconds = int(self.backend.poll_interval)
+            self.notify(self.tr("ui.history.polling", seconds=seconds), severity="warning", markup=False)
+        elif self.live is False:
+            self.notify(self.tr("ui.history.live_again"), markup=False)
+        self.live = up
+        self.render_state()
 
     def visible_items(self) -> list[Transaction]:
         wanted = FILTERS[self.filter_index]
@@ -114,12 +132,22 @@ class HistoryScreen(BaseScreen):
         table.add_rows(rows)
         if rows:
             table.move_cursor(row=max(0, min(keep, len(rows) - 1)))
-        name = status_text_for(FILTERS[self.filter_index], self.lang)
-        state = self.tr("ui.history.filter", name=name) if self.filter_index else ""
-        if not rows:
-            state = (state + " — " if state else "") + self.tr("ui.history.empty")
-        self.query_one("#history-state", Static).update(Text(state))
+        self.render_state()
         self.show_detail()
+
+    def render_state(self) -> None:
+        """Below the table: how it is kept up to date, the filter, and "no transaction" when empty."""
+        parts = []
+        if self.live is not None:
+            seconds = int(self.backend.poll_interval)
+            parts.append(
+                self.tr("ui.history.mode_live") if self.live else self.tr("ui.history.mode_poll", seconds=seconds)
+            )
+        if self.filter_index:
+            parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
+        if not self.visible_items():
+            parts.append(self.tr("ui.history.empty"))
+        self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
 
     # -- detail ---------------------------------------------------------------------------------------
     def selected(self) -> Transaction | None:
@@ -184,6 +212,24 @@ class HistoryScreen(BaseScreen):
 
     def action_export(self) -> None:
         self.export(Path.cwd() / f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv")
+
+    def action_save_receipt(self) -> None:
+        tx = self.selected()
+        if tx is None:
+            return
+        if not tx.status.final:
+            self.notify(self.tr("ui.history.receipt_not_yet", ma_gdich=tx.ma_gdich), severity="warning", markup=False)
+            return
+        self.save_receipt(tx.ma_gdich, Path.cwd())
+
+    @work(exit_on_error=False, group="history-receipt-save")
+    async def save_receipt(self, ma_gdich: str, directory: Path) -> None:
+        try:
+            paths = await self.backend.save_receipt(ma_gdich, directory)
+        except Exception as exc:
+            self.show_error(exc)
+            return
+        self.notify(self.tr("ui.history.receipt_saved", paths=", ".join(str(p) for p in paths)), markup=False)
 
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
