@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
 
 from tests.ui.fake_backend import FakeBackend, transaction
 from tui_ibhxh.core.models import TxStatus
@@ -16,6 +17,13 @@ from tui_ibhxh.ui.screens.help import HelpScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
+
+
+async def open_history(app: IbhxhApp, pilot: Pilot[int]) -> HistoryScreen:
+    await pilot.press("f3")
+    await pilot.pause(0.4)
+    assert isinstance(app.screen, HistoryScreen)
+    return app.screen
 
 
 async def test_whole_wizard_with_keys_only(make_app) -> None:  # type: ignore[no-untyped-def]
@@ -102,10 +110,7 @@ async def test_history_filter_export_and_live_update(make_app, tmp_path: Path, m
     backend.events_script = [transaction(3, TxStatus.ACCEPTED, minutes_ago=5)]
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
-        await pilot.pause(0.4)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
+        screen = await open_history(app, pilot)
         assert screen.items["GD202611240000003"].status is TxStatus.ACCEPTED  # live event applied
         table = screen.query_one("#history")
         assert table.row_count == 3  # type: ignore[attr-defined]
@@ -206,10 +211,7 @@ async def test_history_polls_while_the_stream_is_down_and_says_so(make_app) -> N
     backend.live = False
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f3")
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
+        screen = await open_history(app, pilot)
         assert "↻ cập nhật mỗi 10 giây" in str(screen.query_one("#history-state").render())
         (note,) = [n for n in app._notifications if "Mất luồng sự kiện" in n.message]
         assert note.severity == "warning"
@@ -225,10 +227,7 @@ async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_a
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, HistoryScreen)
+        screen = await open_history(app, pilot)
         first = screen.selected()
         assert first is not None and not first.status.final  # the newest one is still "Đã tiếp nhận"
         await pilot.press("x")
