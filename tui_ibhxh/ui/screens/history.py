@@ -40,6 +40,7 @@ class HistoryScreen(BaseScreen):
         self.receipts: dict[str, str] = {}
         self.following = False
         self.live: bool | None = None  # None until the first word from the event stream
+        self.shown = 0  # rows in the table (after the filter)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -132,6 +133,7 @@ class HistoryScreen(BaseScreen):
         table.add_rows(rows)
         if rows:
             table.move_cursor(row=max(0, min(keep, len(rows) - 1)))
+        self.shown = len(rows)
         self.render_state()
         self.show_detail()
 
@@ -145,7 +147,7 @@ class HistoryScreen(BaseScreen):
             )
         if self.filter_index:
             parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
-        if not self.visible_items():
+        if not self.shown:
             parts.append(self.tr("ui.history.empty"))
         self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
 
