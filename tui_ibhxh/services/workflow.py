@@ -464,11 +464,12 @@ class UpdateWorkflow:
         """Transactions that changed, from the event stream and from ``poll`` merged: a transaction is yielded
         only when it differs from what was seen, and never moves back (a late poll after a newer event)."""
         queue: asyncio.Queue[Transaction] = asyncio.Queue()
-        live: list[bool | None] = [None]  # unknown / stream open / stream lost
+        live: bool | None = None  # unknown / stream open / stream lost
 
         def connection(up: bool) -> None:
-            if live[0] is not up:
-                live[0] = up
+            nonlocal live
+            if live is not up:
+                live = up
                 if on_live is not None:
                     on_live(up)
 
@@ -483,7 +484,7 @@ class UpdateWorkflow:
         async def from_polling() -> None:
             while True:
                 await asyncio.sleep(poll_interval)
-                if live[0] and not poll_while_live:
+                if live and not poll_while_live:
                     continue
                 with contextlib.suppress(IvanError):
                     for tx in await poll():
