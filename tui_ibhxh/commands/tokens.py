@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
+from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.core.i18n import t
+from tui_ibhxh.services.config import remember_module
+from tui_ibhxh.services.token import suggest_modules
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
@@ -15,12 +19,41 @@ if TYPE_CHECKING:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("tokens", help="liệt kê token đang cắm / list the tokens plugged in")
     p.add_argument("--json", action="store_true", help="JSON output")
+    p.add_argument(
+        "--add-module",
+        type=Path,
+        metavar="PATH",
+        help="load a token vendor's PKCS#11 module (.so) and remember it in the config ([token] modules)",
+    )
     p.set_defaults(func=run)
+
+
+register_messages(
+    {
+        "cli.module_added": (
+            "Đã thêm module PKCS#11 {path} vào cấu hình ({tokens} token thấy qua module này).",
+            "Added PKCS#11 module {path} to the config ({tokens} token(s) seen through it).",
+        ),
+        "cli.module_known": (
+            "Module {path} đã được dùng (trong cấu hình hoặc do p11-kit khai báo).",
+            "Module {path} is already in use (in the config or registered with p11-kit).",
+        ),
+        "cli.module_hint": (
+            "Token của bạn không hiện? Thêm module PKCS#11 của hãng: ibhxh tokens --add-module ĐƯỜNG_DẪN",
+            "Your token does not show? Add its vendor's PKCS#11 module: ibhxh tokens --add-module PATH",
+        ),
+        "cli.module_found": ("Module có trên máy này, chưa dùng:", "Modules on this machine, not in use:"),
+    }
+)
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     cfg = _common.config(ctx.config_path)
     with _common.token_service(cfg) as service:
+        if args.add_module is not None:
+            seen = service.add_module_sync(args.add_module)  # refused (missing, not PKCS#11) before it is saved
+            key = "cli.module_added" if remember_module(cfg, args.add_module) else "cli.module_known"
+            ctx.err(t(key, ctx.lang, path=args.add_module, tokens=len(seen)))
         tokens = service.list_tokens_sync()
         for warning in service.module_errors:
             ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
@@ -29,6 +62,11 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         return 0
     if not tokens:
         ctx.out(t("cli.no_tokens", ctx.lang))
+        ctx.out(t("cli.module_hint", ctx.lang))
+        suggestions = suggest_modules(cfg.module_paths())
+        if suggestions:
+            ctx.out(t("cli.module_found", ctx.lang))
+            ctx.out("\n".join(f"  {path}" for path in suggestions))
         return 0
     for tok in tokens:
         ctx.out(

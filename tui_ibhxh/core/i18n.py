@@ -93,6 +93,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Không tìm thấy thư viện PKCS#11 {path}. Kiểm tra đường dẫn trong mục [token] của tệp cấu hình.",
         "PKCS#11 module {path} was not found. Check the path in the [token] section of the config.",
     ),
+    "token.module_not_pkcs11": (
+        "{path} không phải thư viện PKCS#11 (không có hàm C_GetFunctionList). Hãy chọn tệp .so của hãng token.",
+        "{path} is not a PKCS#11 module (no C_GetFunctionList). Choose the token vendor's .so file.",
+    ),
     "token.module_broken": (
         "Không nạp được thư viện PKCS#11 {path}: {reason}.",
         "Could not load PKCS#11 module {path}: {reason}.",

@@ -296,6 +296,23 @@ def set_value(cfg: Config, dotted: str, value: Any) -> None:
     node[last] = value
 
 
+def remember_module(cfg: Config, module: Path) -> bool:
+    """Add a PKCS#11 module to ``[token] modules`` and save; False when it is already there. The first one added
+    to an empty list brings along the modules in use until then (p11-kit's and SoftHSM), so none disappears."""
+    current = [str(p) for p in cfg.module_paths()]
+    if str(module) in current or os.path.realpath(module) in {os.path.realpath(p) for p in current}:
+        return False
+    token = cfg.document.get("token")
+    modules = token.get("modules") if token is not None else None
+    if not isinstance(modules, list) or not cfg.token.modules:
+        modules = tomlkit.array()
+        modules.extend(current)
+        set_value(cfg, "token.modules", modules)
+    modules.append(str(module))
+    save_config(cfg)
+    return True
+
+
 def save_config(cfg: Config) -> None:
     """Write the document back atomically (0600); what the user wrote by hand is kept."""
     cfg.path.parent.mkdir(parents=True, exist_ok=True)

@@ -190,6 +190,9 @@ class TokenService:
             lib = self._loader(module)
         except Exception as exc:  # a broken module raises anything, incl. OSError wrapped in PKCS11Error
             reason = str(exc).split(": ")[-1] or type(exc).__name__
+            if "C_GetFunctionList" in reason:  # a shared library, but not a PKCS#11 module
+                self._module_errors[module] = UserError("token.module_not_pkcs11", path=module)
+                return None
             self._module_errors[module] = UserError("token.module_broken", path=module, reason=reason)
             return None
         self._module_errors.pop(module, None)
@@ -261,6 +264,22 @@ class TokenService:
 
     async def list_tokens(self) -> list[TokenInfo]:
         return await self.run(lambda: [info for info, _ in self._tokens(refresh=True)])
+
+    def _add_module(self, path: Path) -> list[TokenInfo]:
+        module = os.path.realpath(path) if path.exists() else str(path)
+        if self._lib(module) is None:
+            error = self._module_errors.pop(module)  # not one of ours: no lasting warning about it
+            raise UserError(error.key, **{**error.params, "path": str(path)})  # the path as the user wrote it
+        if module not in self.modules:
+            self.modules.append(module)
+        return [info for info, _ in self._tokens(refresh=True) if info.module == module]
+
+    def add_module_sync(self, path: Path) -> list[TokenInfo]:
+        """Load a vendor's PKCS#11 module (it must load) and use it from now on; the tokens seen through it."""
+        return self.run_sync(lambda: self._add_module(path))
+
+    async def add_module(self, path: Path) -> list[TokenInfo]:
+        return await self.run(lambda: self._add_module(path))
 
     @property
     def module_errors(self) -> list[UserError]:
@@ -446,6 +465,42 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
+
+
+# Vendor PKCS#11 modules of the tokens sold in Vietnam, and where packages put them (DOMAIN.md): most are not
+# registered with p11-kit, so the app offers the ones present on this machine.
+KNOWN_MODULE_NAMES = (
+    "fptca_v4.so",
+    "libshuttle_p11v220.so",
+    "libeTPkcs11.so",
+    "opensc-pkcs11.so",
+    "libsofthsm2.so",
+)
+MODULE_DIRS = (
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/local/lib",
+    "/usr/lib/x86_64-linux-gnu",
+    "/usr/lib/x86_64-linux-gnu/pkcs11",
+    "/usr/lib/pkcs11",
+    "/usr/lib/softhsm",
+)
+
+
+def suggest_modules(
+    configured: Sequence[Path | str], dirs: Sequence[str] = MODULE_DIRS, names: Sequence[str] = KNOWN_MODULE_NAMES
+) -> list[Path]:
+    """Known vendor modules present on this machine and not configured yet (one path per library)."""
+    taken = {os.path.realpath(p) for p in configured}
+    found: list[Path] = []
+    for d in dirs:
+        for name in names:
+            path = Path(d) / name
+            real = os.path.realpath(path)
+            if path.is_file() and real not in taken:
+                taken.add(real)
+                found.append(path)
+    return found
 
 
 def service_from_config(cfg: Any) -> TokenService:
