@@ -174,6 +174,9 @@ class FakeBackend:
         self.submitted: list[tuple[CertChoice, Contact]] = []
         self.exported: list[Path] = []
         self.saved: list[str] = []
+        self.suggested_modules = [Path("/usr/lib/fptca_v4.so"), Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
+        self.module_error: UserError | None = None
+        self.modules_added: list[Path] = []
 
     @property
     def unit(self) -> Unit:
@@ -202,6 +205,16 @@ class FakeBackend:
         await self._maybe_hang()
         yield list(self.tokens)
         await asyncio.Event().wait()
+
+    def module_suggestions(self) -> list[Path]:
+        return list(self.suggested_modules)
+
+    async def add_module(self, path: Path) -> list[TokenInfo]:
+        await self._maybe_hang()
+        if self.module_error is not None:
+            raise self.module_error
+        self.modules_added.append(path)
+        return [TOKEN]
 
     async def login(self, token: TokenInfo, pin: str) -> Registration:
         await self._maybe_hang()

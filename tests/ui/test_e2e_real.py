@@ -127,3 +127,25 @@ async def test_token_list_is_live_unplug_and_replug(flow: Flow, monkeypatch: pyt
         assert screen.query_one("#tokens").row_count == 1  # type: ignore[attr-defined]
         await pilot.press("ctrl+q")
     assert seen_after < 5, seen_after  # about a second of polling; generous for a loaded CI machine
+
+
+async def test_vendor_module_added_from_the_token_screen(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """The configured module is not there: no token; m, the real SoftHSM module's path, Enter → the token
+    appears, and the config remembers the module for the next start."""
+    from tui_ibhxh.demo import SOFTHSM_MODULE
+    from tui_ibhxh.ui.screens.module import ModuleScreen
+
+    text = flow.config.read_text(encoding="utf-8")
+    flow.config.write_text(text.replace(f'modules = ["{SOFTHSM_MODULE}"]', 'modules = ["/opt/hang/p11.so"]'))
+    app = app_for(flow, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(1.5)
+        screen = app.screen
+        assert isinstance(screen, TokenScreen) and not screen.tokens
+        await pilot.press("m")
+        assert isinstance(app.screen, ModuleScreen)
+        await pilot.press(*SOFTHSM_MODULE, "enter")
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(screen.tokens), timeout=10)
+        assert [t.label for t in screen.tokens] == ["DEMO TOKEN"]
+        await pilot.press("ctrl+q")
+    assert [str(p) for p in load_config(flow.config).token.modules] == ["/opt/hang/p11.so", SOFTHSM_MODULE]

@@ -238,3 +238,35 @@ async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_a
         chosen = screen.selected()
         assert chosen is not None and backend.saved == [chosen.ma_gdich]
         assert any(f"xac-nhan-{chosen.ma_gdich}.html" in n.message for n in app._notifications)
+
+
+async def test_add_a_vendor_module_from_the_token_screen(make_app) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input
+
+    from tui_ibhxh.services.errors import UserError
+    from tui_ibhxh.ui.screens.module import ModuleScreen
+
+    backend = FakeBackend()
+    backend.tokens = []
+    backend.module_error = UserError("token.module_not_pkcs11", path="/usr/lib/libz.so.1")
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("m")
+        assert isinstance(app.screen, ModuleScreen)
+        await pilot.press(*"/usr/lib/libz.so.1", "enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ModuleScreen)  # refused: the dialog stays with the reason
+        assert "không phải thư viện PKCS#11" in str(app.screen.query_one("#module-error").render())
+        backend.module_error = None
+        field = app.screen.query_one("#module-path", Input)
+        field.value = ""
+        await pilot.press("tab", "down", "enter")  # pick the second module found on this machine
+        assert field.value == "/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so" and field.has_focus
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, TokenScreen)
+        assert backend.modules_added == [Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
+        assert any("Đã thêm module" in n.message for n in app._notifications)
+        await pilot.press("m", "escape")
+        assert isinstance(app.screen, TokenScreen)

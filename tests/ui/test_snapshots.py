@@ -105,6 +105,18 @@ async def help_token(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def to_module(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+
+
+async def module_refused(pilot: Pilot[int]) -> None:
+    await to_module(pilot)
+    await pilot.press(*"/usr/lib/libz.so.1", "enter")
+    await settle(pilot)
+
+
 async def to_history(pilot: Pilot[int]) -> None:
     await settle(pilot)
     await pilot.press("f3")
@@ -138,6 +150,11 @@ def final_try(b: FakeBackend) -> None:
 def wrong_pin(b: FakeBackend) -> None:
     b.tokens = [replace(TOKEN, pin=PinFlags(count_low=True))]
     b.login_error = UserError("token.pin_incorrect_low")
+
+
+def not_pkcs11(b: FakeBackend) -> None:
+    b.tokens = []
+    b.module_error = UserError("token.module_not_pkcs11", path="/usr/lib/libz.so.1")
 
 
 def hang(b: FakeBackend) -> None:
@@ -175,6 +192,8 @@ STATES = [
     State("token_empty", no_tokens, none),
     State("token_loading", hang, none),
     State("token_final_try", final_try, none),
+    State("module_modal", no_tokens, to_module),
+    State("module_refused", not_pkcs11, module_refused),
     State("pin_modal", nothing, to_pin),
     State("pin_wrong", wrong_pin, pin_error),
     State("help", nothing, help_token),

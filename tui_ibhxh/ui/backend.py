@@ -17,8 +17,10 @@ from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
 from tui_ibhxh.core.receipt import ReceiptCheck, render_html
+from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.report import history_csv, receipt_check_text
+from tui_ibhxh.services.token import suggest_modules
 from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
@@ -38,6 +40,8 @@ class Backend(Protocol):
 
     def now(self) -> datetime: ...
     async def list_tokens(self) -> list[TokenInfo]: ...
+    def module_suggestions(self) -> list[Path]: ...
+    async def add_module(self, path: Path) -> list[TokenInfo]: ...
     def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
     async def login(self, token: TokenInfo, pin: str) -> Registration: ...
     async def choices(self) -> list[CertChoice]: ...
@@ -85,6 +89,14 @@ class WorkflowBackend:
 
     def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]:
         return self.wf.tokens.watch(interval)
+
+    def module_suggestions(self) -> list[Path]:
+        return suggest_modules([Path(m) for m in self.wf.tokens.modules])
+
+    async def add_module(self, path: Path) -> list[TokenInfo]:
+        seen = await self.wf.tokens.add_module(path)  # it must load before it is remembered
+        await asyncio.to_thread(remember_module, self.wf.cfg, path)
+        return seen
 
     async def login(self, token: TokenInfo, pin: str) -> Registration:
         await self.wf.login(token, pin)

@@ -33,6 +33,7 @@ register(
         "ui.key.cancel": ("Hủy", "Cancel"),
         "ui.key.close": ("Đóng", "Close"),
         "ui.key.save_receipt": ("Lưu xác nhận", "Save confirmation"),
+        "ui.key.module": ("Thêm module", "Add module"),
         "ui.loading": ("Đang tải…", "Loading…"),
         "ui.error.unexpected": (
             "Lỗi không mong đợi ({error}). Thử lại; hồ sơ đã ký (nếu có) vẫn được lưu.",
@@ -41,8 +42,10 @@ register(
         # token
         "ui.token.heading": ("Bước 1 — Chọn token và nhập mã PIN", "Step 1 — Choose the token and enter its PIN"),
         "ui.token.empty": (
-            "Chưa cắm token. Hãy cắm USB token chứa chứng thư số; danh sách tự cập nhật.",
-            "No token plugged in. Plug in the USB token holding the certificate; the list updates by itself.",
+            "Chưa cắm token. Hãy cắm USB token chứa chứng thư số; danh sách tự cập nhật. "
+            "Đã cắm mà không thấy? Nhấn m để chỉ module PKCS#11 của hãng token.",
+            "No token plugged in. Plug in the USB token holding the certificate; the list updates by itself. "
+            "Plugged in but not listed? Press m to point at the token vendor's PKCS#11 module.",
         ),
         "ui.token.col.label": ("Nhãn", "Label"),
         "ui.token.col.maker": ("Hãng", "Maker"),
@@ -52,6 +55,23 @@ register(
         "ui.token.col.pin": ("PIN", "PIN"),
         "ui.token.pin_ok": ("bình thường", "normal"),
         "ui.token.hint": ("↑↓ chọn token, Enter nhập mã PIN.", "↑↓ choose a token, Enter to type the PIN."),
+        "ui.module.title": ("Thêm module PKCS#11 của hãng token", "Add a token vendor's PKCS#11 module"),
+        "ui.module.explain": (
+            "Token đã cắm mà không hiện? Nhập đường dẫn tệp .so do hãng cung cấp (ví dụ /usr/lib/fptca_v4.so), "
+            "rồi Enter. Module được nạp thử, dùng ngay và lưu vào cấu hình.",
+            "Token plugged in but not listed? Type the path of the .so file its vendor ships (e.g. "
+            "/usr/lib/fptca_v4.so) and press Enter. The module is loaded, used at once and saved in the config.",
+        ),
+        "ui.module.placeholder": ("Đường dẫn module (.so)", "Module path (.so)"),
+        "ui.module.found": (
+            "Có trên máy này (Tab, ↑↓, Enter để chọn):",
+            "On this machine (Tab, ↑↓, Enter to pick):",
+        ),
+        "ui.module.checking": ("Đang nạp thử module…", "Loading the module…"),
+        "ui.module.added": (
+            "Đã thêm module {path} ({tokens} token thấy qua module này).",
+            "Added module {path} ({tokens} token(s) seen through it).",
+        ),
         "ui.pin.title": ("Mã PIN của token {label}", "PIN of token {label}"),
         "ui.pin.placeholder": ("Mã PIN (không hiển thị)", "PIN (hidden)"),
         "ui.pin.checking": ("Đang kiểm tra PIN và kết nối I-VAN…", "Checking the PIN and connecting to the I-VAN…"),

@@ -58,6 +58,7 @@ BINDING_KEYS = (
     "ui.key.cancel",
     "ui.key.close",
     "ui.key.save_receipt",
+    "ui.key.module",
 )
 
 

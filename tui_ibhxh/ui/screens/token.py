@@ -16,7 +16,10 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 class TokenScreen(BaseScreen):
     HELP_KEY = "ui.help.token"
     STEP = "token"
-    BINDINGS = [Binding("enter", "login", "Nhập PIN", id="token.login", priority=True)]
+    BINDINGS = [
+        Binding("enter", "login", "Nhập PIN", id="token.login", priority=True),
+        Binding("m", "add_module", "Thêm module", id="token.module"),
+    ]
 
     def __init__(self) -> None:
         super().__init__()
@@ -100,3 +103,8 @@ class TokenScreen(BaseScreen):
                 self.app.push_screen(CertificatesScreen())
 
         self.app.push_screen(PinScreen(token), done)
+
+    def action_add_module(self) -> None:
+        from tui_ibhxh.ui.screens.module import ModuleScreen
+
+        self.app.push_screen(ModuleScreen())  # the list picks the new module's tokens up at the next poll
