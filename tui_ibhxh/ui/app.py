@@ -117,4 +117,4 @@ class IbhxhApp(App[int]):
             if b.binding.show and b.binding.description
         ]
         title = screen.query_one(".heading").render() if screen.query(".heading") else ""
-        self.push_screen(HelpScreen(str(title), key, keys, self.backend.lang))
+        self.push_screen(HelpScreen(str(title), key, keys))

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from rich.markup import escape
 from textual import events
 from textual.dom import DOMNode
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from tui_ibhxh.core.i18n import Lang, t
 
@@ -62,9 +62,12 @@ BINDING_KEYS = (
 )
 
 
-class BaseScreen(Screen[None]):
-    HELP_KEY = "ui.help.token"
-    STEP: str | None = None  # the wizard step this screen is (None: not a wizard screen)
+ResultT = TypeVar("ResultT")
+
+
+class AppScreen(Screen[ResultT]):
+    """Every screen of the app (wizard, history and the dialogs): the app, its backend and language, and the
+    binding descriptions in that language."""
 
     @property
     def ibhxh(self) -> IbhxhApp:
@@ -85,6 +88,15 @@ class BaseScreen(Screen[None]):
 
     def on_mount(self) -> None:
         translate_bindings(self, self.lang)
+
+
+class Dialog(ModalScreen[ResultT], AppScreen[ResultT]):
+    """A modal dialog over the current screen."""
+
+
+class BaseScreen(AppScreen[None]):
+    HELP_KEY = "ui.help.token"
+    STEP: str | None = None  # the wizard step this screen is (None: not a wizard screen)
 
     def on_screen_resume(self) -> None:
         if self.STEP is not None:

@@ -6,13 +6,13 @@ from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.i18n import t
+from tui_ibhxh.ui.screens.base import Dialog
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
@@ -20,9 +20,9 @@ class HelpScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,f1", "close", "Đóng", id="help.close")]
 
-    def __init__(self, title: str, help_key: str, keys: list[tuple[str, str]], lang: Lang) -> None:
+    def __init__(self, title: str, help_key: str, keys: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.title_text, self.help_key, self.keys, self.lang = title, help_key, keys, lang
+        self.title_text, self.help_key, self.keys = title, help_key, keys
 
     def compose(self) -> ComposeResult:
         keys = Table.grid(padding=(0, 2))

@@ -4,24 +4,18 @@ p11-kit). The module must load; it is then used at once and remembered in the co
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 
-from tui_ibhxh.core.i18n import t
-from tui_ibhxh.ui.screens.base import error_text, translate_bindings
-
-if TYPE_CHECKING:
-    from tui_ibhxh.ui.app import IbhxhApp
+from tui_ibhxh.ui.screens.base import Dialog, error_text
 
 
-class ModuleScreen(ModalScreen[bool]):
+class ModuleScreen(Dialog[bool]):
     DEFAULT_CSS = """
     ModuleScreen { align: center middle; }
     ModuleScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
@@ -32,17 +26,8 @@ class ModuleScreen(ModalScreen[bool]):
     """
     BINDINGS = [Binding("escape", "cancel", "Hủy", id="module.cancel")]
 
-    @property
-    def ibhxh(self) -> IbhxhApp:
-        from tui_ibhxh.ui.app import IbhxhApp
-
-        return cast(IbhxhApp, self.app)
-
-    def tr(self, key: str, **params: object) -> str:
-        return t(key, self.ibhxh.backend.lang, **params)
-
     def compose(self) -> ComposeResult:
-        suggestions = self.ibhxh.backend.module_suggestions()
+        suggestions = self.backend.module_suggestions()
         with Vertical():
             yield Static(self.tr("ui.module.title"), classes="heading")
             yield Static(self.tr("ui.module.explain"))
@@ -53,9 +38,6 @@ class ModuleScreen(ModalScreen[bool]):
                 yield Static(self.tr("ui.module.found"), id="module-found")
                 yield OptionList(*(str(p) for p in suggestions), id="module-suggestions")
             yield Static("", id="module-error")
-
-    def on_mount(self) -> None:
-        translate_bindings(self, self.ibhxh.backend.lang)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         field = self.query_one("#module-path", Input)
@@ -74,9 +56,9 @@ class ModuleScreen(ModalScreen[bool]):
     async def add(self, path: Path) -> None:
         field = self.query_one("#module-path", Input)
         try:
-            seen = await self.ibhxh.backend.add_module(path)
+            seen = await self.backend.add_module(path)
         except Exception as exc:
-            self.query_one("#module-error", Static).update(Text(error_text(exc, self.ibhxh.backend.lang)))
+            self.query_one("#module-error", Static).update(Text(error_text(exc, self.lang)))
             field.disabled = False
             field.focus()
             return

@@ -3,25 +3,19 @@ The PIN lives only in the Input until it is handed to the token; it is cleared r
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.models import TokenInfo
-from tui_ibhxh.ui.screens.base import error_text
-
-if TYPE_CHECKING:
-    from tui_ibhxh.ui.app import IbhxhApp
+from tui_ibhxh.ui.screens.base import Dialog, error_text
 
 
-class PinScreen(ModalScreen[bool]):
+class PinScreen(Dialog[bool]):
     DEFAULT_CSS = """
     PinScreen { align: center middle; }
     PinScreen > Vertical { width: 64; max-width: 100%; height: auto; border: thick $accent; padding: 1 2;
@@ -35,14 +29,8 @@ class PinScreen(ModalScreen[bool]):
         super().__init__()
         self.token = token
 
-    @property
-    def ibhxh(self) -> IbhxhApp:
-        from tui_ibhxh.ui.app import IbhxhApp
-
-        return cast(IbhxhApp, self.app)
-
     def compose(self) -> ComposeResult:
-        lang = self.ibhxh.backend.lang
+        lang = self.lang
         with Vertical():
             yield Static(t("ui.pin.title", lang, label=self.token.label), id="pin-title")
             for warning in self.ibhxh.pin_warnings(self.token):
@@ -60,16 +48,16 @@ class PinScreen(ModalScreen[bool]):
         event.input.value = ""
         if not pin:
             return
-        self.query_one("#pin-error", Static).update(t("ui.pin.checking", self.ibhxh.backend.lang))
+        self.query_one("#pin-error", Static).update(self.tr("ui.pin.checking"))
         self.query_one("#pin-loading").display = True
         event.input.disabled = True
         self.login(pin)
 
     @work(exclusive=True, exit_on_error=False, group="login")
     async def login(self, pin: str) -> None:
-        lang = self.ibhxh.backend.lang
+        lang = self.lang
         try:
-            await self.ibhxh.backend.login(self.token, pin)
+            await self.backend.login(self.token, pin)
         except Exception as exc:
             self.query_one("#pin-loading").display = False
             self.query_one("#pin-error", Static).update(Text(error_text(exc, lang)))
