@@ -395,3 +395,36 @@ def test_history_watch_polls_while_the_event_stream_is_down(flow: Flow, fault: s
             watcher.kill()
             watcher.wait(10)
         assert "Traceback" not in "".join(errors.seen) and PIN not in "".join(errors.seen)
+
+
+@pytest.mark.sim_delays(5, 5)
+def test_ctrl_c_while_waiting_says_the_dossier_went_and_how_to_follow(flow: Flow) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    args = ["submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", "--wait"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_ibhxh", *args],
+        env=flow.env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdin is not None and proc.stderr is not None
+    errors = Lines(proc.stderr)
+    try:
+        proc.stdin.write(PIN + "\n")
+        proc.stdin.close()
+        assert errors.wait_for("Đang chờ BHXH", 30), errors.seen
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(15) == 130
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    errors.wait_for("Đã dừng chờ", 2)
+    text = "".join(errors.seen)
+    assert "Đã dừng chờ" in text and "ibhxh history --watch" in text and "Traceback" not in text
+    [tx] = history(flow)
+    assert tx["ma_gdich"] in text  # the transaction the user can follow

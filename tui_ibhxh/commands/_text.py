@@ -56,6 +56,18 @@ register(
             "Giao dịch {ma_gdich}: Từ chối — {ma_loi}: {mota_loi}",
             "Transaction {ma_gdich}: rejected — {ma_loi}: {mota_loi}",
         ),
+        "cli.wait_interrupted": (
+            "Đã dừng chờ. Hồ sơ đã gửi (mã giao dịch {ma_gdich}) vẫn được BHXH xử lý; "
+            "theo dõi bằng: ibhxh history --watch",
+            "Stopped waiting. The dossier was sent (transaction {ma_gdich}) and BHXH goes on with it; "
+            "follow it with: ibhxh history --watch",
+        ),
+        "cli.submit_interrupted": (
+            "Đã dừng. Hồ sơ nào đã ký đều nằm trong nhật ký và sẽ được gửi lại (cùng mã yêu cầu, không ký lại) "
+            "ở lần chạy ibhxh submit tiếp theo.",
+            "Stopped. A dossier already signed is kept in the journal and is re-sent (same request key, not signed "
+            "again) by the next ibhxh submit.",
+        ),
         "cli.watch_polling": (
             "Mất luồng sự kiện của I-VAN: kiểm tra định kỳ mỗi {seconds} giây cho đến khi kết nối lại.",
             "The I-VAN's event stream is down: checking every {seconds} s until it is back.",

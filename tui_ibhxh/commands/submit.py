@@ -119,7 +119,12 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
         def on_step(step: Step) -> None:
             progress.say(t(f"cli.step.{step}", ctx.lang))
 
-        tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step)
+        try:
+            tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step)
+        except asyncio.CancelledError:  # ctrl+c: a signed dossier is already safe in the journal
+            progress.end()
+            ctx.err(t("cli.submit_interrupted", ctx.lang))
+            raise
         progress.end()
         ctx.err(
             t(
@@ -155,6 +160,10 @@ async def _finish(wf: UpdateWorkflow, tx: Transaction, args: argparse.Namespace,
         tick = asyncio.create_task(ticker())
         try:
             tx = await wf.follow(tx.ma_gdich, on_update=on_update, timeout=args.timeout)
+        except asyncio.CancelledError:  # ctrl+c: only the waiting stops, the transaction goes on at BHXH
+            progress.end()
+            ctx.err(t("cli.wait_interrupted", ctx.lang, ma_gdich=tx.ma_gdich))
+            raise
         finally:
             tick.cancel()
             progress.end()
