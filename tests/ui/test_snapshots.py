@@ -157,6 +157,10 @@ def not_pkcs11(b: FakeBackend) -> None:
     b.module_error = UserError("token.module_not_pkcs11", path="/usr/lib/libz.so.1")
 
 
+def ivan_down_at_login(b: FakeBackend) -> None:
+    b.login_error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+
+
 def hang(b: FakeBackend) -> None:
     b.hang = True
 
@@ -196,6 +200,7 @@ STATES = [
     State("module_refused", not_pkcs11, module_refused),
     State("pin_modal", nothing, to_pin),
     State("pin_wrong", wrong_pin, pin_error),
+    State("login_ivan_unreachable", ivan_down_at_login, pin_error),
     State("help", nothing, help_token),
     State("certs", nothing, to_certs),
     State("certs_blocked", nothing, certs_blocked),
