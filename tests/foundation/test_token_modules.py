@@ -3,6 +3,7 @@ app at the .so once (``ibhxh tokens --add-module``, or ``m`` on the Token screen
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import subprocess
@@ -17,7 +18,8 @@ from tui_ibhxh.services.config import load_config, remember_module
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.token import TokenService, suggest_modules
 
-NOT_PKCS11 = Path("/usr/lib/x86_64-linux-gnu/libz.so.1")  # a shared library, but not a PKCS#11 module
+# a shared library, but not a PKCS#11 module (zlib is on every Debian machine, whatever the architecture)
+NOT_PKCS11 = next(Path(p) for p in sorted(glob.glob("/usr/lib/*/libz.so.1") + glob.glob("/lib/*/libz.so.1")))
 
 
 def test_added_module_is_used_from_now_on(demo_env: DemoEnv) -> None:
