@@ -61,6 +61,21 @@ class Flow:
             check=False,
         )
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """``ibhxh ARGS`` left running (stdout/stderr piped, text), the PIN given on its stdin."""
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui_ibhxh", *args],
+            env=self.env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(PIN + "\n")
+        proc.stdin.close()
+        return proc
+
 
 def copy_demo(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst)

@@ -249,22 +249,11 @@ def test_check_exit_codes(flow: Flow) -> None:
 
 
 def test_history_watch_follows_the_event_stream(flow: Flow) -> None:
-    import subprocess
-    import sys
     import time
 
-    watcher = subprocess.Popen(
-        [sys.executable, "-m", "tui_ibhxh", "history", "--watch", "--json", "--pin-stdin"],
-        env=flow.env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    watcher = flow.spawn("history", "--watch", "--json", "--pin-stdin")
     try:
-        assert watcher.stdin is not None and watcher.stdout is not None
-        watcher.stdin.write(PIN + "\n")
-        watcher.stdin.close()
+        assert watcher.stdout is not None
         time.sleep(1.5)  # logged in and subscribed
         res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input=PIN + "\n")
         assert res.returncode == 0, res.stderr
@@ -360,28 +349,16 @@ def test_https_ivan_with_a_private_ca_from_the_config(flow: Flow, tmp_path_facto
 def test_history_watch_polls_while_the_event_stream_is_down(flow: Flow, fault: str) -> None:
     """503: the stream keeps failing (reconnects), 404: the I-VAN refuses it for good. Either way the watch
     polls the history and still reports every change once, in order; when the stream is back it says so."""
-    import subprocess
-    import sys
 
     sim = urlparse(flow.sim.base)
     assert sim.hostname and sim.port
     with ProxyThread(sim.hostname, sim.port) as proxy:
         proxy.persistent.append(("GET", "/events", fault))
         flow.point_at(f"http://127.0.0.1:{proxy.port}")
-        args = ["history", "--watch", "--json", "--pin-stdin", "--poll-interval", "0.3"]
-        watcher = subprocess.Popen(
-            [sys.executable, "-m", "tui_ibhxh", *args],
-            env=flow.env(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert watcher.stdin is not None and watcher.stdout is not None and watcher.stderr is not None
+        watcher = flow.spawn("history", "--watch", "--json", "--pin-stdin", "--poll-interval", "0.3")
+        assert watcher.stdout is not None and watcher.stderr is not None
         errors, out = Lines(watcher.stderr), Lines(watcher.stdout)
         try:
-            watcher.stdin.write(PIN + "\n")
-            watcher.stdin.close()
             assert errors.wait_for("Mất luồng sự kiện", 20), errors.seen
             res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input=PIN + "\n")
             assert res.returncode == 0, res.stderr
@@ -400,23 +377,11 @@ def test_history_watch_polls_while_the_event_stream_is_down(flow: Flow, fault: s
 @pytest.mark.sim_delays(5, 5)
 def test_ctrl_c_while_waiting_says_the_dossier_went_and_how_to_follow(flow: Flow) -> None:
     import signal
-    import subprocess
-    import sys
 
-    args = ["submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", "--wait"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_ibhxh", *args],
-        env=flow.env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdin is not None and proc.stderr is not None
+    proc = flow.spawn("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", "--wait")
+    assert proc.stderr is not None
     errors = Lines(proc.stderr)
     try:
-        proc.stdin.write(PIN + "\n")
-        proc.stdin.close()
         assert errors.wait_for("Đang chờ BHXH", 30), errors.seen
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 130
