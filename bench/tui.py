@@ -1,7 +1,8 @@
 """TUI timings as ratios against a bare Textual app measured in the same run:
 
 - time to first frame of our app (token screen mounted and painted) vs a "hello" App;
-- History with 10,000 transactions: time to populate the table, and to scroll to the end.
+- History with 10,000 transactions: time to populate the table, to scroll to the end, and for one live status
+  change (an event from the I-VAN) to show in its row.
 
     python -m bench.tui [-n 5]
 """
@@ -18,6 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import Static
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -46,6 +48,8 @@ async def first_frame(make: type[App[object]] | None) -> float:
 
 
 class ManyBackend(FakeBackend):
+    """``n`` accepted transactions; events are pushed by the benchmark through ``pushed``."""
+
     def __init__(self, n: int) -> None:
         super().__init__()
         base = transaction(1, TxStatus.ACCEPTED)
@@ -55,8 +59,9 @@ class ManyBackend(FakeBackend):
         ]
 
 
-async def history_times(n: int) -> tuple[float, float]:
-    app = IbhxhApp(ManyBackend(n), animations=False)
+async def history_times(n: int) -> tuple[float, float, float]:
+    backend = ManyBackend(n)
+    app = IbhxhApp(backend, animations=False)
     async with app.run_test(size=(120, 40)) as pilot:
         t0 = time.perf_counter()
         await pilot.press("f3")
@@ -70,7 +75,16 @@ async def history_times(n: int) -> tuple[float, float]:
         while table.cursor_row != n - 1:  # type: ignore[attr-defined]
             await pilot.pause(0.005)
         await pilot.pause(0)
-        return populated, time.perf_counter() - t1
+        scrolled = time.perf_counter() - t1
+        while backend.pushed is None:
+            await pilot.pause(0.005)
+        target = backend.history[n // 2]
+        rejected = replace(target, status=TxStatus.REJECTED, ma_loi="CERT_REVOKED", mota_loi="Chứng thư bị thu hồi")
+        t2 = time.perf_counter()
+        backend.pushed.put_nowait(rejected)
+        while "CERT_REVOKED" not in str(table.get_cell_at(Coordinate(n // 2, 3))):  # type: ignore[attr-defined]
+            await pilot.pause(0.001)
+        return populated, scrolled, time.perf_counter() - t2
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -83,11 +97,13 @@ def main(argv: list[str] | None = None) -> None:
     runs = [asyncio.run(history_times(args.rows)) for _ in range(max(1, args.n // 2))]
     populate = statistics.median(r[0] for r in runs)
     scroll = statistics.median(r[1] for r in runs)
+    live = statistics.median(r[2] for r in runs)
     print(f"{'measure':<44} {'ms':>9} {'× hello':>9}")
     print(f"{'first frame: bare Textual hello app':<44} {hello * 1e3:>9.1f} {1:>9.2f}")
     print(f"{'first frame: tui-ibhxh (token list shown)':<44} {ours * 1e3:>9.1f} {ours / hello:>9.2f}")
     print(f"{f'History: populate {args.rows:,} transactions':<44} {populate * 1e3:>9.1f} {populate / hello:>9.2f}")
     print(f"{f'History: scroll to the end of {args.rows:,}':<44} {scroll * 1e3:>9.1f} {scroll / hello:>9.2f}")
+    print(f"{f'History: one live change among {args.rows:,}':<44} {live * 1e3:>9.1f} {live / hello:>9.2f}")
 
 
 if __name__ == "__main__":

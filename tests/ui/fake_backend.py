@@ -168,6 +168,7 @@ class FakeBackend:
         self.live = True  # False: the event stream is down, History polls
         self.poll_interval = 10.0
         self.watched_with: list[Transaction] | None = None
+        self.pushed: asyncio.Queue[Transaction] | None = None  # set once History is watching
         self.hang: bool = False  # every call waits forever: the "loading" states
         self._registration: Registration | None = None
         self._logged_in: TokenInfo | None = None
@@ -264,7 +265,9 @@ class FakeBackend:
         for tx in self.events_script:
             await asyncio.sleep(0)
             yield tx
-        await asyncio.Event().wait()
+        self.pushed = asyncio.Queue()
+        while True:  # then whatever a test pushes, as the I-VAN would
+            yield await self.pushed.get()
 
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
         await self._maybe_hang()

@@ -270,3 +270,32 @@ async def test_add_a_vendor_module_from_the_token_screen(make_app) -> None:  # t
         assert any("Đã thêm module" in n.message for n in app._notifications)
         await pilot.press("m", "escape")
         assert isinstance(app.screen, TokenScreen)
+
+
+async def test_live_change_updates_its_row_in_place_and_respects_the_filter(make_app) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from textual.coordinate import Coordinate
+
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.query_one("#history")
+        await pilot.press("down")  # the cursor on the second row stays there
+        received = next(tx for tx in screen.rows if tx.status is TxStatus.RECEIVED)
+        row = screen.row_of[received.ma_gdich]
+        assert backend.pushed is not None
+        backend.pushed.put_nowait(replace(received, status=TxStatus.REJECTED, ma_loi="CE013", mota_loi="MST sai"))
+        await pilot.pause(0.2)
+        assert "CE013" in str(table.get_cell_at(Coordinate(row, 3)))  # type: ignore[attr-defined]
+        assert "Từ chối" in str(table.get_cell_at(Coordinate(row, 2)))  # type: ignore[attr-defined]
+        assert table.row_count == 3 and table.cursor_row == 1  # type: ignore[attr-defined]
+        # filtered on "Từ chối": a transaction leaving that status leaves the table
+        await pilot.press("f", "f", "f", "f")
+        await pilot.pause(0.1)
+        assert {tx.status for tx in screen.rows} == {TxStatus.REJECTED} and table.row_count == 2  # type: ignore[attr-defined]
+        moved = screen.items[received.ma_gdich]
+        backend.pushed.put_nowait(replace(moved, status=TxStatus.ACCEPTED, ma_loi=None, mota_loi=None))
+        await pilot.pause(0.2)
+        assert table.row_count == 1 and received.ma_gdich not in screen.row_of  # type: ignore[attr-defined]

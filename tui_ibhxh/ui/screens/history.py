@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets.data_table import RowKey
 
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
@@ -40,7 +41,9 @@ class HistoryScreen(BaseScreen):
         self.receipts: dict[str, str] = {}
         self.following = False
         self.live: bool | None = None  # None until the first word from the event stream
-        self.shown = 0  # rows in the table (after the filter)
+        self.rows: list[Transaction] = []  # what the table shows, in its order (after the filter)
+        self.row_keys: list[RowKey] = []
+        self.row_of: dict[str, int] = {}  # ma_gdich -> row
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,7 +90,8 @@ class HistoryScreen(BaseScreen):
             async for tx in self.backend.watch(list(self.items.values()), self.on_live):
                 old = self.items.get(tx.ma_gdich)
                 self.items[tx.ma_gdich] = tx
-                self.render_table()
+                if not self.update_row(old, tx):
+                    self.render_table()
                 if tx.status.final and (old is None or old.status != tx.status):
                     self.notify(
                         self.tr("ui.history.became", ma_gdich=tx.ma_gdich, status=status_text(tx, self.lang)),
@@ -114,28 +118,37 @@ class HistoryScreen(BaseScreen):
         items = sorted(self.items.values(), key=lambda tx: tx.submitted_at, reverse=True)
         return [tx for tx in items if wanted is None or tx.status == wanted]
 
+    def row_cells(self, tx: Transaction) -> tuple[Text, ...]:
+        cells = (tx.ma_gdich, fmt_datetime(tx.submitted_at)[:16], f"{MARKS[tx.status]} {status_text(tx, self.lang)}")
+        return tuple(Text(cell) for cell in (*cells, tx.ma_loi or ""))  # data, not markup
+
     def render_table(self) -> None:
         table = self.query_one("#history", DataTable)
         keep = table.cursor_row
         table.clear()
-        rows = [
-            tuple(
-                Text(cell)
-                for cell in (
-                    tx.ma_gdich,
-                    fmt_datetime(tx.submitted_at)[:16],
-                    f"{MARKS[tx.status]} {status_text(tx, self.lang)}",
-                    tx.ma_loi or "",
-                )
-            )
-            for tx in self.visible_items()
-        ]
-        table.add_rows(rows)
-        if rows:
-            table.move_cursor(row=max(0, min(keep, len(rows) - 1)))
-        self.shown = len(rows)
+        self.rows = self.visible_items()
+        self.row_keys = table.add_rows(self.row_cells(tx) for tx in self.rows)
+        self.row_of = {tx.ma_gdich: i for i, tx in enumerate(self.rows)}
+        if self.rows:
+            table.move_cursor(row=max(0, min(keep, len(self.rows) - 1)))
         self.render_state()
         self.show_detail()
+
+    def update_row(self, old: Transaction | None, tx: Transaction) -> bool:
+        """A status change of a transaction already shown that keeps its place: only its cells change (a full
+        redraw of a long history takes about a second; see bench/tui.py)."""
+        i = self.row_of.get(tx.ma_gdich)
+        wanted = FILTERS[self.filter_index]
+        if i is None or old is None or old.submitted_at != tx.submitted_at or wanted not in (None, tx.status):
+            return False
+        self.rows[i] = tx
+        table = self.query_one("#history", DataTable)
+        _, _, status, error = self.row_cells(tx)
+        table.update_cell(self.row_keys[i], "status", status)
+        table.update_cell(self.row_keys[i], "error", error)
+        if table.cursor_row == i:
+            self.show_detail()
+        return True
 
     def render_state(self) -> None:
         """Below the table: how it is kept up to date, the filter, and "no transaction" when empty."""
@@ -147,17 +160,16 @@ class HistoryScreen(BaseScreen):
             )
         if self.filter_index:
             parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
-        if not self.shown:
+        if not self.rows:
             parts.append(self.tr("ui.history.empty"))
         self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
 
     # -- detail ---------------------------------------------------------------------------------------
     def selected(self) -> Transaction | None:
-        rows = self.visible_items()
         table = self.query_one("#history", DataTable)
-        if not rows:
+        if not self.rows:
             return None
-        return rows[max(0, min(table.cursor_row, len(rows) - 1))]
+        return self.rows[max(0, min(table.cursor_row, len(self.rows) - 1))]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.show_detail()
@@ -236,7 +248,7 @@ class HistoryScreen(BaseScreen):
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
         try:
-            await self.backend.export_csv(path, self.visible_items())
+            await self.backend.export_csv(path, list(self.rows))
         except Exception as exc:
             self.show_error(exc)
             return
