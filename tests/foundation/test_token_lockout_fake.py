@@ -11,7 +11,7 @@ import pytest
 from pkcs11 import TokenFlag
 from pkcs11 import exceptions as p11e
 
-from tui_ibhxh.commands._common import pin_warnings
+from tui_ibhxh.core.i18n import pin_warnings
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.token import TokenService
 

@@ -17,7 +17,7 @@ from tui_ibhxh.core.certs import (
     problem_message,
 )
 from tui_ibhxh.core.i18n import Lang, t
-from tui_ibhxh.core.models import CertInfo, PinFlags, Problem, TokenCert, TokenInfo
+from tui_ibhxh.core.models import CertInfo, Problem, TokenCert, TokenInfo
 from tui_ibhxh.services.config import Config, load_config
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.token import TokenService, service_from_config
@@ -56,16 +56,6 @@ def check_context(cfg: Config, *, unit: str | None = None, now: datetime | None 
         anchors=read_anchors(cfg.ivan.trust_anchors),
         registered_sha256=(profile.registered_cert_sha256 or None) if profile else None,
     )
-
-
-def pin_warnings(flags: PinFlags, lang: Lang) -> list[str]:
-    keys = [
-        ("locked", flags.locked),
-        ("final_try", flags.final_try and not flags.locked),
-        ("count_low", flags.count_low and not flags.final_try and not flags.locked),
-        ("to_be_changed", flags.to_be_changed),
-    ]
-    return [t(f"flag.{k}", lang) for k, on in keys if on]
 
 
 def token_json(info: TokenInfo) -> dict[str, Any]:

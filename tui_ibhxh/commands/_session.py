@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
-from tui_ibhxh.core.i18n import t
+from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanClient
@@ -72,7 +72,7 @@ async def pick_token(wf: UpdateWorkflow, wanted: str | None) -> TokenInfo:
 async def login_and_connect(wf: UpdateWorkflow, args: argparse.Namespace, ctx: CliContext) -> None:
     """Choose the token, show its PIN warnings, ask the PIN, log in, authenticate to the I-VAN."""
     token = await pick_token(wf, getattr(args, "token", None))
-    for warning in _common.pin_warnings(token.pin, ctx.lang):
+    for warning in pin_warnings(token.pin, ctx.lang):
         ctx.err(f"! {warning}")
     if token.pin.locked:
         raise UserError("token.pin_locked")

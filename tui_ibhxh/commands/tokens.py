@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
+from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.core.i18n import register as register_messages
-from tui_ibhxh.core.i18n import t
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.token import suggest_modules
 
@@ -80,6 +80,6 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
                 slot=tok.slot_id,
             )
         )
-        for flag_text in _common.pin_warnings(tok.pin, ctx.lang):
+        for flag_text in pin_warnings(tok.pin, ctx.lang):
             ctx.out(f"  ! {flag_text}")
     return 0

@@ -6,7 +6,10 @@ Messages are looked up by key; ``{name}`` placeholders are filled with ``str.for
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from tui_ibhxh.core.models import PinFlags
 
 Lang = Literal["vi", "en"]
 LANGS: tuple[Lang, ...] = ("vi", "en")
@@ -285,3 +288,14 @@ def fmt_date(value: datetime) -> str:
 def fmt_datetime(value: datetime) -> str:
     """dd/mm/yyyy HH:MM:SS in Vietnam time."""
     return value.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def pin_warnings(flags: PinFlags, lang: Lang) -> list[str]:
+    """What the token's PIN flags mean, most serious first (shown before the user types the PIN)."""
+    keys = [
+        ("locked", flags.locked),
+        ("final_try", flags.final_try and not flags.locked),
+        ("count_low", flags.count_low and not flags.final_try and not flags.locked),
+        ("to_be_changed", flags.to_be_changed),
+    ]
+    return [t(f"flag.{k}", lang) for k, on in keys if on]

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from tui_ibhxh.core.i18n import t
+from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.ui import messages as _messages  # noqa: F401  (registers the UI sentences)
 from tui_ibhxh.ui.backend import Backend
@@ -93,18 +93,8 @@ class IbhxhApp(App[int]):
             yield SystemCommand(f"{binding.description} ({self.get_key_display(binding)})", binding.id or "", run)
         yield from super().get_system_commands(screen)
 
-    def pin_warnings(self, token: TokenInfo | None, *, short: bool = False) -> list[str]:
-        if token is None:
-            return []
-        lang = self.backend.lang
-        flags = token.pin
-        keys = [
-            ("locked", flags.locked),
-            ("final_try", flags.final_try and not flags.locked),
-            ("count_low", flags.count_low and not flags.final_try and not flags.locked),
-            ("to_be_changed", flags.to_be_changed),
-        ]
-        return [t(f"flag.{k}", lang) for k, on in keys if on]
+    def pin_warnings(self, token: TokenInfo | None) -> list[str]:
+        return pin_warnings(token.pin, self.backend.lang) if token is not None else []
 
     def action_help(self) -> None:
         screen = self.screen

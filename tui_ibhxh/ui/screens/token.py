@@ -56,7 +56,7 @@ class TokenScreen(BaseScreen):
         current = table.cursor_row
         table.clear()
         for tok in tokens:
-            warnings = self.ibhxh.pin_warnings(tok, short=True)
+            warnings = self.ibhxh.pin_warnings(tok)
             cells = (
                 tok.label,
                 tok.manufacturer,
