@@ -109,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # never a traceback on the terminal: it goes to the log file
-        ctx.err(t("cli.unexpected", lang, error=type(exc).__name__, log=_log_crash(exc)))
+        ctx.err(t("cli.unexpected", lang, log=_log_crash(exc)))
         return 1
 
 

@@ -27,7 +27,7 @@ def build_backend(cfg: Config, lang: Lang, *, unit: str | None = None) -> Workfl
         ),
         unit=unit,
     )
-    return WorkflowBackend(workflow, lang)
+    return WorkflowBackend(workflow, lang, token_poll_interval=cfg.token.poll_interval)
 
 
 def run_tui(cfg: Config, lang: Lang, *, unit: str | None = None) -> int:

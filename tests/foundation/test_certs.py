@@ -18,6 +18,7 @@ from tui_ibhxh.core.certs import (
     parse_certificate,
     problem_message,
 )
+from tui_ibhxh.core.i18n import fmt_date
 from tui_ibhxh.core.models import BLOCKING, CertInfo, ProblemCode
 from tui_ibhxh.demo import issue_certificate, make_name, new_rsa_key
 
@@ -160,8 +161,22 @@ def test_same_as_registered_by_fingerprint_or_serial_and_issuer() -> None:
 def test_expires_soon_counts_days_and_does_not_block() -> None:
     [problem] = check_certificate(leaf(end=7), has_private_key=True, ctx=ctx())
     assert problem.days == 7 and not problem.blocking
-    assert frozenset(ProblemCode) - {ProblemCode.EXPIRES_SOON} == BLOCKING
+    assert frozenset(ProblemCode) - {ProblemCode.EXPIRES_SOON, ProblemCode.OLDER_THAN_REGISTERED} == BLOCKING
     assert codes(leaf(end=40)) == [] and codes(leaf(end=40), soon_days=60) == [ProblemCode.EXPIRES_SOON]
+
+
+def test_older_than_the_registered_certificate_is_a_warning_with_both_dates() -> None:
+    """Registering a certificate that expires before the one on record is a downgrade: flagged, not blocked (the
+    user must acknowledge it explicitly), with both expiry dates in the words."""
+    registered_until = NOW + dt.timedelta(days=700)
+    info = leaf(end=300)
+    [problem] = check_certificate(info, has_private_key=True, ctx=ctx(registered_not_after=registered_until))
+    assert problem.code is ProblemCode.OLDER_THAN_REGISTERED and not problem.blocking
+    text = problem_message(problem, info, "vi")
+    assert fmt_date(info.not_after) in text and fmt_date(registered_until) in text
+    assert codes(leaf(end=800), registered_not_after=registered_until) == []
+    same = codes(info, registered_sha256=info.sha256, registered_not_after=registered_until)
+    assert same == [ProblemCode.SAME_AS_REGISTERED]  # the registered one itself is not "older"
 
 
 def test_missing_mst_is_its_own_message() -> None:

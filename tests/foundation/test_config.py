@@ -150,3 +150,78 @@ def test_home_isolates_every_path(tmp_path: Path) -> None:
     assert app_paths({"IBHXH_HOME": str(tmp_path), "IBHXH_CONFIG": "/etc/x.toml"}).config_file == Path("/etc/x.toml")
     default = app_paths({})
     assert "tui-ibhxh" in str(default.config_dir) and "tui-ibhxh" in str(default.data_dir)
+
+
+def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
+    """Each key written through set_value/save_config (the workflow's cached registration, the modules the app
+    remembers, every documented setting) comes back from the parser with the same value."""
+    cfg = load_config(tmp_path / "config.toml")
+    values: dict[str, object] = {
+        "default_unit": "abc",
+        "ivan.url": "https://ivan.example.vn",
+        "ivan.trust_anchors": [str(tmp_path / "ca.pem")],
+        "ivan.bhxh_certificate": str(tmp_path / "bhxh.pem"),
+        "ivan.ca_bundle": str(tmp_path / "bundle.pem"),
+        "ivan.connect_timeout": 5.0,
+        "ivan.read_timeout": 20.0,
+        "token.modules": ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/fptca_v4.so"],
+        "token.softhsm2_conf": str(tmp_path / "softhsm2.conf"),
+        "token.poll_interval": 0.5,
+        "units.abc.ma_dvi": "TA1234A",
+        "units.abc.mst": "0101234567",
+        "units.abc.ten_dvi": "Công ty TNHH ABC",
+        "units.abc.diadiem": "Hà Nội",
+        "units.abc.co_quan_bhxh": "BHXH cơ sở Cầu Giấy",
+        "units.abc.registered_cert_sha256": "AB" * 32,
+        "units.abc.registered_cert_serial": "5F1A2B3C",
+        "units.abc.registered_cert_not_after": "2026-12-01T02:30:00+00:00",
+        "ui.language": "en",
+        "ui.theme": "ansi-dark",
+        "ui.mouse": False,
+        "ui.keymap.app.history": "f9",
+    }
+    for dotted, value in values.items():
+        if dotted.startswith("ui.keymap."):
+            set_value(cfg, "ui.keymap", {dotted.removeprefix("ui.keymap."): value})
+        else:
+            set_value(cfg, dotted, value)
+    save_config(cfg)
+    back = load_config(tmp_path / "config.toml")
+    unit = back.unit()
+    read = {
+        "default_unit": back.default_unit,
+        "ivan.url": back.ivan.url,
+        "ivan.trust_anchors": [str(p) for p in back.ivan.trust_anchors],
+        "ivan.bhxh_certificate": str(back.ivan.bhxh_certificate),
+        "ivan.ca_bundle": str(back.ivan.ca_bundle),
+        "ivan.connect_timeout": back.ivan.connect_timeout,
+        "ivan.read_timeout": back.ivan.read_timeout,
+        "token.modules": [str(p) for p in back.token.modules],
+        "token.softhsm2_conf": str(back.token.softhsm2_conf),
+        "token.poll_interval": back.token.poll_interval,
+        "units.abc.ma_dvi": unit.unit.ma_dvi,
+        "units.abc.mst": unit.unit.mst,
+        "units.abc.ten_dvi": unit.unit.ten_dvi,
+        "units.abc.diadiem": unit.unit.diadiem,
+        "units.abc.co_quan_bhxh": unit.unit.co_quan_bhxh,
+        "units.abc.registered_cert_sha256": unit.registered_cert_sha256,
+        "units.abc.registered_cert_serial": unit.registered_cert_serial,
+        "units.abc.registered_cert_not_after": unit.registered_cert_not_after,
+        "ui.language": back.ui.language,
+        "ui.theme": back.ui.theme,
+        "ui.mouse": back.ui.mouse,
+        "ui.keymap.app.history": back.ui.keymap.get("app.history"),
+    }
+    assert read == values
+
+
+def test_a_registered_time_without_offset_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[units.a]\nma_dvi = "TA1234A"\nmst = "0101234567"\nten_dvi = "ABC"\n'
+        'registered_cert_not_after = "2026-12-01"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(UserError) as info:
+        load_config(path)
+    assert "units.a.registered_cert_not_after" in info.value.message("en")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_ibhxh.core.models import TimelineEntry, Transaction, TxStatus
+from tui_ibhxh.core.models import TimelineEntry, Transaction, TxRef, TxStatus
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.journal import EntryState, Journal
 
@@ -54,7 +54,7 @@ def test_lifecycle_and_forward_only(journal: Journal) -> None:
     journal.mark_submitted("k1", tx(TxStatus.SENT))
     journal.update_status("k1", tx(TxStatus.RECEIVED))
     journal.update_status("k1", tx(TxStatus.SENT))  # late, older: ignored
-    got = journal.by_ma_gdich("GD1")
+    got = journal.by_ref(TxRef("", "GD1"))
     assert got is not None and got.state is EntryState.SUBMITTED and got.status is TxStatus.RECEIVED
     journal.update_status("k1", tx(TxStatus.REJECTED, "CERT_EXPIRED"))
     journal.update_status("k1", tx(TxStatus.RECEIVED))
@@ -112,8 +112,8 @@ def test_two_processes_writing_concurrently(tmp_path: Path) -> None:
         from pathlib import Path
         from tui_ibhxh.services.journal import Journal
         j = Journal(Path(sys.argv[1]))
-        for i in range(25):
-            j.record_signed(f"{sys.argv[2]}-{i}", "TA1234A", "6A7B", b"<BHXH/>" + sys.argv[2].encode())
+        for i in range(25):  # one unfinished dossier per unit: 25 units per process
+            j.record_signed(f"{sys.argv[2]}-{i}", f"U{sys.argv[2]}{i}", "6A7B", b"<BHXH/>" + sys.argv[2].encode())
         j.close()
     """)
     procs = [subprocess.Popen([sys.executable, "-c", code, str(db), name], cwd=REPO) for name in ("a", "b")]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tui_ibhxh.core.certs import problem_message
-from tui_ibhxh.core.i18n import Lang
+from tui_ibhxh.core.i18n import Lang, fmt_date
 from tui_ibhxh.core.models import (
     CertInfo,
     Contact,
@@ -28,18 +28,20 @@ from tui_ibhxh.core.models import (
     Unit,
 )
 from tui_ibhxh.core.receipt import ReceiptCheck
+from tui_ibhxh.core.state import Aspect, Draft, Feed, FeedState, Observer, PendingDossier, StateHub, UnitState
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
-from tui_ibhxh.services.workflow import CertChoice, Step
+from tui_ibhxh.services.workflow import CertChoice, Resent, Step
 
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
-UNIT = Unit("TA1234A", "0101234567", "Công ty TNHH ABC", "Hà Nội", "BHXH quận Cầu Giấy")
-CONTACT = Contact("Số 1 Trần Duy Hưng, Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
+UNIT = Unit("TA1234A", "0101234567", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
+CONTACT = Contact("Số 1 Trần Duy Hưng, phường Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
 CA_FIELDS = (("C", "VN"), ("O", "Demo tui-ibhxh"), ("CN", "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)"))
 ORG_FIELDS = (
     ("C", "VN"),
     ("ST", "Hà Nội"),
-    ("L", "Quận Cầu Giấy"),
+    ("L", "Phường Cầu Giấy"),
     ("O", "Công ty TNHH ABC"),
     ("CN", "CONG TY TNHH ABC"),
     ("UID", "MST:0101234567"),
@@ -47,7 +49,7 @@ ORG_FIELDS = (
 XYZ_FIELDS = (
     ("C", "VN"),
     ("ST", "TP. Hồ Chí Minh"),
-    ("L", "Quận 1"),
+    ("L", "Phường Sài Gòn"),
     ("O", "Công ty Cổ phần XYZ"),
     ("CN", "CONG TY CO PHAN XYZ"),
     ("UID", "MST:0309876543"),
@@ -156,7 +158,9 @@ HISTORY = [
 
 
 class FakeBackend:
-    """Fixed data; ``tokens``, ``login_error``, ``submit_error``, ``history``, ``events_script``, ``live`` steer it."""
+    """Fixed data; ``tokens``, ``login_error``, ``submit_error``, ``history``, ``events_script``, ``live``,
+    ``pending``, ``history_error`` steer it. Its state moves as the workflow's does (login → registration; the
+    history follow → transactions, live/polling), so the screens render it the same way."""
 
     def __init__(self, lang: Lang = "vi") -> None:
         self.lang: Lang = lang
@@ -164,32 +168,38 @@ class FakeBackend:
         self.login_error: UserError | None = None
         self.submit_error: UserError | None = None
         self.history: list[Transaction] = list(HISTORY)
+        self.history_error: UserError | None = None  # every load of the history fails with it
         self.events_script: list[Transaction] = []
         self.live = True  # False: the event stream is down, History polls
+        self.unreachable_since: datetime | None = None  # the stream is down and polls fail too
+        self.pending: PendingDossier | None = None  # a signed dossier that never reached the I-VAN
         self.poll_interval = 10.0
-        self.watched_with: list[Transaction] | None = None
-        self.pushed: asyncio.Queue[Transaction] | None = None  # set once History is watching
+        self.token_poll_interval = 1.0
+        self.pushed: asyncio.Queue[Transaction] = asyncio.Queue()  # what the I-VAN sends once History follows
+        self.token_events: asyncio.Queue[list[TokenInfo]] = asyncio.Queue()  # plug/unplug
         self.hang: bool = False  # every call waits forever: the "loading" states
-        self._registration: Registration | None = None
-        self._logged_in: TokenInfo | None = None
+        self.hub = StateHub(UnitState(unit=UNIT))
         self.submitted: list[tuple[CertChoice, Contact]] = []
+        self.resent: list[str] = []
+        self.discarded: list[str] = []
         self.exported: list[Path] = []
         self.saved: list[str] = []
         self.suggested_modules = [Path("/usr/lib/fptca_v4.so"), Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
         self.module_error: UserError | None = None
         self.modules_added: list[Path] = []
+        self.registration_now: Registration = REGISTRATION  # what login finds on record
+        self.choices_list: list[CertChoice] = list(CHOICES)
+
+    @property
+    def state(self) -> UnitState:
+        return self.hub.state
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        return self.hub.observe(observer)
 
     @property
     def unit(self) -> Unit:
         return UNIT
-
-    @property
-    def registration(self) -> Registration | None:
-        return self._registration
-
-    @property
-    def logged_in(self) -> TokenInfo | None:
-        return self._logged_in
 
     def now(self) -> datetime:
         return NOW
@@ -198,14 +208,24 @@ class FakeBackend:
         if self.hang:
             await asyncio.Event().wait()
 
-    async def list_tokens(self) -> list[TokenInfo]:
-        await self._maybe_hang()
-        return list(self.tokens)
+    def set_tokens(self, tokens: list[TokenInfo]) -> None:
+        """As the workflow does on a token event: a removed logged-in token logs out."""
+        state = self.state
+        state.tokens, state.tokens_known = tuple(tokens), True
+        aspects = [Aspect.TOKENS]
+        if state.token is not None and state.token not in tokens:
+            state.token_lost, state.token = state.token, None
+            aspects.append(Aspect.LOGIN)
+        self.hub.changed(*aspects)
 
     async def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]:
         await self._maybe_hang()
+        self.set_tokens(list(self.tokens))
         yield list(self.tokens)
-        await asyncio.Event().wait()
+        while True:
+            tokens = await self.token_events.get()
+            self.set_tokens(tokens)
+            yield tokens
 
     def module_suggestions(self) -> list[Path]:
         return list(self.suggested_modules)
@@ -221,26 +241,129 @@ class FakeBackend:
         await self._maybe_hang()
         if self.login_error is not None:
             raise self.login_error
-        self._logged_in = token
-        self._registration = REGISTRATION
-        return REGISTRATION
+        state = self.state
+        state.token, state.token_lost = token, None
+        state.registration = self.registration_now
+        state.pending = self.pending
+        self.hub.changed(Aspect.LOGIN, Aspect.REGISTRATION, Aspect.PENDING)
+        return self.registration_now
+
+    async def resume(self, on_resent: Callable[[Resent], None]) -> None:
+        """The fake never re-sends at login (tests use ``resend``)."""
+
+    def load(self) -> None:
+        state = self.state
+        if self.history_error is not None:
+            state.history_error = self.history_error
+            self.hub.changed(Aspect.TRANSACTIONS)
+            raise self.history_error
+        state.transactions = {tx.ref: tx for tx in self.history}
+        state.history_loaded, state.history_error = True, None
+        self.hub.changed(Aspect.TRANSACTIONS)
+
+    async def follow_history(self) -> None:
+        await self._maybe_hang()
+        state = self.state
+        state.feed = FeedState(Feed.LOADING)
+        self.hub.changed(Aspect.FEED)
+        try:
+            self.load()
+        except UserError as exc:
+            state.feed = FeedState(Feed.UNREACHABLE, since=NOW - timedelta(minutes=12), error=exc)
+            self.hub.changed(Aspect.FEED)
+            await asyncio.Event().wait()
+        if self.unreachable_since is not None:
+            error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+            state.feed = FeedState(Feed.UNREACHABLE, since=self.unreachable_since, error=error)
+        else:
+            state.feed = FeedState(Feed.LIVE if self.live else Feed.POLLING)
+        self.hub.changed(Aspect.FEED)
+        for tx in self.events_script:
+            await asyncio.sleep(0)
+            self.record(tx)
+        while True:  # then whatever a test pushes, as the I-VAN would
+            self.record(await self.pushed.get())
+
+    def record(self, tx: Transaction) -> None:
+        self.state.transactions[tx.ref] = tx
+        self.hub.changed(Aspect.TRANSACTIONS, transactions=(tx,))
+        if tx.status is TxStatus.ACCEPTED and self.state.registration is not None:
+            new = next(c.cert.info for c in self.choices_list if c.cert.info.serial == NEW.serial)
+            reg = self.state.registration
+            self.state.registration = replace(
+                reg,
+                certificate=RegisteredCert(
+                    new.serial, new.subject, new.issuer, new.not_before, new.not_after, new.sha256
+                ),
+                version=reg.version + 1,
+            )
+            self.state.replaced = {new.serial: OLD.serial}
+            self.hub.changed(Aspect.REGISTRATION)
+
+    def set_feed(self, feed: FeedState) -> None:
+        self.state.feed = feed
+        self.hub.changed(Aspect.FEED)
+
+    async def refresh_history(self) -> None:
+        await self._maybe_hang()
+        self.load()
 
     async def choices(self) -> list[CertChoice]:
         await self._maybe_hang()
-        return list(CHOICES)
+        return [self.recheck(c) for c in self.choices_list]
+
+    def recheck(self, choice: CertChoice) -> CertChoice:
+        """As the workflow does: the registered certificate is the one on record now; an older one is flagged."""
+        reg = self.state.registration
+        info = choice.cert.info
+        problems = [
+            p
+            for p in choice.problems
+            if p.code not in (ProblemCode.SAME_AS_REGISTERED, ProblemCode.OLDER_THAN_REGISTERED)
+        ]
+        if reg is not None and info.serial == reg.certificate.serial:
+            problems.append(Problem(ProblemCode.SAME_AS_REGISTERED))
+        elif reg is not None and choice.cert.has_private_key and info.not_after < reg.certificate.not_after:
+            problems.append(Problem(ProblemCode.OLDER_THAN_REGISTERED, detail=fmt_date(reg.certificate.not_after)))
+        replaced = info.serial in self.state.replaced.values()
+        return CertChoice(choice.cert, tuple(problems), replaced=replaced)
 
     def problem_text(self, problem: Problem, info: CertInfo) -> str:
         return problem_message(problem, info, self.lang, unit_mst=UNIT.mst)
 
     def default_contact(self) -> Contact:
-        return CONTACT
+        draft = self.state.draft
+        if draft is not None and draft.contact is not None:
+            return draft.contact
+        return self.state.registration.contact if self.state.registration else CONTACT
+
+    def update_draft(
+        self,
+        *,
+        cert_serial: str | None = None,
+        contact: Contact | None = None,
+        older_acknowledged: bool | None = None,
+    ) -> Draft:
+        draft = self.state.draft or Draft(key="00000000-0000-4000-8000-000000000004")
+        if cert_serial is not None and cert_serial != draft.cert_serial:
+            draft = replace(draft, cert_serial=cert_serial, older_acknowledged=False)
+        if contact is not None:
+            draft = replace(draft, contact=contact)
+        if older_acknowledged is not None:
+            draft = replace(draft, older_acknowledged=older_acknowledged)
+        if draft != self.state.draft:
+            self.state.draft = draft
+            self.hub.changed(Aspect.DRAFT)
+        return draft
 
     def preview(self, choice: CertChoice, contact: Contact) -> bytes:
+        key = self.update_draft().key
         return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><DKI_BHXH><LOAI_DKY>2</LOAI_DKY><TTDVI>'
+            '<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><DKI_BHXH><TTDVI>'
             f"<MA_DVI>{UNIT.ma_dvi}</MA_DVI><MST>{UNIT.mst}</MST><TEN_DVI>{UNIT.ten_dvi}</TEN_DVI>"
             f"<DIACHI_LHE>{contact.diachi_lhe}</DIACHI_LHE><EMAIL>{contact.email}</EMAIL></TTDVI>"
-            f"<TTCKY_DVI><TTCKY><SERIAL>{choice.cert.info.serial}</SERIAL></TTCKY></TTCKY_DVI></DKI_BHXH></BHXH>"
+            f"<TTCKY_DVI><TTCKY><SERIAL>{choice.cert.info.serial}</SERIAL></TTCKY></TTCKY_DVI>"
+            f"<MA_YEUCAU>{key}</MA_YEUCAU></DKI_BHXH></BHXH>"
         ).encode()
 
     async def submit(self, choice: CertChoice, contact: Contact, progress) -> Transaction:  # type: ignore[no-untyped-def]
@@ -252,22 +375,25 @@ class FakeBackend:
         self.submitted.append((choice, contact))
         tx = replace(transaction(4, TxStatus.SENT), submitted_at=NOW, status_at=NOW)
         self.history.insert(0, tx)
+        self.state.draft = None
+        self.record(tx)
         progress(Step.DONE)
         return tx
 
-    async def transactions(self) -> list[Transaction]:
+    async def resend(self, key: str) -> Transaction:
         await self._maybe_hang()
-        return list(self.history)
+        self.resent.append(key)
+        self.state.pending = None
+        self.hub.changed(Aspect.PENDING)
+        tx = replace(transaction(5, TxStatus.SENT), submitted_at=NOW, status_at=NOW, idempotency_key=key)
+        self.record(tx)
+        return tx
 
-    async def watch(self, known: list[Transaction], on_live: Callable[[bool], None]) -> AsyncIterator[Transaction]:
-        self.watched_with = list(known)
-        on_live(self.live)
-        for tx in self.events_script:
-            await asyncio.sleep(0)
-            yield tx
-        self.pushed = asyncio.Queue()
-        while True:  # then whatever a test pushes, as the I-VAN would
-            yield await self.pushed.get()
+    async def discard(self, key: str) -> None:
+        await self._maybe_hang()
+        self.discarded.append(key)
+        self.state.pending = None
+        self.hub.changed(Aspect.PENDING)
 
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
         await self._maybe_hang()
@@ -284,3 +410,12 @@ class FakeBackend:
 
     async def close(self) -> None:
         pass
+
+
+PENDING = PendingDossier(
+    key="00000000-0000-4000-8000-000000000004",
+    cert_serial=NEW.serial,
+    signed_at=NOW - timedelta(minutes=20),
+    attempts=3,
+    last_error="Không kết nối được tới I-VAN https://ivan.example.vn: Connection refused.",
+)

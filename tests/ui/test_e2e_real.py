@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
 
 from tests.flow.conftest import PIN, Flow, flow  # noqa: F401  (the fixture)
+from tests.ui.until import until
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.launch import build_backend
 from tui_ibhxh.services.config import load_config
@@ -21,13 +21,6 @@ from tui_ibhxh.ui.screens.contact import ContactScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out waiting for the UI"
-        await pilot.pause(0.1)
 
 
 def app_for(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IbhxhApp:  # noqa: F811
@@ -75,8 +68,8 @@ async def test_update_with_keys_only_until_accepted_live(flow: Flow, monkeypatch
         assert "chữ ký số hợp lệ" in html.read_text(encoding="utf-8")
         assert b"XACNHAN_GDICH" in (flow.home / f"xac-nhan-{tx.ma_gdich}.xml").read_bytes()
         await pilot.press("ctrl+q")
-    assert app.backend.registration is not None
-    assert app.backend.registration.certificate.serial == flow.new_serial
+    assert app.backend.state.registration is not None
+    assert app.backend.state.registration.certificate.serial == flow.new_serial
 
 
 async def test_wrong_pin_keeps_the_dialog_with_the_reason(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811

@@ -8,7 +8,9 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.ui.fake_backend import FakeBackend, transaction
+from tests.ui.until import plain, until
 from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.core.state import Feed, FeedState
 from tui_ibhxh.ui.app import IbhxhApp
 from tui_ibhxh.ui.screens.certificates import CertificatesScreen
 from tui_ibhxh.ui.screens.confirm import ConfirmScreen
@@ -19,9 +21,19 @@ from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
 
 
+async def log_in(app: IbhxhApp, pilot: Pilot[int]) -> None:
+    """Token → PIN → the Certificates step (the history follows from then on)."""
+    await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+    await pilot.press("enter", *"123456", "enter")
+    await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+
+
 async def open_history(app: IbhxhApp, pilot: Pilot[int]) -> HistoryScreen:
+    """Logged in, then F3: History with the unit's transactions."""
+    await log_in(app, pilot)
     await pilot.press("f3")
-    await pilot.pause(0.4)
+    await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.backend.state.history_loaded)
+    await pilot.pause(0.1)
     assert isinstance(app.screen, HistoryScreen)
     return app.screen
 
@@ -208,18 +220,17 @@ async def test_history_stepper_shows_how_far_the_procedure_got(make_app) -> None
 
 async def test_history_polls_while_the_stream_is_down_and_says_so(make_app) -> None:  # type: ignore[no-untyped-def]
     backend = FakeBackend()
-    backend.live = False
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_history(app, pilot)
-        assert "↻ cập nhật mỗi 10 giây" in str(screen.query_one("#history-state").render())
+        state_line = screen.query_one("#history-state")
+        assert "● trực tiếp" in str(state_line.render())
+        backend.set_feed(FeedState(Feed.POLLING))
+        await until(pilot, lambda: "↻ cập nhật mỗi 10 giây" in str(state_line.render()))
         (note,) = [n for n in app._notifications if "Mất luồng sự kiện" in n.message]
         assert note.severity == "warning"
-        # the watch started from what the table shows: nothing is reported twice
-        assert [tx.ma_gdich for tx in backend.watched_with or []] == sorted(screen.items, reverse=True)
-        screen.on_live(True)
-        await pilot.pause(0.1)
-        assert "● trực tiếp" in str(screen.query_one("#history-state").render())
+        backend.set_feed(FeedState(Feed.LIVE))
+        await until(pilot, lambda: "● trực tiếp" in str(state_line.render()))
         assert any("Đã kết nối lại" in n.message for n in app._notifications)
 
 
@@ -299,3 +310,42 @@ async def test_live_change_updates_its_row_in_place_and_respects_the_filter(make
         backend.pushed.put_nowait(replace(moved, status=TxStatus.ACCEPTED, ma_loi=None, mota_loi=None))
         await pilot.pause(0.2)
         assert table.row_count == 1 and received.ma_gdich not in screen.row_of  # type: ignore[attr-defined]
+
+
+async def test_a_longer_status_widens_its_column(make_app) -> None:  # type: ignore[no-untyped-def]
+    """ "✓ Chấp nhận (Thành công)" arriving live is shown whole, not cut to the width of "→ Đã gửi"."""
+    from dataclasses import replace
+
+    from textual.widgets import DataTable
+
+    backend = FakeBackend()
+    backend.history = [transaction(1, TxStatus.SENT)]
+    app = make_app(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.query_one("#history", DataTable)
+        status = list(table.columns)[2]
+        before = table.columns[status].get_render_width(table)
+        backend.pushed.put_nowait(replace(backend.history[0], status=TxStatus.ACCEPTED))
+        await until(pilot, lambda: screen.items["GD202611240000001"].status is TxStatus.ACCEPTED)
+        await pilot.pause(0.1)
+        after = table.columns[status].get_render_width(table)
+        assert after > before and after >= len("✓ Chấp nhận (Thành công)")
+
+
+async def test_the_history_state_line_tells_empty_from_filtered_out(make_app) -> None:  # type: ignore[no-untyped-def]
+    backend = FakeBackend()
+    backend.history = [transaction(1, TxStatus.ACCEPTED)]
+    app = make_app(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(app, pilot)
+        await pilot.press("f")  # "Đã gửi": none
+        await until(
+            pilot, lambda: "Không có giao dịch nào ở trạng thái «Đã gửi»" in plain(screen.query_one("#history-state"))
+        )
+    empty = FakeBackend()
+    empty.history = []
+    app = make_app(empty)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(app, pilot)
+        assert "Chưa có giao dịch nào" in plain(screen.query_one("#history-state"))

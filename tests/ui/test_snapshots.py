@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui.fake_backend import TOKEN, FakeBackend, transaction
-from tui_ibhxh.core.models import PinFlags, TxStatus
+from tests.ui.fake_backend import (
+    NEW,
+    NOW,
+    PENDING,
+    REGISTRATION,
+    TOKEN,
+    FakeBackend,
+    transaction,
+)
+from tui_ibhxh.core.models import PinFlags, RegisteredCert, TxStatus
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.ui.app import IbhxhApp
@@ -118,9 +127,61 @@ async def module_refused(pilot: Pilot[int]) -> None:
 
 
 async def to_history(pilot: Pilot[int]) -> None:
+    """Logged in (History needs the I-VAN), then F3."""
+    await to_certs(pilot)
+    await pilot.press("f3")
+    await settle(pilot, 0.3)
+
+
+async def history_before_login(pilot: Pilot[int]) -> None:
     await settle(pilot)
     await pilot.press("f3")
     await settle(pilot, 0.3)
+
+
+async def confirm_pending(pilot: Pilot[int]) -> None:
+    """F5 on Xác nhận while a signed dossier never reached the I-VAN: re-send or discard it."""
+    await to_confirm(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+
+
+async def history_discard(pilot: Pilot[int]) -> None:
+    await to_history(pilot)
+    await pilot.press("d")
+    await settle(pilot)
+
+
+async def confirm_older(pilot: Pilot[int]) -> None:
+    """The registered certificate expires later than the one chosen: F5 asks for an explicit yes."""
+    await to_certs(pilot)
+    await pilot.press("enter", "f5")
+    await settle(pilot)
+    await pilot.press("f5")
+    await settle(pilot)
+
+
+async def certs_after_accept(pilot: Pilot[int]) -> None:
+    """The change was accepted while the user was in the procedure: the new certificate is the registered one,
+    the old one replaced."""
+    await to_certs(pilot)
+    app = pilot.app
+    assert isinstance(app, IbhxhApp)
+    backend = app.backend
+    assert isinstance(backend, FakeBackend)
+    backend.pushed.put_nowait(transaction(3, TxStatus.ACCEPTED, minutes_ago=5))
+    await settle(pilot, 0.4)
+
+
+async def token_removed(pilot: Pilot[int]) -> None:
+    """The token pulled out on the Contact step: back to step 1 with a banner."""
+    await to_contact(pilot)
+    app = pilot.app
+    assert isinstance(app, IbhxhApp)
+    backend = app.backend
+    assert isinstance(backend, FakeBackend)
+    backend.token_events.put_nowait([])
+    await settle(pilot, 0.4)
 
 
 async def history_detail(pilot: Pilot[int]) -> None:
@@ -177,9 +238,23 @@ def empty_history(b: FakeBackend) -> None:
     b.history = []
 
 
-class FailingHistory(FakeBackend):
-    async def transactions(self):  # type: ignore[no-untyped-def]
-        raise IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+def history_fails(b: FakeBackend) -> None:
+    b.history_error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+
+
+def pending(b: FakeBackend) -> None:
+    b.pending = PENDING
+
+
+def unreachable(b: FakeBackend) -> None:
+    b.live = False
+    b.unreachable_since = NOW - timedelta(minutes=12)
+
+
+def older_chosen(b: FakeBackend) -> None:
+    """On record: the new certificate (the change went through); the user picks the old one again."""
+    new = RegisteredCert(NEW.serial, NEW.subject, NEW.issuer, NEW.not_before, NEW.not_after, NEW.sha256)
+    b.registration_now = replace(REGISTRATION, certificate=new, version=8)
 
 
 def stream_down(b: FakeBackend) -> None:
@@ -217,16 +292,22 @@ STATES = [
     State("history_filter", nothing, history_filter),
     State("history_live_accepted", live, to_history),
     State("history_polling", stream_down, to_history),
+    State("history_error", history_fails, to_history),
+    State("history_not_logged_in", nothing, history_before_login),
+    State("history_pending", pending, to_history),
+    State("history_discard_confirm", pending, history_discard),
+    State("history_unreachable", unreachable, to_history),
+    State("confirm_pending", pending, confirm_pending),
+    State("confirm_older", older_chosen, confirm_older),
+    State("certs_after_accept", nothing, certs_after_accept),
+    State("token_removed", nothing, token_removed),
 ]
 
 
 def backend_for(state: State, lang: str = "vi") -> FakeBackend:
-    backend = FailingHistory(lang) if state.name == "history_error" else FakeBackend(lang)  # type: ignore[arg-type]
+    backend = FakeBackend(lang)  # type: ignore[arg-type]
     state.setup(backend)
     return backend
-
-
-STATES.append(State("history_error", nothing, to_history))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -72,6 +72,10 @@ register(
             "Mất luồng sự kiện của I-VAN: kiểm tra định kỳ mỗi {seconds} giây cho đến khi kết nối lại.",
             "The I-VAN's event stream is down: checking every {seconds} s until it is back.",
         ),
+        "cli.watch_unreachable": (
+            "Không kết nối được I-VAN từ {since}: {reason} Vẫn tiếp tục thử mỗi {seconds} giây.",
+            "The I-VAN cannot be reached since {since}: {reason} Still trying every {seconds} s.",
+        ),
         "cli.watch_live_again": (
             "Đã kết nối lại luồng sự kiện của I-VAN.",
             "The I-VAN's event stream is back.",

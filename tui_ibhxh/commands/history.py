@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 from tui_ibhxh.commands import _common, _session, _text
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
+from tui_ibhxh.core.state import Aspect, Change, Feed, UnitState
+from tui_ibhxh.services.errors import error_text
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
@@ -63,17 +65,38 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
                 ctx.out(line(tx, ctx))
         if not args.watch:
             return 0
-        lost = False
-
-        def on_live(up: bool) -> None:
-            nonlocal lost
-            if not up or lost:  # say so when the stream is lost, and when it is back; not at the start
-                key = "cli.watch_live_again" if up else "cli.watch_polling"
-                ctx.err(t(key, ctx.lang, seconds=f"{args.poll_interval:g}"))
-            lost = not up
-
-        async for tx in wf.watch_history(page.items, poll_interval=args.poll_interval, on_live=on_live):
-            if args.status is not None and tx.status != args.status:
-                continue
-            ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False) if args.json else line(tx, ctx))
+        stop = wf.observe(FeedReporter(ctx, args.poll_interval))
+        try:
+            async for tx in wf.watch_history(page.items, since=page.last_event_id, poll_interval=args.poll_interval):
+                if args.status is not None and tx.status != args.status:
+                    continue
+                ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False) if args.json else line(tx, ctx))
+        finally:
+            stop()
     return 0
+
+
+class FeedReporter:
+    """Says on stderr when the event stream is lost (polling), when the I-VAN cannot be reached at all, and when
+    the stream is back; not at the start."""
+
+    def __init__(self, ctx: CliContext, poll_interval: float) -> None:
+        self.ctx = ctx
+        self.seconds = f"{poll_interval:g}"
+        self.last = Feed.IDLE
+        self.lost = False
+
+    def __call__(self, state: UnitState, change: Change) -> None:
+        if Aspect.FEED not in change or state.feed.mode is self.last:
+            return
+        mode, self.last = state.feed.mode, state.feed.mode
+        lang = self.ctx.lang
+        if mode is Feed.POLLING and not self.lost:
+            self.ctx.err(t("cli.watch_polling", lang, seconds=self.seconds))
+        elif mode is Feed.UNREACHABLE:
+            since = fmt_datetime(state.feed.since) if state.feed.since else "?"
+            reason = error_text(state.feed.error, lang) if state.feed.error else ""
+            self.ctx.err(t("cli.watch_unreachable", lang, since=since, reason=reason, seconds=self.seconds))
+        elif mode is Feed.LIVE and self.lost:
+            self.ctx.err(t("cli.watch_live_again", lang))
+        self.lost = mode is not Feed.LIVE

@@ -1,6 +1,8 @@
 """``ibhxh submit --cert SERIAL [contact options] [--yes] [--pin-stdin] [--wait]``.
 
-Exit codes: 0 accepted (or sent, without ``--wait``); 2 rejected (reason printed); 1 error.
+Exit codes: 0 accepted (or sent, without ``--wait``); 2 rejected (reason printed); 1 error; 4 nothing signed
+because another dossier of the unit is in the way (being signed or sent by another session right now, signed but
+not yet sent, waiting for BHXH's answer, or this very change was just accepted).
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common, _session, _text
+from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import fmt_date, t
 from tui_ibhxh.core.models import Contact, Transaction, TxStatus
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.signing import find_cert
-from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
+from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
 
-EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
+EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED, EXIT_PENDING = 0, 1, 2, 4
+#: the refusals that mean "another dossier of the unit is in the way": exit 4, nothing was signed
+IN_THE_WAY = frozenset({"journal.busy", "journal.pending", "journal.in_progress", "workflow.already_registered"})
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,6 +37,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--email", metavar="EMAIL", help="e-mail nhận thông báo (default: as registered)")
     p.add_argument("--nguoi-lhe", metavar="NAME", help="người liên hệ (default: as registered)")
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--allow-older",
+        action="store_true",
+        help="accept a certificate that expires before the registered one (a downgrade)",
+    )
     p.add_argument("--wait", action="store_true", help="wait for BHXH's final answer")
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this")
     p.add_argument("--json", action="store_true", help="print the transaction as JSON")
@@ -40,7 +50,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    return asyncio.run(_run(args, ctx))
+    try:
+        return asyncio.run(_run(args, ctx))
+    except UserError as exc:
+        if exc.key not in IN_THE_WAY:
+            raise
+        ctx.err(exc.message(ctx.lang))
+        return EXIT_PENDING
 
 
 def _contact(base: Contact, args: argparse.Namespace) -> Contact:
@@ -80,7 +96,7 @@ def _summary(wf: UpdateWorkflow, choice: CertChoice, contact: Contact, ctx: CliC
         lines.append(f"{mark} {label.ljust(width)} : {before}")
         lines.append(f"  {''.ljust(width)} → {after}")
     for p in choice.problems:  # only non-blocking ones reach here
-        lines.append(f"! {p.code}")
+        lines.append(f"! {p.code}: {problem_message(p, new, lang, unit_mst=wf.profile.unit.mst)}")
     return lines
 
 
@@ -98,16 +114,22 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
         await _session.login_and_connect(wf, args, ctx)
         # a dossier signed earlier but never acknowledged is finished first (same key, never signed again);
         # this run then reports it instead of signing a new one
-        resumed = await wf.resume()
-        for tx in resumed:
-            status = _text.status_text(tx, ctx.lang)
-            ctx.err(t("cli.resent", ctx.lang, key=tx.idempotency_key, ma_gdich=tx.ma_gdich, status=status))
-        if resumed:
-            return await _finish(wf, resumed[-1], args, ctx)
+        resent: list[Transaction] = []
+
+        def on_resent(done: Resent) -> None:
+            if done.transaction is not None:
+                tx = done.transaction
+                status = _text.status_text(tx, ctx.lang)
+                ctx.err(t("cli.resent", ctx.lang, key=done.entry.key, ma_gdich=tx.ma_gdich, status=status))
+                resent.append(tx)
+
+        await wf.resume(on_resent)
+        if resent:
+            return await _finish(wf, resent[-1], args, ctx)
         choices = await wf.choices()
         wanted = find_cert([c.cert for c in choices], args.cert)
         choice = next(c for c in choices if c.cert is wanted)
-        wf.ensure_usable(choice, ctx.lang)
+        await wf.precheck(choice, ctx.lang)
         contact = _contact(wf.default_contact(), args)
         for line in _summary(wf, choice, contact, ctx):
             ctx.err(line)
@@ -120,7 +142,7 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
             progress.say(t(f"cli.step.{step}", ctx.lang))
 
         try:
-            tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step)
+            tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step, allow_older=args.allow_older)
         except asyncio.CancelledError:  # ctrl+c: a signed dossier is already safe in the journal
             progress.end()
             ctx.err(t("cli.submit_interrupted", ctx.lang))

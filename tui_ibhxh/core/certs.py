@@ -190,6 +190,7 @@ class CheckContext:
     intermediates: Sequence[CertInfo] = ()
     registered_sha256: str | None = None
     registered_serial_issuer: tuple[str, str] | None = None
+    registered_not_after: datetime | None = None
     soon_days: int = DEFAULT_SOON_DAYS
 
 
@@ -223,6 +224,8 @@ def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContex
         same = same or ctx.registered_serial_issuer == (info.serial, info.issuer)
     if same:
         problems.append(Problem(ProblemCode.SAME_AS_REGISTERED))
+    elif ctx.registered_not_after is not None and info.not_after < ctx.registered_not_after:
+        problems.append(Problem(ProblemCode.OLDER_THAN_REGISTERED, detail=fmt_date(ctx.registered_not_after)))
     return problems
 
 
@@ -232,6 +235,8 @@ def problem_message(problem: Problem, info: CertInfo, lang: Lang, *, unit_mst: s
         return t(f"problem.{code}", lang, date=fmt_date(info.not_after), days=problem.days)
     if code is ProblemCode.NOT_YET_VALID:
         return t("problem.NOT_YET_VALID", lang, date=fmt_date(info.not_before))
+    if code is ProblemCode.OLDER_THAN_REGISTERED:
+        return t(f"problem.{code}", lang, date=fmt_date(info.not_after), registered=problem.detail)
     if code is ProblemCode.MST_MISMATCH:
         if not problem.detail:
             return t("problem.MST_MISSING", lang, unit=unit_mst or "?")

@@ -59,6 +59,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Đây chính là chứng thư đang đăng ký với BHXH; hãy chọn chứng thư mới.",
         "This is the certificate already registered with BHXH; choose the new one.",
     ),
+    "problem.OLDER_THAN_REGISTERED": (
+        "Chứng thư này hết hạn ngày {date}, SỚM HƠN chứng thư đang đăng ký (hết hạn ngày {registered}): "
+        "đăng ký nó là lùi lại; chỉ làm khi thật sự cần.",
+        "This certificate expires on {date}, EARLIER than the registered one (expires on {registered}): "
+        "registering it is a downgrade; do it only if you really mean to.",
+    ),
     # token errors
     "token.pin_incorrect": (
         "Mã PIN không đúng. Hãy kiểm tra lại và nhập lại.",
@@ -194,7 +200,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Không tạo được token demo bằng softhsm2-util: {reason}",
         "Could not create the demo token with softhsm2-util: {reason}",
     ),
-    "demo.reset": ("Đã xóa dữ liệu demo trong {home}.", "Demo state removed from {home}."),
+    "demo.reset": (
+        "Đã xóa dữ liệu demo trong {home} (token, CA, I-VAN mô phỏng, cấu hình demo). Nhật ký hồ sơ được giữ: "
+        "hồ sơ cũ thuộc I-VAN mô phỏng cũ và không lẫn với I-VAN mới.",
+        "Demo state removed from {home} (token, CA, simulated I-VAN, demo config). The dossier journal is kept: "
+        "its old dossiers belong to the old simulated I-VAN and never mix with the new one.",
+    ),
     # CLI
     "cli.no_tokens": ("Không có token nào được cắm.", "No token is plugged in."),
     "cli.no_certs": ("Không có chứng thư số nào trên token.", "No certificate on the token."),
@@ -214,8 +225,10 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "cli.field.status": ("Tình trạng", "Status"),
     "cli.validity": ("từ {start} đến {end}", "from {start} to {end}"),
     "cli.unexpected": (
-        "Lỗi không mong đợi ({error}); chi tiết kỹ thuật đã ghi vào {log}. Hồ sơ đã ký (nếu có) vẫn nằm trong nhật ký.",
-        "Unexpected error ({error}); technical details were written to {log}. Signed dossiers, if any, are kept.",
+        "Đã xảy ra lỗi không mong đợi; chi tiết kỹ thuật đã ghi vào {log}. Hồ sơ đã ký (nếu có) vẫn nằm trong "
+        "nhật ký hồ sơ.",
+        "Something unexpected went wrong; technical details were written to {log}. Signed dossiers, if any, are "
+        "still in the dossier journal.",
     ),
     "cli.no_config": (
         "Chưa có cấu hình đơn vị trong {path}. Chạy «ibhxh demo» để thử với token demo, hoặc khai báo "
@@ -258,6 +271,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Give --cert or --trust, or set [ivan] trust_anchors in the config.",
     ),
     "cli.module_warning": ("Cảnh báo: {message}", "Warning: {message}"),
+    "error.unexpected": (
+        "Đã xảy ra lỗi không mong đợi; chi tiết được ghi vào tệp nhật ký lỗi của ứng dụng. Hãy thử lại; "
+        "hồ sơ đã ký (nếu có) vẫn nằm trong nhật ký hồ sơ.",
+        "Something unexpected went wrong; the details are in the app's error log. Retry; signed dossiers, "
+        "if any, are still in the dossier journal.",
+    ),
 }
 
 

@@ -80,10 +80,15 @@ class ProblemCode(StrEnum):
     NOT_FOR_SIGNING = "NOT_FOR_SIGNING"
     UNTRUSTED = "UNTRUSTED"
     SAME_AS_REGISTERED = "SAME_AS_REGISTERED"
+    OLDER_THAN_REGISTERED = "OLDER_THAN_REGISTERED"  # expires before the registered one: a downgrade
 
 
-#: problems that forbid using a certificate to sign the change dossier
-BLOCKING: frozenset[ProblemCode] = frozenset(ProblemCode) - {ProblemCode.EXPIRES_SOON}
+#: problems that forbid using a certificate to sign the change dossier (the others need the user's eyes:
+#: OLDER_THAN_REGISTERED an explicit acknowledgement)
+BLOCKING: frozenset[ProblemCode] = frozenset(ProblemCode) - {
+    ProblemCode.EXPIRES_SOON,
+    ProblemCode.OLDER_THAN_REGISTERED,
+}
 
 
 @dataclass(frozen=True)
@@ -128,6 +133,7 @@ class Registration:
     certificate: RegisteredCert
     updated_at: datetime
     version: int
+    ivan_id: str = ""  # the I-VAN instance that holds this registration
 
 
 class TxStatus(StrEnum):
@@ -140,6 +146,11 @@ class TxStatus(StrEnum):
     def final(self) -> bool:
         return self in (TxStatus.ACCEPTED, TxStatus.REJECTED)
 
+    @property
+    def order(self) -> int:
+        """How far along the lifecycle (protocol §5): statuses only move forward, so a lower one is stale."""
+        return 2 if self.final else (1 if self is TxStatus.RECEIVED else 0)
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -149,6 +160,9 @@ class TimelineEntry:
 
 @dataclass(frozen=True)
 class Transaction:
+    """A transaction as the I-VAN reports it; ``ivan_id`` + ``ma_gdich`` identify it (a code alone may repeat
+    across I-VAN instances, e.g. after a reset)."""
+
     ma_gdich: str
     so_hso: str
     ma_dvi: str
@@ -160,6 +174,19 @@ class Transaction:
     ma_loi: str | None = None
     mota_loi: str | None = None
     timeline: tuple[TimelineEntry, ...] = field(default_factory=tuple)
+    ivan_id: str = ""  # the issuing I-VAN instance ("" when it did not say)
+
+    @property
+    def ref(self) -> TxRef:
+        return TxRef(self.ivan_id, self.ma_gdich)
+
+
+@dataclass(frozen=True, order=True)
+class TxRef:
+    """The identity of a transaction across I-VAN instances (IVAN_PROTOCOL.md §5)."""
+
+    ivan_id: str
+    ma_gdich: str
 
 
 @dataclass(frozen=True)

@@ -33,4 +33,5 @@ def transaction_to_json(tx: Transaction, *, time: TimeFormat = _iso) -> dict[str
         "ma_loi": tx.ma_loi,
         "mota_loi": tx.mota_loi,
         "timeline": [{"status": str(e.status), "at": time(e.at)} for e in tx.timeline],
+        "ivan_id": tx.ivan_id,
     }

@@ -71,7 +71,7 @@ SCHEMAS: dict[str, Any] = {
     "Registration": {
         "type": "object",
         "properties": {
-            **_str_props("ma_dvi", "mst", "ten_dvi", "diadiem", "co_quan_bhxh", "updated_at"),
+            **_str_props("ma_dvi", "mst", "ten_dvi", "diadiem", "co_quan_bhxh", "updated_at", "ivan_id"),
             "contact": _ref("Contact"),
             "certificate": _ref("Certificate"),
             "version": {"type": "integer"},
@@ -80,7 +80,9 @@ SCHEMAS: dict[str, Any] = {
     "Transaction": {
         "type": "object",
         "properties": {
-            **_str_props("ma_gdich", "so_hso", "ma_dvi", "loai", "idempotency_key", "submitted_at", "status_at"),
+            **_str_props(
+                "ivan_id", "ma_gdich", "so_hso", "ma_dvi", "loai", "idempotency_key", "submitted_at", "status_at"
+            ),
             "status": {"type": "string", "enum": ["SENT", "RECEIVED", "ACCEPTED", "REJECTED"]},
             "ma_loi": {"type": "string", "nullable": True},
             "mota_loi": {"type": "string", "nullable": True},
@@ -95,6 +97,11 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "items": {"type": "array", "items": _ref("Transaction")},
             "next": {"type": "string", "nullable": True},
+            "last_event_id": {
+                "type": "string",
+                "description": "id of the unit's last event this page reflects: open the event stream with it "
+                "as Last-Event-ID and no change is lost between the page and the stream",
+            },
         },
     },
     "Health": {"type": "object", "properties": _str_props("status", "version")},

@@ -93,7 +93,9 @@ async def get_registration(request: web.Request) -> web.Response:
     rec = await state.store.run(state.store.get_unit, ma_dvi)
     if rec is None:
         raise ApiError(404, "UNIT_NOT_FOUND")
-    return _json(registration_json(rec.unit, rec.contact, rec.cert_der, rec.updated_at, rec.version))
+    return _json(
+        registration_json(rec.unit, rec.contact, rec.cert_der, rec.updated_at, rec.version, state.store.ivan_id)
+    )
 
 
 # --- submission ---------------------------------------------------------------------------------------------
@@ -171,8 +173,14 @@ async def get_transactions(request: web.Request) -> web.Response:
     limit = _int_param(request, "limit", 50, 1, MAX_PAGE)
     before = _int_param(request, "before", None, 1, 2**62)
     assert limit is not None
-    records, nxt = await state.store.run(state.store.list_transactions, ma_dvi, limit, before)
-    return _json({"items": [transaction_json(r.tx) for r in records], "next": None if nxt is None else str(nxt)})
+    page = await state.store.run(state.store.list_transactions, ma_dvi, limit, before)
+    return _json(
+        {
+            "items": [transaction_json(r.tx) for r in page.records],
+            "next": None if page.next_seq is None else str(page.next_seq),
+            "last_event_id": str(page.last_event_id),
+        }
+    )
 
 
 async def _own_transaction(state: SimState, request: web.Request) -> TxRecord:

@@ -14,6 +14,7 @@ import asyncio
 import json
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -97,6 +98,10 @@ CREATE TABLE IF NOT EXISTS events (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_unit ON events (ma_dvi, id);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
 
@@ -126,6 +131,13 @@ class NewSubmission:
     body_sha256: str
     dossier: bytes
     signer_der: bytes
+
+
+@dataclass(frozen=True)
+class TxPage:
+    records: list[TxRecord]
+    next_seq: int | None
+    last_event_id: int
 
 
 class SubmitOutcome(StrEnum):
@@ -165,7 +177,15 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self.ivan_id = self._ivan_id()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivan-sim-db")
+
+    def _ivan_id(self) -> str:
+        """This database's stable identity (protocol §5): made once, when the database is created, so a reset
+        simulator (a new database) never reissues the identity of an old one's transactions."""
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('ivan_id', ?)", (f"SIM-{uuid.uuid4().hex[:16].upper()}",))
+            return str(db.execute("SELECT value FROM meta WHERE name = 'ivan_id'").fetchone()[0])
 
     # -- plumbing ---------------------------------------------------------------------------------
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -272,6 +292,7 @@ class Store:
             ma_loi=r[11],
             mota_loi=r[12],
             timeline=self._timeline(r[1]),
+            ivan_id=self.ivan_id,
         )
         return TxRecord(
             tx=tx,
@@ -348,16 +369,24 @@ class Store:
             (tx.ma_dvi, tx.ma_gdich, json.dumps(transaction_json(tx), ensure_ascii=False), now),
         )
 
-    def list_transactions(self, ma_dvi: str, limit: int, before_seq: int | None) -> tuple[list[TxRecord], int | None]:
-        """Newest first; the second item is the cursor of the next page (None on the last page)."""
+    def list_transactions(self, ma_dvi: str, limit: int, before_seq: int | None) -> TxPage:
+        """Newest first, with the cursor of the next page (None on the last page) and the id of the unit's last
+        event the page reflects (read in the same snapshot: a stream opened from it misses nothing)."""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_dvi = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-                (ma_dvi, before_seq if before_seq is not None else 2**62, limit + 1),
-            ).fetchall()
-            records = [self._record(r) for r in rows[:limit]]
+            self._db.execute("BEGIN")
+            try:
+                rows = self._db.execute(
+                    f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_dvi = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                    (ma_dvi, before_seq if before_seq is not None else 2**62, limit + 1),
+                ).fetchall()
+                records = [self._record(r) for r in rows[:limit]]
+                last_event = self._db.execute(
+                    "SELECT COALESCE(MAX(id), 0) FROM events WHERE ma_dvi = ?", (ma_dvi,)
+                ).fetchone()[0]
+            finally:
+                self._db.execute("COMMIT")
         nxt = records[-1].seq if len(rows) > limit else None
-        return records, nxt
+        return TxPage(records, nxt, int(last_event))
 
     def due(self, now: float, limit: int = 100) -> list[TxRecord]:
         with self._lock:

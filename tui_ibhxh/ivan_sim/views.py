@@ -28,7 +28,9 @@ def contact_json(c: Contact) -> dict[str, str]:
     return contact_to_json(c)
 
 
-def registration_json(unit: Unit, contact: Contact, cert_der: bytes, updated_at: float, version: int) -> dict[str, Any]:
+def registration_json(
+    unit: Unit, contact: Contact, cert_der: bytes, updated_at: float, version: int, ivan_id: str
+) -> dict[str, Any]:
     info = parse_certificate(cert_der)
     return {
         "ma_dvi": unit.ma_dvi,
@@ -47,6 +49,7 @@ def registration_json(unit: Unit, contact: Contact, cert_der: bytes, updated_at:
         },
         "updated_at": iso(updated_at),
         "version": version,
+        "ivan_id": ivan_id,
     }
 
 

@@ -23,7 +23,9 @@ Layout (every section optional)::
     ten_dvi = "Công ty TNHH ABC"
     diadiem = "Hà Nội"
     co_quan_bhxh = "BHXH quận Cầu Giấy"
-    registered_cert_sha256 = ""   # last registration seen, for offline checks
+    registered_cert_sha256 = ""     # the registration last seen at the I-VAN, written by the app,
+    registered_cert_serial = ""     # for checks without network (`ibhxh check`, SAME_AS_REGISTERED)
+    registered_cert_not_after = ""  # ISO 8601 with offset
 
     [ui]
     language = "vi"
@@ -39,6 +41,7 @@ import glob
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +197,20 @@ class _Reader:
             )
         return [str(v) for v in value]
 
+    def time(self, data: Mapping[str, Any], key: str, dotted: str) -> str:
+        """An ISO 8601 time with its offset, kept as written ("" when absent)."""
+        value = self.string(data, key, dotted)
+        try:
+            if value and datetime.fromisoformat(value).tzinfo is None:
+                raise ValueError(value)
+        except ValueError:
+            raise self.fail(
+                dotted,
+                "phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-12-01T00:00:00+00:00",
+                "must be an ISO 8601 time with its offset, e.g. 2026-12-01T00:00:00+00:00",
+            ) from None
+        return value
+
     def path_or_none(self, data: Mapping[str, Any], key: str, dotted: str) -> Path | None:
         value = self.string(data, key, dotted)
         return Path(value).expanduser() if value else None
@@ -247,6 +264,8 @@ def parse_config(text: str, path: Path) -> Config:
                 co_quan_bhxh=r.string(body, "co_quan_bhxh", f"{prefix}.co_quan_bhxh").strip(),
             ),
             registered_cert_sha256=r.string(body, "registered_cert_sha256", f"{prefix}.registered_cert_sha256"),
+            registered_cert_serial=r.string(body, "registered_cert_serial", f"{prefix}.registered_cert_serial"),
+            registered_cert_not_after=r.time(body, "registered_cert_not_after", f"{prefix}.registered_cert_not_after"),
         )
     cfg.default_unit = r.string(doc, "default_unit", "default_unit")
     if cfg.default_unit and cfg.default_unit not in cfg.units:

@@ -27,3 +27,14 @@ def _render(value: object, lang: Lang) -> object:
     if isinstance(value, Exception) and callable(render):
         return render(lang)
     return value
+
+
+def error_text(exc: BaseException, lang: Lang) -> str:
+    """The translated sentence of an error; for anything unexpected, a generic sentence (never a traceback)."""
+    render = getattr(exc, "message", None)
+    if callable(render):
+        try:
+            return str(render(lang))
+        except (KeyError, IndexError, TypeError):
+            pass
+    return t("error.unexpected", lang)

@@ -113,6 +113,15 @@ class SubmitResult:
 class Page:
     items: list[Transaction]
     next: str | None
+    last_event_id: str | None = None  # the unit's last event this page reflects (protocol §6)
+
+
+@dataclass(frozen=True)
+class HistorySnapshot:
+    """Every transaction of a unit, and the event id to resume the stream from so nothing falls in between."""
+
+    items: list[Transaction]
+    last_event_id: str | None
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,7 @@ def parse_transaction(data: Mapping[str, Any]) -> Transaction:
             ma_loi=data.get("ma_loi") or None,
             mota_loi=data.get("mota_loi") or None,
             timeline=tuple(TimelineEntry(TxStatus(e["status"]), _dt(e["at"])) for e in data.get("timeline") or ()),
+            ivan_id=str(data.get("ivan_id") or ""),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise IvanError("ivan.bad_response", reason=f"transaction: {exc}") from None
@@ -177,6 +187,7 @@ def parse_registration(data: Mapping[str, Any]) -> Registration:
             ),
             updated_at=_dt(data["updated_at"]),
             version=int(data["version"]),
+            ivan_id=str(data.get("ivan_id") or ""),
         )
     except (KeyError, ValueError, TypeError, AttributeError) as exc:
         raise IvanError("ivan.bad_response", reason=f"registration: {exc}") from None
@@ -380,18 +391,30 @@ class IvanClient:
         query = f"?limit={limit}" + (f"&before={before}" if before else "")
         _, data = await self._request("GET", f"/units/{ma_dvi}/transactions{query}", retry_safe=True)
         try:
-            return Page([parse_transaction(i) for i in data["items"]], data.get("next") or None)
-        except (KeyError, TypeError):
+            last = data.get("last_event_id")
+            return Page(
+                [parse_transaction(i) for i in data["items"]],
+                data.get("next") or None,
+                None if last is None else str(last),
+            )
+        except (KeyError, TypeError, AttributeError):
             raise IvanError("ivan.bad_response", reason="transactions") from None
 
     async def all_transactions(self, ma_dvi: str, *, page_size: int = 100) -> list[Transaction]:
+        return (await self.history(ma_dvi, page_size=page_size)).items
+
+    async def history(self, ma_dvi: str, *, page_size: int = 100) -> HistorySnapshot:
+        """All pages; the event id is the first page's (the oldest moment read), so the stream opened from it
+        replays whatever changed while the later pages were read."""
         items: list[Transaction] = []
         cursor: str | None = None
+        first: Page | None = None
         while True:
             page = await self.transactions(ma_dvi, limit=page_size, before=cursor)
+            first = first or page
             items.extend(page.items)
             if not page.next:
-                return items
+                return HistorySnapshot(items, first.last_event_id)
             cursor = page.next
 
     async def transaction(self, ma_gdich: str) -> Transaction:

@@ -3,7 +3,13 @@
 One row per intent, keyed by the dossier's idempotency key (MA_YEUCAU). States only move forward:
 
     SIGNED ──► SUBMITTED ──► FINAL          (the I-VAN took it; BHXH answered ACCEPTED or REJECTED)
-       └─────► REFUSED                       (the I-VAN refused it at once: 4xx; never re-sent automatically)
+       ├─────► REFUSED                       (the I-VAN refused it at once: 4xx; never re-sent automatically)
+       └─────► DISCARDED                     (the user dropped it before the I-VAN ever acknowledged it)
+
+A transaction is identified by the issuing I-VAN's ``ivan_id`` and its ``ma_gdich`` (a reset or replaced I-VAN
+reissues codes). A unit has at most one unfinished dossier per I-VAN: the check and the insert are one
+``BEGIN IMMEDIATE`` transaction, so parallel processes cannot both record one; ``claim()`` additionally keeps
+other processes from even signing while one holds the unit's dossier in hand.
 
 The signed XML is stored as the exact bytes that were signed and is never re-serialised. No PIN, no
 free-form blobs: only the XML, identifiers, statuses and short error texts.
@@ -11,19 +17,21 @@ free-form blobs: only the XML, identifiers, statuses and short error texts.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
-from tui_ibhxh.core.i18n import register
-from tui_ibhxh.core.models import Transaction, TxStatus
+from tui_ibhxh.core.i18n import fmt_datetime, register
+from tui_ibhxh.core.models import Transaction, TxRef, TxStatus
 from tui_ibhxh.services.errors import UserError
 
 register(
@@ -43,11 +51,30 @@ register(
             "Hồ sơ {key} đang ở trạng thái {state}, không thể chuyển sang {target}.",
             "Dossier {key} is {state}; it cannot become {target}.",
         ),
+        "journal.pending": (
+            "Đơn vị đã có hồ sơ {key} ký lúc {signed_at} nhưng chưa gửi được tới I-VAN; không ký hồ sơ mới. "
+            "Hãy gửi lại hoặc hủy hồ sơ đó trước.",
+            "The unit has dossier {key}, signed at {signed_at}, that has not reached the I-VAN; nothing new was "
+            "signed. Re-send or discard that dossier first.",
+        ),
+        "journal.in_progress": (
+            "Giao dịch {ma_gdich} của đơn vị đang chờ BHXH trả lời; không ký hồ sơ mới. "
+            "Hãy đợi kết quả trong Lịch sử giao dịch.",
+            "Transaction {ma_gdich} of the unit is waiting for BHXH's answer; nothing new was signed. "
+            "Wait for the result in the transaction history.",
+        ),
+        "journal.busy": (
+            "Một phiên ibhxh khác (ứng dụng hoặc lệnh) đang ký/gửi hồ sơ cho đơn vị {ma_dvi} ngay lúc này; "
+            "không ký hồ sơ mới. Hãy đợi phiên đó xong rồi xem «ibhxh history».",
+            "Another ibhxh session (the app or a command) is signing/sending a dossier for unit {ma_dvi} right "
+            "now; nothing new was signed. Wait for it to finish, then see 'ibhxh history'.",
+        ),
     }
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_ERROR = 300
+UNKNOWN_IVAN = "?"  # ivan_id of an entry whose I-VAN is not the one it was thought to be
 
 
 class EntryState(StrEnum):
@@ -55,6 +82,7 @@ class EntryState(StrEnum):
     SUBMITTED = "SUBMITTED"
     FINAL = "FINAL"
     REFUSED = "REFUSED"
+    DISCARDED = "DISCARDED"
 
 
 @dataclass(frozen=True)
@@ -74,17 +102,66 @@ class JournalEntry:
     attempts: int
     last_error: str | None
     updated_at: datetime
+    ivan_id: str = ""  # the I-VAN it is meant for / was acknowledged by ("" when unknown)
+    replaces_serial: str = ""  # the registered certificate the dossier replaces
 
     @property
     def unfinished(self) -> bool:
         return self.state in (EntryState.SIGNED, EntryState.SUBMITTED)
 
 
+class DossierPending(UserError):
+    """Raised instead of recording a second unfinished dossier for a unit: the one there is comes with it."""
+
+    def __init__(self, entry: JournalEntry) -> None:
+        message = "journal.pending" if entry.state is EntryState.SIGNED else "journal.in_progress"
+        signed_at = fmt_datetime(entry.created_at)
+        super().__init__(message, key=entry.key, ma_gdich=entry.ma_gdich or "", signed_at=signed_at)
+        self.entry = entry
+
+
 _COLUMNS = (
     "key, ma_dvi, cert_serial, created_at, signed_xml, sha256, state, ma_gdich, so_hso, status, ma_loi, "
-    "mota_loi, attempts, last_error, updated_at"
+    "mota_loi, attempts, last_error, updated_at, ivan_id, replaces_serial"
 )
-_ORDER = {TxStatus.SENT: 0, TxStatus.RECEIVED: 1, TxStatus.ACCEPTED: 2, TxStatus.REJECTED: 2}
+_UNFINISHED = (EntryState.SIGNED.value, EntryState.SUBMITTED.value)
+
+_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+    (
+        1,
+        (
+            """CREATE TABLE IF NOT EXISTS entries (
+                key TEXT PRIMARY KEY,
+                ma_dvi TEXT NOT NULL,
+                cert_serial TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                signed_xml BLOB NOT NULL,
+                sha256 TEXT NOT NULL,
+                state TEXT NOT NULL,
+                ma_gdich TEXT,
+                so_hso TEXT,
+                status TEXT,
+                ma_loi TEXT,
+                mota_loi TEXT,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT,
+                updated_at TEXT NOT NULL
+            )""",
+            "CREATE INDEX IF NOT EXISTS entries_unit ON entries (ma_dvi, state)",
+            "CREATE UNIQUE INDEX IF NOT EXISTS entries_gdich ON entries (ma_gdich) WHERE ma_gdich IS NOT NULL",
+        ),
+    ),
+    (
+        2,  # transactions are keyed by the issuing I-VAN and their code: a reset I-VAN reissues codes
+        (
+            "ALTER TABLE entries ADD COLUMN ivan_id TEXT NOT NULL DEFAULT ''",
+            "ALTER TABLE entries ADD COLUMN replaces_serial TEXT NOT NULL DEFAULT ''",
+            "DROP INDEX IF EXISTS entries_gdich",
+            "CREATE UNIQUE INDEX IF NOT EXISTS entries_ivan_gdich ON entries (ivan_id, ma_gdich) "
+            "WHERE ma_gdich IS NOT NULL",
+        ),
+    ),
+)
 
 
 def utc_now() -> datetime:
@@ -109,36 +186,25 @@ class Journal:
             raise UserError("journal.unreadable", path=path, problem=_problem(exc)) from None
 
     def _migrate(self) -> None:
-        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
-        if version > SCHEMA_VERSION:
-            raise sqlite3.DatabaseError(f"written by a newer version (schema {version})")
-        if version < 1:
-            self._db.executescript(
-                """
-                BEGIN IMMEDIATE;
-                CREATE TABLE IF NOT EXISTS entries (
-                    key TEXT PRIMARY KEY,
-                    ma_dvi TEXT NOT NULL,
-                    cert_serial TEXT NOT NULL,
-                    created_at TEXT NOT NULL,
-                    signed_xml BLOB NOT NULL,
-                    sha256 TEXT NOT NULL,
-                    state TEXT NOT NULL,
-                    ma_gdich TEXT,
-                    so_hso TEXT,
-                    status TEXT,
-                    ma_loi TEXT,
-                    mota_loi TEXT,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    last_error TEXT,
-                    updated_at TEXT NOT NULL
-                );
-                CREATE INDEX IF NOT EXISTS entries_unit ON entries (ma_dvi, state);
-                CREATE UNIQUE INDEX IF NOT EXISTS entries_gdich ON entries (ma_gdich) WHERE ma_gdich IS NOT NULL;
-                PRAGMA user_version = 1;
-                COMMIT;
-                """
-            )
+        """Bring the file to this schema; the version is re-read under the write lock, so two processes opening
+        an old journal at once migrate it once."""
+        if int(self._db.execute("PRAGMA user_version").fetchone()[0]) == SCHEMA_VERSION:
+            return
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise sqlite3.DatabaseError(f"written by a newer version (schema {version})")
+            for target, statements in _MIGRATIONS:
+                if version < target:
+                    for sql in statements:
+                        self._db.execute(sql)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         with self._lock:
@@ -162,19 +228,50 @@ class Journal:
         found = self._select("WHERE key = ?", (key,))
         return found[0] if found else None
 
-    def by_ma_gdich(self, ma_gdich: str) -> JournalEntry | None:
-        found = self._select("WHERE ma_gdich = ?", (ma_gdich,))
+    def by_ref(self, ref: TxRef) -> JournalEntry | None:
+        """Our dossier behind a transaction of one I-VAN (never one with the same code at another I-VAN)."""
+        found = self._select("WHERE ivan_id = ? AND ma_gdich = ?", (ref.ivan_id, ref.ma_gdich))
         return found[0] if found else None
 
-    def unfinished(self, ma_dvi: str | None = None) -> list[JournalEntry]:
-        """What a start must re-send (same key) or reconcile, oldest first."""
-        states = (EntryState.SIGNED.value, EntryState.SUBMITTED.value)
-        if ma_dvi is None:
-            return self._select("WHERE state IN (?, ?) ORDER BY created_at, rowid", states)
-        return self._select("WHERE state IN (?, ?) AND ma_dvi = ? ORDER BY created_at, rowid", (*states, ma_dvi))
+    def unfinished(self, ma_dvi: str | None = None, ivan_id: str | None = None) -> list[JournalEntry]:
+        """What a start must re-send (same key) or reconcile, oldest first; with ``ivan_id``, only what belongs to
+        that I-VAN (or was signed before the I-VAN said who it is)."""
+        where, params = _unfinished_where(ma_dvi, ivan_id)
+        return self._select(f"{where} ORDER BY created_at, rowid", params)
 
-    def pending_for_unit(self, ma_dvi: str) -> bool:
-        return bool(self.unfinished(ma_dvi))
+    def pending_for_unit(self, ma_dvi: str, ivan_id: str | None = None) -> bool:
+        return bool(self.unfinished(ma_dvi, ivan_id))
+
+    def accepted_replacements(self, ma_dvi: str) -> dict[str, str]:
+        """For each certificate a change of ours got registered: the one it replaced (serial → serial)."""
+        rows = self._locked_rows(
+            "SELECT cert_serial, replaces_serial FROM entries WHERE ma_dvi = ? AND state = ? AND status = ? "
+            "AND replaces_serial != '' ORDER BY updated_at, rowid",
+            (ma_dvi, EntryState.FINAL.value, TxStatus.ACCEPTED.value),
+        )
+        return {str(new): str(old) for new, old in rows}
+
+    def _locked_rows(self, sql: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        with self._lock:
+            return list(self._db.execute(sql, params).fetchall())
+
+    @contextlib.contextmanager
+    def claim(self, ma_dvi: str) -> Iterator[None]:
+        """Hold the unit's dossier in hand (sign → record → send) alone: another process (the app or a command)
+        that tries meanwhile is told at once instead of signing a second dossier. Released on exit, and by the
+        system if the process dies."""
+        lock_dir = self.path.parent / "locks"
+        lock_dir.mkdir(mode=0o700, exist_ok=True)
+        name = hashlib.sha256(ma_dvi.encode("utf-8")).hexdigest()[:16]
+        fd = os.open(lock_dir / f"unit-{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise UserError("journal.busy", ma_dvi=ma_dvi) from None
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
     def entries(self, ma_dvi: str | None = None, limit: int = 100) -> list[JournalEntry]:
         if ma_dvi is None:
@@ -192,23 +289,56 @@ class Journal:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def record_signed(self, key: str, ma_dvi: str, cert_serial: str, signed_xml: bytes) -> JournalEntry:
-        """Commit a signed dossier durably; returns only once it is on disk."""
+    def record_signed(
+        self,
+        key: str,
+        ma_dvi: str,
+        cert_serial: str,
+        signed_xml: bytes,
+        *,
+        ivan_id: str = "",
+        replaces_serial: str = "",
+    ) -> JournalEntry:
+        """Commit a signed dossier durably; returns only once it is on disk. Raises :class:`DossierPending` when
+        the unit already has an unfinished dossier at this I-VAN: the check and the insert hold the write lock
+        together (``BEGIN IMMEDIATE``), so of two processes only one records."""
         digest = hashlib.sha256(signed_xml).hexdigest().upper()
-        existing = self.get(key)
-        if existing is not None:
-            if existing.sha256 != digest:
-                raise UserError("journal.key_conflict", key=key)
-            return existing
         now = self.clock().isoformat()
-        try:
-            self._write(
-                f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, 0, "
-                "NULL, ?)",
-                (key, ma_dvi, cert_serial, now, signed_xml, digest, EntryState.SIGNED.value, now),
-            )
-        except sqlite3.IntegrityError:  # another process recorded the same key meanwhile
-            return self.record_signed(key, ma_dvi, cert_serial, signed_xml)
+        where, params = _unfinished_where(ma_dvi, ivan_id)
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute(f"SELECT {_COLUMNS} FROM entries WHERE key = ?", (key,)).fetchone()
+                if row is not None:
+                    existing = _entry(row)
+                    if existing.sha256 != digest:
+                        raise UserError("journal.key_conflict", key=key)
+                    self._db.execute("ROLLBACK")
+                    return existing
+                other = self._db.execute(f"SELECT {_COLUMNS} FROM entries {where} LIMIT 1", params).fetchone()
+                if other is not None:
+                    raise DossierPending(_entry(other))
+                self._db.execute(
+                    f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, 0, "
+                    "NULL, ?, ?, ?)",
+                    (
+                        key,
+                        ma_dvi,
+                        cert_serial,
+                        now,
+                        signed_xml,
+                        digest,
+                        EntryState.SIGNED.value,
+                        now,
+                        ivan_id,
+                        replaces_serial,
+                    ),
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
         entry = self.get(key)
         assert entry is not None
         return entry
@@ -231,20 +361,22 @@ class Journal:
         entry = self._require(key)
         if entry.state is EntryState.REFUSED:
             raise UserError("journal.bad_transition", key=key, state=entry.state, target=EntryState.SUBMITTED)
+        if entry.state is EntryState.DISCARDED:
+            raise UserError("journal.bad_transition", key=key, state=entry.state, target=EntryState.SUBMITTED)
         if entry.state is EntryState.SIGNED:
             self._write(
-                "UPDATE entries SET state = ?, ma_gdich = ?, so_hso = ?, attempts = attempts + 1, last_error = NULL,"
-                " updated_at = ? WHERE key = ?",
-                (EntryState.SUBMITTED.value, tx.ma_gdich, tx.so_hso, self.clock().isoformat(), key),
+                "UPDATE entries SET state = ?, ma_gdich = ?, so_hso = ?, ivan_id = ?, attempts = attempts + 1, "
+                "last_error = NULL, updated_at = ? WHERE key = ?",
+                (EntryState.SUBMITTED.value, tx.ma_gdich, tx.so_hso, tx.ivan_id, self.clock().isoformat(), key),
             )
         self.update_status(key, tx)
 
     def update_status(self, key: str, tx: Transaction) -> None:
         """Record the latest status; never moves backwards (a late update of an older status is ignored)."""
         entry = self._require(key)
-        if entry.state in (EntryState.SIGNED, EntryState.REFUSED):
+        if entry.state in (EntryState.SIGNED, EntryState.REFUSED, EntryState.DISCARDED):
             raise UserError("journal.bad_transition", key=key, state=entry.state, target=tx.status)
-        if entry.status is not None and _ORDER[tx.status] < _ORDER[entry.status]:
+        if entry.status is not None and tx.status.order < entry.status.order:
             return
         if entry.state is EntryState.FINAL:
             return
@@ -264,6 +396,37 @@ class Journal:
             (EntryState.REFUSED.value, code[:50], message[:MAX_ERROR], self.clock().isoformat(), key),
         )
 
+    def detach(self, key: str) -> None:
+        """The transaction of this entry is not at the I-VAN it was thought to be (a legacy entry without an I-VAN
+        id, a reset I-VAN): mark its I-VAN unknown, so it neither blocks nor matches anything at the current one."""
+        self._write(
+            "UPDATE entries SET ivan_id = ?, updated_at = ? WHERE key = ?",
+            (UNKNOWN_IVAN, self.clock().isoformat(), key),
+        )
+
+    def discard(self, key: str) -> JournalEntry:
+        """Drop a dossier the I-VAN never acknowledged (the user's choice); the signed bytes stay in the file."""
+        entry = self._require(key)
+        if entry.state is not EntryState.SIGNED:
+            raise UserError("journal.bad_transition", key=key, state=entry.state, target=EntryState.DISCARDED)
+        self._write(
+            "UPDATE entries SET state = ?, updated_at = ? WHERE key = ? AND state = ?",
+            (EntryState.DISCARDED.value, self.clock().isoformat(), key, EntryState.SIGNED.value),
+        )
+        return self._require(key)
+
+
+def _unfinished_where(ma_dvi: str | None, ivan_id: str | None) -> tuple[str, tuple[object, ...]]:
+    where = "WHERE state IN (?, ?)"
+    params: tuple[object, ...] = _UNFINISHED
+    if ma_dvi is not None:
+        where += " AND ma_dvi = ?"
+        params += (ma_dvi,)
+    if ivan_id is not None:
+        where += " AND ivan_id IN (?, '')"
+        params += (ivan_id,)
+    return where, params
+
 
 def _entry(row: tuple[object, ...]) -> JournalEntry:
     (
@@ -282,6 +445,8 @@ def _entry(row: tuple[object, ...]) -> JournalEntry:
         attempts,
         err,
         upd,
+        ivan_id,
+        replaces,
     ) = row
     return JournalEntry(
         key=str(key),
@@ -299,6 +464,8 @@ def _entry(row: tuple[object, ...]) -> JournalEntry:
         attempts=int(attempts),  # type: ignore[call-overload]
         last_error=None if err is None else str(err),
         updated_at=datetime.fromisoformat(str(upd)),
+        ivan_id=str(ivan_id),
+        replaces_serial=str(replaces),
     )
 
 

@@ -246,6 +246,12 @@ class TokenService:
                     login_required=bool(flags & TokenFlag.LOGIN_REQUIRED),
                 )
                 found.append((info, token))
+        if self._open is not None and not any(
+            info.module == self._open.module and info.serial == self._open.serial for info, _ in found
+        ):
+            # the logged-in token is gone: its session is dead, and while it is held the library is never
+            # re-initialised, so the token would not be seen again when it is plugged back in
+            self._logout()
         if not found and self._module_errors and len(self._module_errors) == len(self.modules):
             raise next(iter(self._module_errors.values()))
         return found

@@ -3,9 +3,14 @@
 token → login → I-VAN authentication and registration → choose a certificate (problem checks) → contact →
 build, sign on the token, self-verify, journal, submit → follow to a final status.
 
-Durability: the signed dossier is committed to the journal before the POST. ``resume()`` re-sends every
-unfinished entry with the same idempotency key (the I-VAN answers with the same transaction) and reconciles
-the rest. A journalled dossier is never signed again.
+The workflow owns the unit's state (``core.state.UnitState``): every change — a token event, a login, a result
+on the event stream or a poll, a submit, a re-send — goes through it, updates that state and notifies the
+observers (the screens, the commands). Nobody else keeps a copy.
+
+Durability: the signed dossier is committed to the journal before the POST. A dossier the I-VAN never
+acknowledged stays *pending*: it is re-sent with the same idempotency key (the I-VAN answers with the same
+transaction) when the user asks, or at the next start with a word about it, or it is discarded on request.
+A journalled dossier is never signed again.
 """
 
 from __future__ import annotations
@@ -14,8 +19,8 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -27,11 +32,12 @@ from tui_ibhxh.core.certs import (
     problem_message,
 )
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
-from tui_ibhxh.core.i18n import VN_TZ, Lang, register
+from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date, register
 from tui_ibhxh.core.models import (
     CertInfo,
     Contact,
     Problem,
+    ProblemCode,
     RegisteredCert,
     Registration,
     TokenCert,
@@ -40,13 +46,23 @@ from tui_ibhxh.core.models import (
     TxStatus,
 )
 from tui_ibhxh.core.receipt import ReceiptCheck, verify_receipt
+from tui_ibhxh.core.state import (
+    Aspect,
+    Draft,
+    Feed,
+    FeedState,
+    Observer,
+    PendingDossier,
+    StateHub,
+    UnitState,
+)
 from tui_ibhxh.core.validation import check_contact, clean_contact
 from tui_ibhxh.core.xmldsig import TrustStore, verify_document
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_value
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanClient, IvanError
-from tui_ibhxh.services.journal import Journal, JournalEntry
+from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
 from tui_ibhxh.services.signing import sign_xml
 from tui_ibhxh.services.token import TokenService
 
@@ -73,17 +89,22 @@ register(
             "Thông tin liên hệ chưa đúng: {reasons}",
             "Contact details are wrong: {reasons}",
         ),
-        "workflow.pending": (
-            "Đơn vị đang có hồ sơ {key} đã ký nhưng chưa có kết quả. Hãy theo dõi/gửi lại hồ sơ đó trước "
-            "(ibhxh history, hoặc chạy lại ibhxh submit để gửi lại) thay vì ký hồ sơ mới.",
-            "The unit has a signed dossier {key} without a final result. Follow or re-send it first "
-            "(ibhxh history, or run ibhxh submit again to re-send) instead of signing a new one.",
+        "workflow.already_registered": (
+            "Chứng thư {serial} đã được đăng ký qua hồ sơ {key} (giao dịch {ma_gdich}, Chấp nhận); không ký hồ sơ mới.",
+            "Certificate {serial} is already registered through dossier {key} (transaction {ma_gdich}, "
+            "accepted); nothing new was signed.",
+        ),
+        "workflow.older_not_acknowledged": (
+            "Chứng thư {serial} hết hạn ngày {date}, sớm hơn chứng thư đang đăng ký (hết hạn ngày {registered}). "
+            "Chỉ nộp khi bạn xác nhận rõ việc lùi lại này.",
+            "Certificate {serial} expires on {date}, earlier than the registered one (expires on {registered}). "
+            "It is submitted only once you explicitly accept this downgrade.",
         ),
         "workflow.send_failed_kept": (
             "Chưa gửi được hồ sơ: {cause} Hồ sơ đã ký được lưu trong nhật ký ({key}); "
-            "lần chạy sau sẽ tự gửi lại với cùng mã yêu cầu — không cần ký lại.",
+            "có thể gửi lại với cùng mã yêu cầu — không cần ký lại.",
             "The dossier was not sent: {cause} The signed dossier is kept in the journal ({key}); "
-            "the next run re-sends it with the same request key — no need to sign again.",
+            "it can be re-sent with the same request key — no need to sign again.",
         ),
         "workflow.refused": (
             "I-VAN từ chối hồ sơ ngay khi nhận ({ma_loi}): {mota_loi}",
@@ -96,6 +117,10 @@ register(
         "workflow.follow_timeout": (
             "Sau {seconds} giây giao dịch {ma_gdich} vẫn ở trạng thái {status}; xem tiếp bằng «ibhxh history».",
             "After {seconds} s transaction {ma_gdich} is still {status}; follow it with 'ibhxh history'.",
+        ),
+        "workflow.no_pending": (
+            "Không có hồ sơ {key} nào đang chờ gửi (có thể đã được gửi hoặc hủy).",
+            "There is no dossier {key} waiting to be sent (it may have been sent or discarded).",
         ),
         "status.SENT": ("Đã gửi", "Sent"),
         "status.RECEIVED": ("Đã tiếp nhận", "Received"),
@@ -118,20 +143,52 @@ class Step(StrEnum):
 
 @dataclass(frozen=True)
 class CertChoice:
+    """A certificate of the token as a candidate for the change, with its problems and its role on record."""
+
     cert: TokenCert
     problems: tuple[Problem, ...]
+    replaced: bool = False  # it was registered before, and a change of ours replaced it
 
     @property
     def usable(self) -> bool:
         return not any(p.blocking for p in self.problems)
+
+    @property
+    def registered(self) -> bool:
+        return any(p.code is ProblemCode.SAME_AS_REGISTERED for p in self.problems)
+
+    @property
+    def older(self) -> Problem | None:
+        """The downgrade warning, when it expires before the registered certificate."""
+        return next((p for p in self.problems if p.code is ProblemCode.OLDER_THAN_REGISTERED), None)
+
+
+@dataclass(frozen=True)
+class Resent:
+    """What a re-send at start did, for the words shown to the user."""
+
+    entry: JournalEntry
+    transaction: Transaction | None
+    error: UserError | None
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def preferred_choice(choices: list[CertChoice]) -> int:
+    """The row to pre-select: the usable certificate that lives longest and is no downgrade; never the registered
+    one (the user must pick what changes)."""
+    ranked = sorted(
+        (i for i, c in enumerate(choices) if not c.registered),
+        key=lambda i: (choices[i].usable, choices[i].older is None, choices[i].cert.info.not_after),
+        reverse=True,
+    )
+    return ranked[0] if ranked else 0
+
+
 class UpdateWorkflow:
-    """One unit, one token session, one I-VAN client."""
+    """One unit, one token session, one I-VAN client; the owner of the unit's state."""
 
     def __init__(
         self,
@@ -149,10 +206,26 @@ class UpdateWorkflow:
         self.client = client
         self.profile: UnitProfile = cfg.unit(unit)
         self.clock = clock
-        self.token: TokenInfo | None = None
-        self.registration: Registration | None = None
+        self.hub = StateHub(UnitState(unit=self.profile.unit))
         self._anchors: list[CertInfo] | None = None
         self._trust: TrustStore | None = None
+
+    # -- the state ----------------------------------------------------------------------------------------
+    @property
+    def state(self) -> UnitState:
+        return self.hub.state
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        """Be told of every change of the unit's state; returns the function that stops it."""
+        return self.hub.observe(observer)
+
+    @property
+    def registration(self) -> Registration | None:
+        return self.state.registration
+
+    @property
+    def token(self) -> TokenInfo | None:
+        return self.state.token
 
     @property
     def ma_dvi(self) -> str:
@@ -175,22 +248,50 @@ class UpdateWorkflow:
 
     # -- step 1: token ----------------------------------------------------------------------------------
     async def list_tokens(self) -> list[TokenInfo]:
-        return await self.tokens.list_tokens()
+        tokens = await self.tokens.list_tokens()
+        self._tokens_seen(tokens)
+        return tokens
+
+    async def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]:
+        """The token list now and at each change; the state follows (a removed logged-in token logs out)."""
+        async for tokens in self.tokens.watch(interval):
+            self._tokens_seen(tokens)
+            yield tokens
+
+    def _tokens_seen(self, tokens: list[TokenInfo]) -> None:
+        state = self.state
+        aspects: list[Aspect] = []
+        if tuple(tokens) != state.tokens or not state.tokens_known:
+            state.tokens, state.tokens_known = tuple(tokens), True
+            aspects.append(Aspect.TOKENS)
+        if state.token is not None and not any(t.key == state.token.key for t in tokens):
+            log.info("the logged-in token %s was removed", state.token.serial)
+            state.token_lost, state.token = state.token, None
+            aspects.append(Aspect.LOGIN)
+        if aspects:
+            self.hub.changed(*aspects)
 
     async def login(self, token: TokenInfo, pin: str) -> None:
-        self.token = await self.tokens.login(token.serial, pin)
+        try:
+            logged = await self.tokens.login(token.serial, pin)
+        finally:
+            del pin
+        self.state.token, self.state.token_lost = logged, None
+        self.hub.changed(Aspect.LOGIN)
 
     def _require_token(self) -> TokenInfo:
-        if self.token is None or self.tokens.logged_in_serial != self.token.serial:
+        token = self.state.token
+        if token is None or self.tokens.logged_in_serial != token.serial:
             raise UserError("workflow.not_logged_in")
-        return self.token
+        return token
 
     async def token_certificates(self) -> list[TokenCert]:
         return await self.tokens.certificates(self._require_token().serial)
 
     # -- step 2: I-VAN ----------------------------------------------------------------------------------
     async def connect(self) -> Registration:
-        """Authenticate with a valid certificate of the unit on the token, then read the registration."""
+        """Authenticate with a valid certificate of the unit on the token, then read the registration and what
+        the journal holds for the unit at this I-VAN."""
         certs = await self.token_certificates()
         now = self.clock()
         mst = self.profile.unit.mst
@@ -208,15 +309,25 @@ class UpdateWorkflow:
         auth = max(candidates, key=lambda c: c.info.not_after)
         signer = self.tokens.signer(auth)
         await self.client.authenticate(self.ma_dvi, auth.info.der, signer.sign_async)
-        return await self.refresh_registration()
+        registration = await self.refresh_registration()
+        await self._load_journal()
+        return registration
 
     async def refresh_registration(self) -> Registration:
-        self.registration = await self.client.registration(self.ma_dvi)
-        self._remember_registered(self.registration.certificate)
-        return self.registration
+        """What BHXH has on record now: into the state (every view shows it) and the config's cache."""
+        registration = await self.client.registration(self.ma_dvi)
+        state = self.state
+        changed = registration != state.registration
+        state.registration, state.ivan_id = registration, registration.ivan_id
+        self._remember_registered(registration.certificate)
+        if changed:
+            state.replaced = await asyncio.to_thread(self.journal.accepted_replacements, self.ma_dvi)
+            self.hub.changed(Aspect.REGISTRATION)
+        return registration
 
     def _remember_registered(self, cert: RegisteredCert) -> None:
-        """Cache the registered certificate in the config (offline SAME_AS_REGISTERED, `ibhxh check`)."""
+        """Cache the registered certificate in the config (offline SAME_AS_REGISTERED, `ibhxh check`); the file is
+        written only when a value changed."""
         p = self.profile
         values = {
             "registered_cert_sha256": cert.sha256.upper(),
@@ -238,23 +349,51 @@ class UpdateWorkflow:
         except (OSError, UserError) as exc:  # a read-only config must not break the procedure
             log.warning("could not cache the registration in the config: %s", type(exc).__name__)
 
+    async def _load_journal(self) -> None:
+        """The pending dossier of the unit at this I-VAN (if any) into the state."""
+        entries = await asyncio.to_thread(self.journal.unfinished, self.ma_dvi, self.state.ivan_id)
+        signed = next((e for e in entries if e.state is EntryState.SIGNED), None)
+        self._set_pending(signed)
+
+    def _set_pending(self, entry: JournalEntry | None, *, sending: bool = False) -> None:
+        pending = None
+        if entry is not None and entry.state is EntryState.SIGNED:
+            pending = PendingDossier(
+                key=entry.key,
+                cert_serial=entry.cert_serial,
+                signed_at=entry.created_at,
+                attempts=entry.attempts,
+                last_error=entry.last_error,
+                sending=sending,
+            )
+        if pending != self.state.pending:
+            self.state.pending = pending
+            self.hub.changed(Aspect.PENDING)
+
     # -- step 2b: choose a certificate -----------------------------------------------------------------
     def check_context(self) -> CheckContext:
-        reg = self.registration
+        reg = self.state.registration
+        p = self.profile
+        registered_not_after = reg.certificate.not_after if reg else _parse_time(p.registered_cert_not_after)
         return CheckContext(
             now=self.clock(),
-            unit_mst=self.profile.unit.mst,
+            unit_mst=p.unit.mst,
             anchors=self.anchors(),
-            registered_sha256=(reg.certificate.sha256 if reg else self.profile.registered_cert_sha256) or None,
+            registered_sha256=(reg.certificate.sha256 if reg else p.registered_cert_sha256) or None,
             registered_serial_issuer=(reg.certificate.serial, reg.certificate.issuer) if reg else None,
+            registered_not_after=registered_not_after,
         )
 
+    def choice_for(self, cert: TokenCert) -> CertChoice:
+        """The certificate checked against the registration on record now."""
+        problems = tuple(check_certificate(cert.info, has_private_key=cert.has_private_key, ctx=self.check_context()))
+        choice = CertChoice(cert, problems)
+        if not choice.registered and cert.info.serial in self.state.replaced.values():
+            choice = replace(choice, replaced=True)
+        return choice
+
     async def choices(self) -> list[CertChoice]:
-        ctx = self.check_context()
-        return [
-            CertChoice(c, tuple(check_certificate(c.info, has_private_key=c.has_private_key, ctx=ctx)))
-            for c in await self.token_certificates()
-        ]
+        return [self.choice_for(c) for c in await self.token_certificates()]
 
     def ensure_usable(self, choice: CertChoice, lang: Lang = "vi") -> None:
         blocking = [p for p in choice.problems if p.blocking]
@@ -266,13 +405,45 @@ class UpdateWorkflow:
 
     # -- step 3: contact --------------------------------------------------------------------------------
     def default_contact(self) -> Contact:
-        if self.registration is not None:
-            return self.registration.contact
+        """What the contact form starts with: what the user typed (kept across a token removal), else what BHXH
+        has on record."""
+        draft = self.state.draft
+        if draft is not None and draft.contact is not None:
+            return draft.contact
+        if self.state.registration is not None:
+            return self.state.registration.contact
         return Contact("", "", "", "")
+
+    def draft(self) -> Draft:
+        """The change being prepared (created with its request key on first use)."""
+        if self.state.draft is None:
+            self.state.draft = Draft(key=str(uuid.uuid4()))
+        return self.state.draft
+
+    def update_draft(
+        self,
+        *,
+        cert_serial: str | None = None,
+        contact: Contact | None = None,
+        older_acknowledged: bool | None = None,
+    ) -> Draft:
+        """Remember what the user chose or typed; a different certificate needs its downgrade accepted anew."""
+        draft = self.draft()
+        new = draft
+        if cert_serial is not None and cert_serial != draft.cert_serial:
+            new = replace(new, cert_serial=cert_serial, older_acknowledged=False)
+        if contact is not None:
+            new = replace(new, contact=contact)
+        if older_acknowledged is not None:
+            new = replace(new, older_acknowledged=older_acknowledged)
+        if new != draft:
+            self.state.draft = new
+            self.hub.changed(Aspect.DRAFT)
+        return new
 
     # -- step 4: build, sign, verify, journal, send ----------------------------------------------------
     def build(self, cert: TokenCert, contact: Contact, key: str) -> bytes:
-        reg = self.registration
+        reg = self.state.registration
         if reg is None:
             raise UserError("workflow.not_logged_in")
         unit = self.profile.unit
@@ -287,12 +458,12 @@ class UpdateWorkflow:
         )
         return build_dossier(dossier)
 
+    def preview(self, cert: TokenCert, contact: Contact) -> bytes:
+        """Exactly what "Nộp" signs now: the same builder, the draft's own request key."""
+        return self.build(cert, contact, self.draft().key)
+
     def _today(self) -> date:
         return self.clock().astimezone(VN_TZ).date()
-
-    def pending(self) -> JournalEntry | None:
-        entries = self.journal.unfinished(self.ma_dvi)
-        return entries[0] if entries else None
 
     async def submit(
         self,
@@ -301,8 +472,13 @@ class UpdateWorkflow:
         *,
         lang: Lang = "vi",
         progress: Callable[[Step], None] | None = None,
+        allow_older: bool = False,
     ) -> Transaction:
-        """Sign and send the change; returns the transaction the I-VAN created (status SENT)."""
+        """Sign and send the change; returns the transaction the I-VAN created (status SENT).
+
+        Holds the unit's claim from the checks to the answer of the I-VAN: another process (the app or a command)
+        is told at once instead of signing a second dossier. Refuses when a dossier of the unit is pending or in
+        progress at this I-VAN, or when this very change was just accepted."""
 
         def step(s: Step) -> None:
             if progress is not None:
@@ -313,33 +489,90 @@ class UpdateWorkflow:
         if errors:
             reasons = " ".join(f"{e.field}: {e.message(lang)}" for e in errors)
             raise UserError("workflow.contact_invalid", reasons=reasons)
-        pending = await asyncio.to_thread(self.pending)
-        if pending is not None:
-            raise UserError("workflow.pending", key=pending.key)
-        key = str(uuid.uuid4())
-        step(Step.BUILD)
-        xml = self.build(choice.cert, contact, key)
-        step(Step.SIGN)
-        try:
-            signed = await sign_xml(self.tokens, choice.cert, xml)  # finish() verifies against the cert
-        except XmlError as exc:
-            raise UserError("workflow.self_verify_failed", cause=exc) from None
-        step(Step.VERIFY)
-        self.anchors()
-        if self._trust is not None:
+        self._require_token()
+        with self.journal.claim(self.ma_dvi):
+            await self.refresh_registration()  # another process may have changed it since the user looked
+            fresh = self.choice_for(choice.cert)
+            await self.precheck(fresh, lang)
+            older = fresh.older
+            if older is not None and not (allow_older or self.draft().older_acknowledged):
+                info = fresh.cert.info
+                raise UserError(
+                    "workflow.older_not_acknowledged",
+                    serial=info.serial,
+                    date=fmt_date(info.not_after),
+                    registered=older.detail,
+                )
+            key = self.draft().key
+            step(Step.BUILD)
+            xml = self.build(fresh.cert, contact, key)
+            step(Step.SIGN)
             try:
-                verify_document(signed, pinned_cert_der=choice.cert.info.der, trust=self._trust)
+                signed = await sign_xml(self.tokens, fresh.cert, xml)  # finish() verifies against the cert
             except XmlError as exc:
                 raise UserError("workflow.self_verify_failed", cause=exc) from None
-        step(Step.JOURNAL)
-        entry = await asyncio.to_thread(self.journal.record_signed, key, self.ma_dvi, choice.cert.info.serial, signed)
-        step(Step.SEND)
-        tx = await self.send(entry)
+            step(Step.VERIFY)
+            self.anchors()
+            if self._trust is not None:
+                try:
+                    verify_document(signed, pinned_cert_der=fresh.cert.info.der, trust=self._trust)
+                except XmlError as exc:
+                    raise UserError("workflow.self_verify_failed", cause=exc) from None
+            step(Step.JOURNAL)
+            reg = self.state.registration
+            entry = await asyncio.to_thread(
+                lambda: self.journal.record_signed(
+                    key,
+                    self.ma_dvi,
+                    fresh.cert.info.serial,
+                    signed,
+                    ivan_id=self.state.ivan_id,
+                    replaces_serial=reg.certificate.serial if reg else "",
+                )
+            )
+            self.state.draft = None  # the next change gets a new request key
+            self._set_pending(entry)
+            self.hub.changed(Aspect.DRAFT)
+            step(Step.SEND)
+            tx = await self._send(entry)
         step(Step.DONE)
         return tx
 
-    async def send(self, entry: JournalEntry) -> Transaction:
+    async def precheck(self, choice: CertChoice, lang: Lang = "vi") -> None:
+        """Everything that refuses a change before anything is signed: a dossier of the unit in the way, the same
+        change just accepted, a blocking problem of the certificate."""
+        await self._refuse_if_pending()
+        await self._refuse_if_done(choice)
+        self.ensure_usable(choice, lang)
+
+    async def _refuse_if_pending(self) -> None:
+        """A dossier of the unit not yet acknowledged, or waiting for BHXH's answer, at this I-VAN: say which."""
+        entries = await asyncio.to_thread(self.journal.unfinished, self.ma_dvi, self.state.ivan_id)
+        if entries:
+            signed = next((e for e in entries if e.state is EntryState.SIGNED), None)
+            self._set_pending(signed)
+            raise DossierPending(signed or entries[0])
+
+    async def _refuse_if_done(self, choice: CertChoice) -> None:
+        """The change asked for is what BHXH has now, through a dossier of ours (e.g. another process's)."""
+        if not choice.registered:
+            return
+        for entry in await asyncio.to_thread(self.journal.entries, self.ma_dvi, 20):
+            if (
+                entry.cert_serial == choice.cert.info.serial
+                and entry.status is TxStatus.ACCEPTED
+                and entry.ivan_id in (self.state.ivan_id, "")
+            ):
+                raise UserError(
+                    "workflow.already_registered",
+                    serial=entry.cert_serial,
+                    key=entry.key,
+                    ma_gdich=entry.ma_gdich or "",
+                )
+
+    async def _send(self, entry: JournalEntry) -> Transaction:
         """POST a journalled dossier (first time or again, always with its own key) and record the answer."""
+        self._set_pending(entry, sending=True)
         try:
             result = await self.client.submit(self.ma_dvi, entry.signed_xml, entry.key)
         except IvanError as exc:
@@ -347,6 +580,7 @@ class UpdateWorkflow:
                 await asyncio.to_thread(
                     self.journal.mark_refused, entry.key, exc.ma_loi or str(exc.status), exc.message("vi")
                 )
+                self._set_pending(None)
                 raise UserError(
                     "workflow.refused",
                     ma_loi=exc.ma_loi or str(exc.status),
@@ -354,18 +588,64 @@ class UpdateWorkflow:
                     detail=exc.params.get("detail", ""),
                 ) from None
             await asyncio.to_thread(self.journal.note_attempt, entry.key, exc.message("en"))
+            self._set_pending(await asyncio.to_thread(self.journal.get, entry.key))
             raise UserError("workflow.send_failed_kept", cause=exc, key=entry.key) from None
+        except BaseException:
+            self._set_pending(entry)  # interrupted: still pending, no longer being sent
+            raise
         await asyncio.to_thread(self.journal.mark_submitted, entry.key, result.transaction)
+        self._set_pending(None)
+        await self.record(result.transaction)
         return result.transaction
 
-    async def resume(self) -> list[Transaction]:
-        """Re-send what was signed but not acknowledged; refresh what was sent but not final."""
+    async def resend(self, key: str) -> Transaction:
+        """Send the pending dossier ``key`` again: the same signed bytes, the same request key."""
+        with self.journal.claim(self.ma_dvi):
+            entry = await asyncio.to_thread(self.journal.get, key)
+            if entry is None or entry.state is not EntryState.SIGNED:
+                await self._load_journal()  # whatever happened to it, the state shows the journal as it is
+                raise UserError("workflow.no_pending", key=key)
+            return await self._send(entry)
+
+    async def discard(self, key: str) -> None:
+        """Drop the pending dossier ``key`` (only while the I-VAN never acknowledged it)."""
+        with self.journal.claim(self.ma_dvi):
+            entry = await asyncio.to_thread(self.journal.get, key)
+            if entry is None or entry.state is not EntryState.SIGNED:
+                raise UserError("workflow.no_pending", key=key)
+            await asyncio.to_thread(self.journal.discard, key)
+        log.info("pending dossier %s discarded by the user", key)
+        self._set_pending(None)
+
+    async def resume(self, on_resent: Callable[[Resent], None] | None = None) -> list[Transaction]:
+        """Re-send what was signed but never acknowledged (saying so through ``on_resent``), refresh what was
+        sent but is not final. Transactions of another I-VAN (a reset or replaced one) are left alone."""
         out: list[Transaction] = []
-        for entry in await asyncio.to_thread(self.journal.unfinished, self.ma_dvi):
-            if entry.ma_gdich is None:
-                out.append(await self.send(entry))
-            else:
-                tx = await self.client.transaction(entry.ma_gdich)
+        for entry in await asyncio.to_thread(self.journal.unfinished, self.ma_dvi, self.state.ivan_id):
+            if entry.state is EntryState.SIGNED:
+                try:
+                    tx = await self.resend(entry.key)
+                except UserError as exc:
+                    if on_resent is not None:
+                        on_resent(Resent(entry, None, exc))
+                    raise
+                if on_resent is not None:
+                    on_resent(Resent(entry, tx, None))
+                out.append(tx)
+            elif entry.ma_gdich is not None:
+                try:
+                    tx = await self.client.transaction(entry.ma_gdich)
+                except IvanError as exc:
+                    if exc.status != 404:
+                        raise
+                    log.warning("transaction %s of dossier %s is unknown to this I-VAN", entry.ma_gdich, entry.key)
+                    await asyncio.to_thread(self.journal.detach, entry.key)
+                    continue
+                if tx.idempotency_key and tx.idempotency_key != entry.key:
+                    # the code belongs to another transaction: the one we sent was at another I-VAN instance
+                    log.warning("transaction %s at this I-VAN is not dossier %s: left alone", tx.ma_gdich, entry.key)
+                    await asyncio.to_thread(self.journal.detach, entry.key)
+                    continue
                 await self.record(tx)
                 out.append(tx)
         return out
@@ -384,14 +664,66 @@ class UpdateWorkflow:
             raise UserError("cli.not_a_certificate", path=path) from None
         return xml, verify_receipt(xml, der)
 
-    async def record(self, tx: Transaction) -> None:
-        """Journal a status seen for one of our transactions; on ACCEPTED, cache the new registration."""
-        entry = await asyncio.to_thread(self.journal.by_ma_gdich, tx.ma_gdich)
-        if entry is not None:
+    async def record(self, tx: Transaction) -> bool:
+        """A status seen for a transaction of the unit: into the state and the journal; when one of ours becomes
+        ACCEPTED, the new registration is read at once (state and config). False when nothing new."""
+        known = self.state.transactions.get(tx.ref)
+        if known is not None and (known == tx or tx.status.order < known.status.order):
+            return False
+        self.state.transactions[tx.ref] = tx
+        self.hub.changed(Aspect.TRANSACTIONS, transactions=(tx,))
+        entry = await asyncio.to_thread(self.journal.by_ref, tx.ref)
+        if entry is not None and entry.state is EntryState.SUBMITTED:
             await asyncio.to_thread(self.journal.update_status, entry.key, tx)
-        if tx.status is TxStatus.ACCEPTED:
-            with contextlib.suppress(UserError):
+        if tx.status is TxStatus.ACCEPTED and (known is None or known.status is not TxStatus.ACCEPTED):
+            try:
                 await self.refresh_registration()
+            except UserError as exc:  # the history goes on; the registration is read again at the next change
+                log.warning("registration not refreshed after %s was accepted: %s", tx.ma_gdich, exc.message("en"))
+        return True
+
+    async def load_history(self) -> str | None:
+        """Every transaction of the unit into the state; our journal entries are reconciled with them. Returns the
+        event id the page reflects (open the stream from it: nothing falls in between)."""
+        state = self.state
+        if state.feed.mode is Feed.IDLE:
+            self._set_feed(FeedState(Feed.LOADING))
+        try:
+            snapshot = await self.client.history(self.ma_dvi)
+        except UserError as exc:
+            state.history_error = exc
+            self.hub.changed(Aspect.TRANSACTIONS)
+            raise
+        fresh = {tx.ref: tx for tx in snapshot.items}
+        for ref, old in list(state.transactions.items()):
+            new = fresh.get(ref)
+            if new is not None and new.status.order < old.status.order:
+                fresh[ref] = old  # an event was newer than the page
+        state.transactions = {**{r: t for r, t in state.transactions.items() if r.ivan_id != state.ivan_id}, **fresh}
+        state.history_loaded, state.history_error = True, None
+        self.hub.changed(Aspect.TRANSACTIONS)
+        for entry in await asyncio.to_thread(self.journal.unfinished, self.ma_dvi, state.ivan_id):
+            found = next((tx for tx in snapshot.items if tx.ma_gdich == entry.ma_gdich), None)
+            if found is not None and entry.state is EntryState.SUBMITTED and found.idempotency_key in ("", entry.key):
+                await asyncio.to_thread(self.journal.update_status, entry.key, found)
+                if found.status is TxStatus.ACCEPTED:
+                    await self.refresh_registration()
+        return snapshot.last_event_id
+
+    async def follow_history(self, *, poll_interval: float = 10.0) -> None:
+        """Keep the unit's transactions current until cancelled: the whole history, then every change from the
+        event stream (resumed from the page's event id), the newest page polled while the stream is down. A
+        failed load is retried; nothing here ever raises to the caller except cancellation."""
+        while True:
+            try:
+                since = await self.load_history()
+                break
+            except UserError as exc:
+                self._feed_failed(exc)
+                log.warning("history not loaded (%s); retrying in %s s", exc.message("en"), poll_interval)
+                await asyncio.sleep(poll_interval)
+        async for _tx in self.watch_history(since=since, poll_interval=poll_interval):
+            pass
 
     async def follow(
         self,
@@ -403,6 +735,7 @@ class UpdateWorkflow:
     ) -> Transaction:
         """Wait for a final status (event stream, and polling of this transaction); returns the final transaction."""
         latest = await self.client.transaction(ma_gdich)
+        await self.record(latest)
         if on_update is not None:
             on_update(latest)
         if not latest.status.final:
@@ -410,13 +743,14 @@ class UpdateWorkflow:
             async def poll() -> list[Transaction]:
                 return [await self.client.transaction(ma_gdich)]
 
-            changes = self._changes(poll, poll_interval, known=[latest], poll_while_live=True)
+            changes = self._changes(poll, poll_interval, known=[latest], poll_while_live=True, since=None)
             try:
                 async with asyncio.timeout(timeout):
                     async for tx in changes:
                         if tx.ma_gdich != ma_gdich:
                             continue
                         latest = tx
+                        await self.record(tx)
                         if on_update is not None:
                             on_update(tx)
                         if tx.status.final:
@@ -427,30 +761,41 @@ class UpdateWorkflow:
                 ) from None
             finally:
                 await changes.aclose()
-        await self.record(latest)
         return latest
 
     async def watch_history(
         self,
         known: Iterable[Transaction] = (),
         *,
+        since: str | None = None,
         poll_interval: float = 10.0,
-        on_live: Callable[[bool], None] | None = None,
     ) -> AsyncGenerator[Transaction, None]:
-        """Every status change of the unit's transactions after ``known``, each once, recorded: pushed by the
-        I-VAN's event stream; while the stream is down or refused, the newest page is polled instead.
-        ``on_live(True/False)`` says which of the two is feeding the changes."""
+        """Every status change of the unit's transactions after ``known`` (and after event ``since``), each once,
+        recorded: pushed by the I-VAN's event stream; while the stream is down or refused, the newest page is
+        polled instead. ``state.feed`` says which of the two is feeding the changes."""
 
         async def newest() -> list[Transaction]:
             return (await self.client.transactions(self.ma_dvi, limit=POLL_PAGE)).items
 
-        changes = self._changes(newest, poll_interval, known=known, poll_while_live=False, on_live=on_live)
+        seen = [*self.state.current_transactions(), *known]
+        changes = self._changes(newest, poll_interval, known=seen, poll_while_live=False, since=since)
         try:
             async for tx in changes:
-                await self.record(tx)
-                yield tx
+                if await self.record(tx):
+                    yield tx
         finally:
             await changes.aclose()
+
+    def _set_feed(self, feed: FeedState) -> None:
+        if feed != self.state.feed:
+            self.state.feed = feed
+            self.hub.changed(Aspect.FEED)
+
+    def _feed_failed(self, exc: Exception) -> None:
+        """The stream is down and a poll (or load) failed too: the I-VAN cannot be reached, since the first."""
+        feed = self.state.feed
+        since = feed.since if feed.mode is Feed.UNREACHABLE and feed.since else self.clock()
+        self._set_feed(FeedState(Feed.UNREACHABLE, since=since, error=exc))
 
     async def _changes(
         self,
@@ -459,23 +804,26 @@ class UpdateWorkflow:
         *,
         known: Iterable[Transaction],
         poll_while_live: bool,
-        on_live: Callable[[bool], None] | None = None,
+        since: str | None,
     ) -> AsyncGenerator[Transaction, None]:
-        """Transactions that changed, from the event stream and from ``poll`` merged: a transaction is yielded
-        only when it differs from what was seen, and never moves back (a late poll after a newer event)."""
+        """Transactions that changed, from the event stream (from event ``since``) and from ``poll`` merged: a
+        transaction is yielded only when it differs from what was seen, and never moves back (a late poll after a
+        newer event). Without ``since``, one poll runs when the stream opens, so nothing falls in between."""
         queue: asyncio.Queue[Transaction] = asyncio.Queue()
         live: bool | None = None  # unknown / stream open / stream lost
+        poll_now = asyncio.Event()
 
         def connection(up: bool) -> None:
             nonlocal live
             if live is not up:
                 live = up
-                if on_live is not None:
-                    on_live(up)
+                self._set_feed(FeedState(Feed.LIVE if up else Feed.POLLING))
+            if up and since is None:
+                poll_now.set()
 
         async def from_events() -> None:
             try:
-                async for event in self.client.events(self.ma_dvi, on_connection=connection):
+                async for event in self.client.events(self.ma_dvi, last_event_id=since, on_connection=connection):
                     await queue.put(event.transaction)
             except IvanError as exc:
                 log.warning("event stream refused (%s): polling every %s s instead", exc.key, poll_interval)
@@ -483,22 +831,33 @@ class UpdateWorkflow:
 
         async def from_polling() -> None:
             while True:
-                await asyncio.sleep(poll_interval)
-                if live and not poll_while_live:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(poll_now.wait(), poll_interval)
+                forced = poll_now.is_set()
+                poll_now.clear()
+                if live and not poll_while_live and not forced:
                     continue
-                with contextlib.suppress(IvanError):
-                    for tx in await poll():
-                        await queue.put(tx)
+                try:
+                    items = await poll()
+                except UserError as exc:
+                    log.warning("polling the I-VAN failed: %s", exc.message("en"))
+                    if not live:
+                        self._feed_failed(exc)
+                    continue
+                if not live and self.state.feed.mode is Feed.UNREACHABLE:
+                    self._set_feed(FeedState(Feed.POLLING))
+                for tx in items:
+                    await queue.put(tx)
 
-        seen = {tx.ma_gdich: tx for tx in known}
+        seen = {tx.ref: tx for tx in known}
         tasks = [asyncio.create_task(from_events()), asyncio.create_task(from_polling())]
         try:
             while True:
                 tx = await queue.get()
-                before = seen.get(tx.ma_gdich)
-                if before is not None and (tx == before or _order(tx.status) < _order(before.status)):
+                before = seen.get(tx.ref)
+                if before is not None and (tx == before or tx.status.order < before.status.order):
                     continue
-                seen[tx.ma_gdich] = tx
+                seen[tx.ref] = tx
                 yield tx
         finally:
             for task in tasks:
@@ -511,8 +870,18 @@ class UpdateWorkflow:
 POLL_PAGE = 50  # newest transactions polled while the event stream is down: status changes are recent ones
 
 
-_ORDER = {TxStatus.SENT: 0, TxStatus.RECEIVED: 1, TxStatus.ACCEPTED: 2, TxStatus.REJECTED: 2}
+def _parse_time(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
 
 
-def _order(status: TxStatus) -> int:
-    return _ORDER[status]
+__all__ = [
+    "CertChoice",
+    "DossierPending",
+    "Resent",
+    "Step",
+    "UpdateWorkflow",
+    "preferred_choice",
+]

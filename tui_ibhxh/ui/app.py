@@ -1,28 +1,42 @@
 """The Textual application: the wizard (token → certificates → contact → confirm) and the history mode.
 
-Screens are thin views over the ``Backend`` (services.workflow underneath); every service call runs in a
-worker. Bindings have ids and can be remapped from ``[ui.keymap]`` (id = "keys").
+Screens are thin views over the ``Backend`` (services.workflow underneath): they render the unit's state the
+workflow owns and observe its changes; every service call runs in a worker. The app itself runs what lives as
+long as the session: the token watch (a removed token brings the procedure back to the Token step, its PIN
+dialog offered again once it is back), and after login the history follow and the re-send of a dossier left
+pending. Bindings have ids and can be remapped from ``[ui.keymap]`` (id = "keys").
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+from rich.markup import escape
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
-from tui_ibhxh.core.i18n import pin_warnings, t
-from tui_ibhxh.core.models import TokenInfo
+from tui_ibhxh.core.i18n import fmt_datetime, pin_warnings, t
+from tui_ibhxh.core.models import TokenInfo, TxStatus
+from tui_ibhxh.core.state import Aspect, Change, UnitState
+from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.services.report import status_text
+from tui_ibhxh.services.workflow import Resent
 from tui_ibhxh.ui import messages as _messages  # noqa: F401  (registers the UI sentences)
 from tui_ibhxh.ui.backend import Backend
 from tui_ibhxh.ui.screens.base import BaseScreen, translate_bindings
 from tui_ibhxh.ui.screens.help import HelpScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
+from tui_ibhxh.ui.screens.pending import ConfirmDialog, PendingAction, PendingDialog
 from tui_ibhxh.ui.screens.token import TokenScreen
+
+log = logging.getLogger(__name__)
 
 
 def stylesheet() -> Path:
@@ -61,9 +75,12 @@ class IbhxhApp(App[int]):
         self.title = t("ui.title", backend.lang)
         unit = backend.unit
         self.sub_title = f"{unit.ten_dvi} ({unit.ma_dvi})"
+        self.wizard_reset_due = False  # the token was removed while History was shown: reset on return
+        self._unobserve = backend.observe(self._state_changed)
 
     def on_mount(self) -> None:
         translate_bindings(self, self.backend.lang)
+        self.watch_tokens()
         if self.theme_config:
             if self.theme_config in self.available_themes:
                 self.theme = self.theme_config
@@ -75,7 +92,149 @@ class IbhxhApp(App[int]):
             self.set_keymap(self.keymap_config)
 
     async def on_unmount(self) -> None:
+        self._unobserve()
         await self.backend.close()
+
+    # -- what lives as long as the session ------------------------------------------------------------
+    @work(exclusive=True, exit_on_error=False, group="tokens")
+    async def watch_tokens(self) -> None:
+        """The token list, kept current in the unit's state (the Token screen renders it)."""
+        async for _tokens in self.backend.watch_tokens(self.backend.token_poll_interval):
+            pass
+
+    def connected(self) -> None:
+        """Logged in and connected to the I-VAN: follow the history and finish a dossier left pending."""
+        self.follow_history()
+        self.resume_pending()
+
+    @work(exclusive=True, exit_on_error=False, group="history-follow")
+    async def follow_history(self) -> None:
+        await self.backend.follow_history()
+
+    @work(exclusive=True, exit_on_error=False, group="resume")
+    async def resume_pending(self) -> None:
+        """A dossier signed earlier and never acknowledged is re-sent now, in the open: which one, and the outcome.
+        A failure is told and leaves it pending (History can re-send or discard it); it never blocks the login."""
+        lang = self.backend.lang
+
+        def told(done: Resent) -> None:
+            if done.transaction is not None:
+                tx = done.transaction
+                self.notify(t("ui.resend.done", lang, key=done.entry.key, ma_gdich=tx.ma_gdich), markup=False)
+            elif done.error is not None:
+                reason = error_text(done.error, lang)
+                self.notify(
+                    t("ui.resend.failed", lang, key=done.entry.key, reason=reason),
+                    severity="warning",
+                    timeout=15,
+                    markup=False,
+                )
+
+        try:
+            await self.backend.resume(told)
+        except Exception as exc:  # told above when it was the re-send; the rest is logged, never blocking
+            log.warning("resume after login: %s", error_text(exc, "en"))
+
+    # -- the dossier that never reached the I-VAN (History and F5 on Xác nhận offer the same) -----------
+    def offer_pending(self) -> None:
+        """Re-send or discard the pending dossier, or go back."""
+        pending = self.backend.state.pending
+        if pending is None:
+            self.notify(t("ui.pending.none", self.backend.lang), markup=False)
+            return
+
+        def chosen(action: PendingAction | None) -> None:
+            if action is PendingAction.RESEND:
+                self.resend_pending(pending.key)
+            elif action is PendingAction.DISCARD:
+                self.confirm_discard()
+
+        self.push_screen(PendingDialog(pending), chosen)
+
+    def confirm_discard(self) -> None:
+        """Discarding needs a yes: the dossier will never be sent."""
+        pending = self.backend.state.pending
+        if pending is None:
+            self.notify(t("ui.pending.none", self.backend.lang), markup=False)
+            return
+        lang = self.backend.lang
+        title = t("ui.discard.title", lang, key=pending.key)
+        text = t("ui.discard.text", lang, signed_at=fmt_datetime(pending.signed_at))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.discard_pending(pending.key)
+
+        self.push_screen(ConfirmDialog(title, text), answered)
+
+    @work(exclusive=True, exit_on_error=False, group="pending")
+    async def resend_pending(self, key: str) -> None:
+        lang = self.backend.lang
+        try:
+            tx = await self.backend.resend(key)
+        except Exception as exc:
+            reason = error_text(exc, lang)
+            self.notify(t("ui.resend.failed", lang, key=key, reason=reason), severity="error", timeout=15, markup=False)
+            return
+        self.notify(t("ui.resend.done", lang, key=key, ma_gdich=tx.ma_gdich), markup=False)
+
+    @work(exclusive=True, exit_on_error=False, group="pending")
+    async def discard_pending(self, key: str) -> None:
+        lang = self.backend.lang
+        try:
+            await self.backend.discard(key)
+        except Exception as exc:
+            self.notify(escape(error_text(exc, lang)), severity="error", timeout=10)
+            return
+        self.notify(t("ui.discard.done", lang, key=key), markup=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.worker_failed(event.worker)
+
+    def worker_failed(self, worker: Worker[object]) -> None:
+        """The one place a worker's unexpected failure is shown (screens forward theirs): a sentence, and the
+        details in the log; never a traceback on the screen."""
+        if worker.state is not WorkerState.ERROR or worker.error is None:
+            return
+        exc = worker.error
+        log.error("worker %s failed", worker.name, exc_info=exc)
+        self.notify(escape(error_text(exc, self.backend.lang)), severity="error", timeout=10)
+
+    def _state_changed(self, state: UnitState, change: Change) -> None:
+        if Aspect.LOGIN in change and state.token is None and state.token_lost is not None:
+            self.call_later(self.token_removed, state.token_lost)
+        for tx in change.transactions:  # a result, wherever the user is
+            if tx.status.final:
+                lang = self.backend.lang
+                self.notify(
+                    t("ui.history.became", lang, ma_gdich=tx.ma_gdich, status=status_text(tx, lang)),
+                    severity="information" if tx.status is TxStatus.ACCEPTED else "warning",
+                    markup=False,
+                )
+
+    def token_removed(self, token: TokenInfo) -> None:
+        """The logged-in token was pulled out: say so, and bring the procedure back to the Token step (what was
+        typed in the contact form is kept in the draft)."""
+        self.notify(
+            t("ui.token.removed_banner", self.backend.lang, label=token.label),
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+        if self.current_mode == "wizard":
+            self.back_to_token_step()
+        else:
+            self.wizard_reset_due = True
+
+    async def action_switch_mode(self, mode: str) -> None:
+        await self.switch_mode(mode)
+        if mode == "wizard" and self.wizard_reset_due:
+            self.back_to_token_step()
+
+    def back_to_token_step(self) -> None:
+        self.wizard_reset_due = False
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, TokenScreen):
+            self.pop_screen()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette lists every action of the current screen with its key, then Textual's own."""

@@ -1,8 +1,9 @@
 """What the screens need from the services, as one interface.
 
 ``WorkflowBackend`` is the real one (services.workflow over the token, the journal and the I-VAN client);
-snapshot tests use a fake with fixed data and a fixed clock. Screens call these coroutines from Textual
-workers only: nothing here may be awaited on the event loop's critical path without a worker.
+snapshot tests use a fake with fixed data and a fixed clock. The unit's state lives in the workflow: screens
+read ``backend.state`` and observe its changes, and never keep their own copy. Screens call the coroutines from
+Textual workers only: nothing here may be awaited on the event loop's critical path without a worker.
 """
 
 from __future__ import annotations
@@ -17,43 +18,52 @@ from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
 from tui_ibhxh.core.receipt import ReceiptCheck, render_html
+from tui_ibhxh.core.state import Draft, Observer, UnitState
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.report import history_csv, receipt_check_text
 from tui_ibhxh.services.token import suggest_modules
-from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
+from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
 
 
 class Backend(Protocol):
-    """Everything the TUI does, as coroutines (call them from workers)."""
+    """Everything the TUI does, as coroutines (call them from workers), and the unit's state to render."""
 
     lang: Lang
+    poll_interval: float  # History, while the event stream is down
+    token_poll_interval: float  # the token list
 
+    @property
+    def state(self) -> UnitState: ...
+    def observe(self, observer: Observer) -> Callable[[], None]: ...
     @property
     def unit(self) -> Unit: ...
-    @property
-    def registration(self) -> Registration | None: ...
-    @property
-    def logged_in(self) -> TokenInfo | None: ...
 
     def now(self) -> datetime: ...
-    async def list_tokens(self) -> list[TokenInfo]: ...
+    def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
     def module_suggestions(self) -> list[Path]: ...
     async def add_module(self, path: Path) -> list[TokenInfo]: ...
-    def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
     async def login(self, token: TokenInfo, pin: str) -> Registration: ...
+    async def resume(self, on_resent: Callable[[Resent], None]) -> None: ...
+    async def follow_history(self) -> None: ...
+    async def refresh_history(self) -> None: ...
     async def choices(self) -> list[CertChoice]: ...
+    def recheck(self, choice: CertChoice) -> CertChoice: ...
     def problem_text(self, problem: Problem, info: CertInfo) -> str: ...
     def default_contact(self) -> Contact: ...
+    def update_draft(
+        self,
+        *,
+        cert_serial: str | None = None,
+        contact: Contact | None = None,
+        older_acknowledged: bool | None = None,
+    ) -> Draft: ...
     def preview(self, choice: CertChoice, contact: Contact) -> bytes: ...
     async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction: ...
-    async def transactions(self) -> list[Transaction]: ...
-
-    poll_interval: float
-
-    def watch(self, known: list[Transaction], on_live: Callable[[bool], None]) -> AsyncIterator[Transaction]: ...
+    async def resend(self, key: str) -> Transaction: ...
+    async def discard(self, key: str) -> None: ...
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]: ...
     async def export_csv(self, path: Path, items: list[Transaction]) -> None: ...
     async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]: ...
@@ -63,32 +73,35 @@ class Backend(Protocol):
 class WorkflowBackend:
     """The real backend: a thin adapter over :class:`UpdateWorkflow`."""
 
-    def __init__(self, workflow: UpdateWorkflow, lang: Lang, *, poll_interval: float = 10.0) -> None:
+    def __init__(
+        self,
+        workflow: UpdateWorkflow,
+        lang: Lang,
+        *,
+        poll_interval: float = 10.0,
+        token_poll_interval: float = 1.0,
+    ) -> None:
         self.wf = workflow
         self.lang: Lang = lang
-        self.poll_interval = poll_interval  # History, while the event stream is down
-        self._logged_in: TokenInfo | None = None
+        self.poll_interval = poll_interval
+        self.token_poll_interval = token_poll_interval
+
+    @property
+    def state(self) -> UnitState:
+        return self.wf.state
+
+    def observe(self, observer: Observer) -> Callable[[], None]:
+        return self.wf.observe(observer)
 
     @property
     def unit(self) -> Unit:
         return self.wf.profile.unit
 
-    @property
-    def registration(self) -> Registration | None:
-        return self.wf.registration
-
-    @property
-    def logged_in(self) -> TokenInfo | None:
-        return self._logged_in
-
     def now(self) -> datetime:
         return self.wf.clock()
 
-    async def list_tokens(self) -> list[TokenInfo]:
-        return await self.wf.list_tokens()
-
     def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]:
-        return self.wf.tokens.watch(interval)
+        return self.wf.watch_tokens(interval)
 
     def module_suggestions(self) -> list[Path]:
         return suggest_modules([Path(m) for m in self.wf.tokens.modules])
@@ -100,13 +113,22 @@ class WorkflowBackend:
 
     async def login(self, token: TokenInfo, pin: str) -> Registration:
         await self.wf.login(token, pin)
-        self._logged_in = token
-        registration = await self.wf.connect()
-        await self.wf.resume()  # a dossier signed earlier is re-sent now, never signed again
-        return registration
+        return await self.wf.connect()
+
+    async def resume(self, on_resent: Callable[[Resent], None]) -> None:
+        await self.wf.resume(on_resent)
+
+    async def follow_history(self) -> None:
+        await self.wf.follow_history(poll_interval=self.poll_interval)
+
+    async def refresh_history(self) -> None:
+        await self.wf.load_history()
 
     async def choices(self) -> list[CertChoice]:
         return await self.wf.choices()
+
+    def recheck(self, choice: CertChoice) -> CertChoice:
+        return self.wf.choice_for(choice.cert)
 
     def problem_text(self, problem: Problem, info: CertInfo) -> str:
         return problem_message(problem, info, self.lang, unit_mst=self.unit.mst)
@@ -114,17 +136,26 @@ class WorkflowBackend:
     def default_contact(self) -> Contact:
         return self.wf.default_contact()
 
+    def update_draft(
+        self,
+        *,
+        cert_serial: str | None = None,
+        contact: Contact | None = None,
+        older_acknowledged: bool | None = None,
+    ) -> Draft:
+        return self.wf.update_draft(cert_serial=cert_serial, contact=contact, older_acknowledged=older_acknowledged)
+
     def preview(self, choice: CertChoice, contact: Contact) -> bytes:
-        return self.wf.build(choice.cert, contact, "00000000-0000-0000-0000-000000000000")
+        return self.wf.preview(choice.cert, contact)
 
     async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction:
         return await self.wf.submit(choice, contact, lang=self.lang, progress=progress)
 
-    async def transactions(self) -> list[Transaction]:
-        return await self.wf.client.all_transactions(self.wf.ma_dvi)
+    async def resend(self, key: str) -> Transaction:
+        return await self.wf.resend(key)
 
-    def watch(self, known: list[Transaction], on_live: Callable[[bool], None]) -> AsyncIterator[Transaction]:
-        return self.wf.watch_history(known, poll_interval=self.poll_interval, on_live=on_live)
+    async def discard(self, key: str) -> None:
+        await self.wf.discard(key)
 
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]:
         return await self.wf.receipt(ma_gdich)

@@ -34,11 +34,58 @@ register(
         "ui.key.close": ("Đóng", "Close"),
         "ui.key.save_receipt": ("Lưu xác nhận", "Save confirmation"),
         "ui.key.module": ("Thêm module", "Add module"),
-        "ui.loading": ("Đang tải…", "Loading…"),
-        "ui.error.unexpected": (
-            "Lỗi không mong đợi ({error}). Thử lại; hồ sơ đã ký (nếu có) vẫn được lưu.",
-            "Unexpected error ({error}). Retry; signed dossiers, if any, are kept.",
+        "ui.key.resend": ("Gửi lại", "Re-send"),
+        "ui.key.discard": ("Hủy hồ sơ", "Discard"),
+        "ui.key.yes": ("Đồng ý", "Yes"),
+        "ui.key.no": ("Không", "No"),
+        # the signed dossier that never reached the I-VAN
+        "ui.pending.title": ("Hồ sơ đã ký nhưng chưa gửi được", "A signed dossier that was not sent"),
+        "ui.pending.explain": (
+            "Hồ sơ này đã được ký trên token và lưu trong nhật ký, nhưng I-VAN chưa bao giờ xác nhận đã nhận. "
+            "Gửi lại dùng đúng bản đã ký và cùng mã yêu cầu (I-VAN không tạo giao dịch thứ hai); "
+            "hủy thì hồ sơ không được gửi nữa và bạn có thể lập hồ sơ mới.",
+            "This dossier was signed on the token and kept in the journal, but the I-VAN never acknowledged it. "
+            "Re-sending uses the same signed bytes and the same request key (the I-VAN creates no second "
+            "transaction); discarding it means it is never sent and you can draw up a new one.",
         ),
+        "ui.pending.key": ("Mã yêu cầu", "Request key"),
+        "ui.pending.cert": ("Chứng thư", "Certificate"),
+        "ui.pending.signed_at": ("Ký lúc", "Signed at"),
+        "ui.pending.attempts": ("Số lần gửi", "Attempts"),
+        "ui.pending.reason": ("Lý do chưa gửi được", "Why it was not sent"),
+        "ui.pending.no_reason": ("chưa thử gửi (bị ngắt giữa chừng)", "not tried yet (interrupted)"),
+        "ui.pending.keys": ("s: gửi lại   d: hủy hồ sơ   Esc: quay lại", "s: re-send   d: discard   Esc: back"),
+        "ui.pending.status": ("⚠ Chưa gửi được", "⚠ Not sent"),
+        "ui.pending.sending": ("… Đang gửi lại", "… Re-sending"),
+        "ui.pending.hint": (
+            "Hồ sơ đã ký chưa tới được I-VAN: s gửi lại (cùng bản đã ký), d hủy hồ sơ.",
+            "A signed dossier never reached the I-VAN: s re-sends it (the same signed bytes), d discards it.",
+        ),
+        "ui.pending.hint_short": (
+            "⚠ 1 hồ sơ chưa gửi được: s gửi lại, d hủy",
+            "⚠ 1 dossier not sent: s re-send, d discard",
+        ),
+        "ui.pending.none": ("Không có hồ sơ nào đang chờ gửi.", "No dossier is waiting to be sent."),
+        "ui.discard.title": ("Hủy hồ sơ {key}?", "Discard dossier {key}?"),
+        "ui.discard.text": (
+            "Hồ sơ ký lúc {signed_at} sẽ không bao giờ được gửi tới I-VAN (bản đã ký vẫn nằm trong nhật ký, "
+            "đánh dấu đã hủy). Sau đó bạn có thể lập và ký hồ sơ mới.",
+            "The dossier signed at {signed_at} will never be sent to the I-VAN (the signed copy stays in the "
+            "journal, marked discarded). You can then draw up and sign a new one.",
+        ),
+        "ui.discard.done": (
+            "Đã hủy hồ sơ {key}; có thể lập hồ sơ mới.",
+            "Dossier {key} discarded; you can draw up a new one.",
+        ),
+        "ui.older.title": ("Đăng ký chứng thư cũ hơn?", "Register an older certificate?"),
+        "ui.older.text": (
+            "Chứng thư {serial} hết hạn ngày {date}, SỚM HƠN chứng thư đang đăng ký với BHXH (hết hạn ngày "
+            "{registered}). Sau khi đăng ký, hồ sơ của đơn vị sẽ bị từ chối sớm hơn. Vẫn nộp?",
+            "Certificate {serial} expires on {date}, EARLIER than the one registered with BHXH (expires on "
+            "{registered}). Once registered, the unit's dossiers will be refused sooner. Submit anyway?",
+        ),
+        "ui.confirm_dialog.keys": ("y hoặc Enter: đồng ý   n hoặc Esc: không", "y or Enter: yes   n or Esc: no"),
+        "ui.loading": ("Đang tải…", "Loading…"),
         # token
         "ui.token.heading": ("Bước 1 — Chọn token và nhập mã PIN", "Step 1 — Choose the token and enter its PIN"),
         "ui.token.empty": (
@@ -72,6 +119,22 @@ register(
             "Đã thêm module {path} ({tokens} token thấy qua module này).",
             "Added module {path} ({tokens} token(s) seen through it).",
         ),
+        "ui.token.removed_banner": (
+            "Token {label} đã bị rút ra: đã quay về bước 1. Cắm lại token, ô nhập PIN sẽ hiện ra; "
+            "những gì đã nhập ở bước Liên hệ vẫn được giữ.",
+            "Token {label} was removed: back to step 1. Plug it in again and the PIN dialog opens; "
+            "what you typed in the Contact step is kept.",
+        ),
+        "ui.resend.done": (
+            "Đã gửi lại hồ sơ {key} (đã ký trước đó, chưa tới được I-VAN): giao dịch {ma_gdich}. "
+            "Theo dõi trong Lịch sử (F3).",
+            "Dossier {key} (signed earlier, never reached the I-VAN) re-sent: transaction {ma_gdich}. "
+            "Follow it in the History (F3).",
+        ),
+        "ui.resend.failed": (
+            "Chưa gửi lại được hồ sơ {key}: {reason} Hồ sơ vẫn được giữ; gửi lại hoặc hủy trong Lịch sử (F3).",
+            "Dossier {key} could not be re-sent: {reason} It is kept; re-send or discard it in the History (F3).",
+        ),
         "ui.pin.title": ("Mã PIN của token {label}", "PIN of token {label}"),
         "ui.pin.placeholder": ("Mã PIN (không hiển thị)", "PIN (hidden)"),
         "ui.pin.checking": ("Đang kiểm tra PIN và kết nối I-VAN…", "Checking the PIN and connecting to the I-VAN…"),
@@ -89,6 +152,8 @@ register(
         "ui.certs.usable": ("✓ dùng được", "✓ usable"),
         "ui.certs.warning": ("! lưu ý", "! warning"),
         "ui.certs.blocked": ("✗ không dùng được", "✗ not usable"),
+        "ui.certs.is_registered": ("● đang đăng ký", "● registered"),
+        "ui.certs.replaced": ("↺ đã thay thế", "↺ replaced"),
         "ui.certs.no_problem": ("Không có vấn đề: có thể dùng để đăng ký.", "No problem: it can be registered."),
         "ui.certs.blocked_msg": (
             "Không thể chọn chứng thư này: {reasons}",
@@ -133,6 +198,18 @@ register(
             "Transaction history — {ten_dvi} ({ma_dvi})",
         ),
         "ui.history.empty": ("Chưa có giao dịch nào.", "No transaction yet."),
+        "ui.history.none_with_status": (
+            "Không có giao dịch nào ở trạng thái «{name}» (f: đổi bộ lọc).",
+            "No transaction with status '{name}' (f: change the filter).",
+        ),
+        "ui.history.not_connected": (
+            "Chưa đăng nhập: nhập PIN ở bước 1 (F2) để xem lịch sử giao dịch.",
+            "Not logged in: enter the PIN in step 1 (F2) to see the transaction history.",
+        ),
+        "ui.history.unreachable": (
+            "✗ Không kết nối được I-VAN từ {since}; đang thử lại mỗi {seconds} giây. {reason}",
+            "✗ The I-VAN cannot be reached since {since}; retrying every {seconds} s. {reason}",
+        ),
         "ui.history.col.ma_gdich": ("Mã giao dịch", "Transaction"),
         "ui.history.col.so_hso": ("Số hồ sơ", "Dossier"),
         "ui.history.col.date": ("Ngày gửi", "Submitted"),

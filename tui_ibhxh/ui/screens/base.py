@@ -8,24 +8,17 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from rich.markup import escape
 from textual import events
 from textual.dom import DOMNode
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker
 
 from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.state import Aspect, Change, UnitState
+from tui_ibhxh.services.errors import error_text
 
 if TYPE_CHECKING:
     from tui_ibhxh.ui.app import IbhxhApp
     from tui_ibhxh.ui.backend import Backend
-
-
-def error_text(exc: BaseException, lang: Lang) -> str:
-    """The translated sentence of a service error; a generic one for anything unexpected."""
-    render = getattr(exc, "message", None)
-    if callable(render):
-        try:
-            return str(render(lang))
-        except (KeyError, IndexError, TypeError):
-            pass
-    return t("ui.error.unexpected", lang, error=type(exc).__name__)
 
 
 def translate_bindings(node: DOMNode, lang: Lang) -> None:
@@ -59,15 +52,30 @@ BINDING_KEYS = (
     "ui.key.close",
     "ui.key.save_receipt",
     "ui.key.module",
+    "ui.key.resend",
+    "ui.key.discard",
+    "ui.key.yes",
+    "ui.key.no",
 )
 
 
 ResultT = TypeVar("ResultT")
 
 
+class UnitStateChanged(Message):
+    """The workflow changed the unit's state in a way this screen shows."""
+
+    def __init__(self, change: Change) -> None:
+        super().__init__()
+        self.change = change
+
+
 class AppScreen(Screen[ResultT]):
-    """Every screen of the app (wizard, history and the dialogs): the app, its backend and language, and the
-    binding descriptions in that language."""
+    """Every screen of the app (wizard, history and the dialogs): the app, its backend and language, the
+    binding descriptions in that language, and the unit's state: a screen lists the aspects it shows in
+    ``OBSERVES`` and re-renders them in :meth:`unit_state_changed` (it never keeps its own copy)."""
+
+    OBSERVES: frozenset[Aspect] = frozenset()
 
     @property
     def ibhxh(self) -> IbhxhApp:
@@ -86,8 +94,31 @@ class AppScreen(Screen[ResultT]):
     def tr(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
 
+    @property
+    def state(self) -> UnitState:
+        return self.ibhxh.backend.state
+
     def on_mount(self) -> None:
         translate_bindings(self, self.lang)
+        if self.OBSERVES:
+            self._stop_observing = self.backend.observe(self._observed)
+
+    def on_unmount(self) -> None:
+        if self.OBSERVES:
+            self._stop_observing()
+
+    def _observed(self, state: UnitState, change: Change) -> None:
+        if change.aspects & self.OBSERVES:
+            self.post_message(UnitStateChanged(change))
+
+    def on_unit_state_changed(self, message: UnitStateChanged) -> None:
+        self.unit_state_changed(message.change)
+
+    def unit_state_changed(self, change: Change) -> None:
+        """Re-render what ``change`` touched (screens that observe override this)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        self.ibhxh.worker_failed(event.worker)
 
 
 class Dialog(ModalScreen[ResultT], AppScreen[ResultT]):

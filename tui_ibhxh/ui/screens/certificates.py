@@ -11,7 +11,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_ibhxh.core.i18n import fmt_date
-from tui_ibhxh.services.workflow import CertChoice
+from tui_ibhxh.core.state import Aspect, Change
+from tui_ibhxh.services.workflow import CertChoice, preferred_choice
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.widgets.cert_panel import CertPanel, cert_rows
 from tui_ibhxh.ui.widgets.stepper import Stepper
@@ -20,6 +21,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 class CertificatesScreen(BaseScreen):
     HELP_KEY = "ui.help.certs"
     STEP = "certs"
+    OBSERVES = frozenset({Aspect.REGISTRATION})
     BINDINGS = [
         Binding("enter", "choose", "Chọn", id="certs.choose", priority=True),
         Binding("escape", "back", "Quay lại", id="wizard.back"),
@@ -44,18 +46,25 @@ class CertificatesScreen(BaseScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        reg = self.backend.registration
-        panel = self.query_one("#registered", CertPanel)
-        if reg is not None:
-            c = reg.certificate
-            panel.show(
-                self.tr("ui.certs.registered"),
-                cert_rows(c.serial, c.subject, c.issuer, c.not_before, c.not_after, self.lang),
-            )
         table = self.query_one("#choices", DataTable)
         for key in ("label", "until", "state"):
             table.add_column(self.tr(f"ui.certs.col.{key}"), key=key)
+        self.show_registered()
         self.load()
+
+    def unit_state_changed(self, change: Change) -> None:
+        """A new registration on record (e.g. the change was accepted): both panels show it at once."""
+        self.show_registered()
+        self.load()
+
+    def show_registered(self) -> None:
+        reg = self.state.registration
+        if reg is not None:
+            c = reg.certificate
+            self.query_one("#registered", CertPanel).show(
+                self.tr("ui.certs.registered"),
+                cert_rows(c.serial, c.subject, c.issuer, c.not_before, c.not_after, self.lang),
+            )
 
     @work(exclusive=True, exit_on_error=False, group="certs")
     async def load(self) -> None:
@@ -66,8 +75,9 @@ class CertificatesScreen(BaseScreen):
             self.show_error(exc)
             return
         self.query_one("#certs-loading").display = False
-        self.choices = choices
         table = self.query_one("#choices", DataTable)
+        keep = self.selected()
+        self.choices = choices
         table.clear()
         for i, choice in enumerate(choices):
             cells = (
@@ -76,13 +86,26 @@ class CertificatesScreen(BaseScreen):
                 self.state_text(choice),
             )
             table.add_row(*(Text(c) for c in cells), key=str(i))  # labels are data, not markup
-        best = next((i for i, c in enumerate(choices) if c.usable), 0)
         if choices:
-            table.move_cursor(row=best)
+            table.move_cursor(row=self.initial_row(choices, keep))
         table.focus()
         self.show_detail()
 
+    def initial_row(self, choices: list[CertChoice], keep: CertChoice | None) -> int:
+        """The row the user had (or chose before a token removal); else the best candidate, never the
+        registered certificate."""
+        draft = self.state.draft
+        wanted = keep.cert.info.serial if keep is not None else (draft.cert_serial if draft else None)
+        for i, choice in enumerate(choices):
+            if choice.cert.info.serial == wanted and not choice.registered:
+                return i
+        return preferred_choice(choices)
+
     def state_text(self, choice: CertChoice) -> str:
+        if choice.registered:
+            return self.tr("ui.certs.is_registered")
+        if choice.replaced:
+            return self.tr("ui.certs.replaced")
         if not choice.usable:
             return self.tr("ui.certs.blocked")
         return self.tr("ui.certs.warning") if choice.problems else self.tr("ui.certs.usable")
@@ -101,7 +124,7 @@ class CertificatesScreen(BaseScreen):
         if choice is None:
             return
         info = choice.cert.info
-        reg = self.backend.registration
+        reg = self.state.registration
         compare = None
         if reg is not None:
             c = reg.certificate
@@ -126,6 +149,7 @@ class CertificatesScreen(BaseScreen):
             return
         from tui_ibhxh.ui.screens.contact import ContactScreen
 
+        self.backend.update_draft(cert_serial=choice.cert.info.serial)
         self.app.push_screen(ContactScreen(choice))
 
     def action_back(self) -> None:

@@ -12,9 +12,13 @@ from textual.widgets import Footer, Header, Static
 
 from tui_ibhxh.core.i18n import fmt_date
 from tui_ibhxh.core.models import Contact
+from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.core.validation import CONTACT_FIELDS
+from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.services.journal import DossierPending, EntryState
 from tui_ibhxh.services.workflow import CertChoice, Step
-from tui_ibhxh.ui.screens.base import BaseScreen, error_text
+from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.screens.pending import ConfirmDialog
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
 PROGRESS_STEPS = (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND)
@@ -23,6 +27,7 @@ PROGRESS_STEPS = (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND)
 class ConfirmScreen(BaseScreen):
     HELP_KEY = "ui.help.confirm"
     STEP = "confirm"
+    OBSERVES = frozenset({Aspect.REGISTRATION})
     BINDINGS = [
         Binding("f5", "submit", "Nộp", id="confirm.submit"),
         Binding("f6", "preview", "Xem XML", id="confirm.preview"),
@@ -43,14 +48,31 @@ class ConfirmScreen(BaseScreen):
         yield Static(self.tr("ui.confirm.heading"), classes="heading")
         with VerticalScroll(id="confirm-body"):
             yield Static(self.summary(), id="summary")
+            yield Static(self.warnings(), id="confirm-warnings", classes="warning")
             preview = Static("", id="preview")
             preview.display = False
             yield preview
         yield Static(self.tr("ui.confirm.ready"), id="progress", classes="state")
         yield Footer()
 
+    def unit_state_changed(self, change: Change) -> None:
+        """The registration on record changed (e.g. an earlier change was accepted): the "before" column and the
+        preview follow, and the certificate is checked against it again."""
+        self.choice = self.backend.recheck(self.choice)
+        self.query_one("#summary", Static).update(self.summary())
+        self.query_one("#confirm-warnings", Static).update(self.warnings())
+        preview = self.query_one("#preview", Static)
+        if preview.display:
+            preview.update(self.preview_text())
+
+    def warnings(self) -> Text:
+        """What the user should see before signing (expiring soon, older than the registered one)."""
+        info = self.choice.cert.info
+        lines = [f"! {self.backend.problem_text(p, info)}" for p in self.choice.problems if not p.blocking]
+        return Text("\n".join(lines))
+
     def summary(self) -> Table:
-        reg = self.backend.registration
+        reg = self.state.registration
         info = self.choice.cert.info
         table = Table(expand=True, show_lines=False)
         table.add_column("", style="bold", no_wrap=True)
@@ -98,18 +120,44 @@ class ConfirmScreen(BaseScreen):
                 text.append(f"· {label}  ", style="dim")
         return text
 
+    def preview_text(self) -> Text:
+        """Exactly the XML F5 signs (its request key included), with a line break between elements for reading;
+        the signed bytes themselves are never reformatted."""
+        xml = self.backend.preview(self.choice, self.contact).decode("utf-8")
+        return Text(xml.replace("><", ">\n<"))
+
     def action_preview(self) -> None:
         preview = self.query_one("#preview", Static)
         if not preview.display:
-            xml = self.backend.preview(self.choice, self.contact).decode("utf-8")
-            preview.update(Text(xml.replace("><", ">\n<")))
+            preview.update(self.preview_text())
         preview.display = not preview.display
 
     def action_submit(self) -> None:
         if self.sending or self.sent:
             return
+        if self.state.pending is not None:
+            self.ibhxh.offer_pending()  # a dossier in the way: re-send or discard it first
+            return
+        older = self.choice.older
+        draft = self.state.draft
+        if older is not None and not (draft is not None and draft.older_acknowledged):
+            self.ask_older(older.detail)
+            return
         self.sending = True
         self.submit()
+
+    def ask_older(self, registered_until: str) -> None:
+        """Registering a certificate that expires before the one on record needs an explicit yes."""
+        info = self.choice.cert.info
+        title = self.tr("ui.older.title")
+        text = self.tr("ui.older.text", serial=info.serial, date=fmt_date(info.not_after), registered=registered_until)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.backend.update_draft(cert_serial=info.serial, older_acknowledged=True)
+                self.action_submit()
+
+        self.app.push_screen(ConfirmDialog(title, text), answered)
 
     @work(exclusive=True, exit_on_error=False, group="submit")
     async def submit(self) -> None:
@@ -125,6 +173,12 @@ class ConfirmScreen(BaseScreen):
 
         try:
             tx = await self.backend.submit(self.choice, self.contact, on_step)
+        except DossierPending as exc:  # recorded meanwhile (another session): the same choice as F5 offers
+            self.sending = False
+            progress.update(Text(error_text(exc, self.lang), style="bold"))
+            if exc.entry.state is EntryState.SIGNED:
+                self.ibhxh.offer_pending()
+            return
         except Exception as exc:
             self.sending = False
             failed = current[-1] if current else None

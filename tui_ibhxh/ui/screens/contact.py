@@ -9,6 +9,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from tui_ibhxh.core.models import Contact
+from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.core.validation import CONTACT_FIELDS, check_field
 from tui_ibhxh.services.workflow import CertChoice
 from tui_ibhxh.ui.screens.base import BaseScreen
@@ -18,6 +19,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 class ContactScreen(BaseScreen):
     HELP_KEY = "ui.help.contact"
     STEP = "contact"
+    OBSERVES = frozenset({Aspect.REGISTRATION, Aspect.DRAFT})
     BINDINGS = [
         Binding("f5", "next", "Tiếp tục", id="contact.next"),
         Binding("escape", "back", "Quay lại", id="wizard.back"),
@@ -45,6 +47,14 @@ class ContactScreen(BaseScreen):
         for name in CONTACT_FIELDS:
             self.validate_field(name)
 
+    def unit_state_changed(self, change: Change) -> None:
+        """What BHXH now has (after an accepted change, the draft is gone) or a draft restored: the fields follow
+        unless they already say the same."""
+        current = self.backend.default_contact()
+        if current != self.contact():
+            for name in CONTACT_FIELDS:
+                self.query_one(f"#f-{name}", Input).value = getattr(current, name)
+
     def validate_field(self, name: str) -> bool:
         value = self.query_one(f"#f-{name}", Input).value
         error = check_field(name, value)
@@ -54,6 +64,8 @@ class ContactScreen(BaseScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id and event.input.id.startswith("f-"):
             self.validate_field(event.input.id.removeprefix("f-"))
+            if self.contact() != self.backend.default_contact():
+                self.backend.update_draft(contact=self.contact())  # kept across a token removal
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.focus_next()

@@ -1,5 +1,8 @@
-"""Step 5 / its own mode: Lịch sử giao dịch, live from the I-VAN's event stream; detail with timeline,
-rejection reason and BHXH's confirmation with its signature status; filter by status; export CSV."""
+"""Step 5 / its own mode: Lịch sử giao dịch, kept current by the workflow (event stream, polling fallback); the
+signed dossier that never reached the I-VAN as a row of its own with its two actions (re-send, discard); detail
+with timeline, rejection reason and BHXH's confirmation with its signature status; filter by status; export CSV.
+
+Everything shown comes from the unit's state; the screen keeps only what it has drawn (to update one row)."""
 
 from __future__ import annotations
 
@@ -17,33 +20,46 @@ from textual.widgets.data_table import RowKey
 
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
+from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier
+from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.report import status_text
-from tui_ibhxh.ui.screens.base import BaseScreen, error_text
+from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.screens.pending import pending_table
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
 FILTERS: tuple[TxStatus | None, ...] = (None, TxStatus.SENT, TxStatus.RECEIVED, TxStatus.ACCEPTED, TxStatus.REJECTED)
 MARKS = {TxStatus.SENT: "→", TxStatus.RECEIVED: "…", TxStatus.ACCEPTED: "✓", TxStatus.REJECTED: "✗"}
+PENDING_ROW = "pending"
+
+Row = Transaction | PendingDossier
 
 
 class HistoryScreen(BaseScreen):
     HELP_KEY = "ui.help.history"
+    OBSERVES = frozenset({Aspect.TRANSACTIONS, Aspect.PENDING, Aspect.FEED, Aspect.LOGIN})
     BINDINGS = [
         Binding("f", "filter", "Lọc", id="history.filter"),
         Binding("e", "export", "Kết xuất CSV", id="history.export"),
         Binding("r", "refresh", "Làm mới", id="history.refresh"),
         Binding("x", "save_receipt", "Lưu xác nhận", id="history.receipt"),
+        Binding("s", "resend", "Gửi lại", id="history.resend"),
+        Binding("d", "discard", "Hủy hồ sơ", id="history.discard"),
+        Binding("escape", "app.switch_mode('wizard')", "Quay lại", id="history.back"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.items: dict[str, Transaction] = {}
         self.filter_index = 0
         self.receipts: dict[str, str] = {}
-        self.following = False
-        self.live: bool | None = None  # None until the first word from the event stream
-        self.rows: list[Transaction] = []  # what the table shows, in its order (after the filter)
+        self.feed_shown = Feed.IDLE  # the feed mode last announced
+        self.rows: list[Row] = []  # what the table shows, in its order (after the filter)
         self.row_keys: list[RowKey] = []
         self.row_of: dict[str, int] = {}  # ma_gdich -> row
+
+    @property
+    def items(self) -> dict[str, Transaction]:
+        """The unit's transactions at the I-VAN it is connected to, by code (read from the state)."""
+        return {tx.ma_gdich: tx for tx in self.state.current_transactions()}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,106 +82,117 @@ class HistoryScreen(BaseScreen):
         table = self.query_one("#history", DataTable)
         for key in ("ma_gdich", "date", "status", "error"):
             table.add_column(self.tr(f"ui.history.col.{key}"), key=key)
-        self.load()
-
-    # -- data -----------------------------------------------------------------------------------------
-    @work(exclusive=True, exit_on_error=False, group="history-load")
-    async def load(self) -> None:
-        state = self.query_one("#history-state", Static)
-        state.update(self.tr("ui.loading"))
-        try:
-            items = await self.backend.transactions()
-        except Exception as exc:
-            state.update(Text("✗ " + error_text(exc, self.lang), style="bold"))
-            return
-        self.items = {tx.ma_gdich: tx for tx in items}
+        self.feed_shown = self.state.feed.mode
         self.render_table()
-        if not self.following:  # live updates start from what is shown (after a failed load: on refresh)
-            self.following = True
-            self.follow()
 
-    @work(exclusive=True, exit_on_error=False, group="history-events")
-    async def follow(self) -> None:
-        try:
-            async for tx in self.backend.watch(list(self.items.values()), self.on_live):
-                old = self.items.get(tx.ma_gdich)
-                self.items[tx.ma_gdich] = tx
-                if not self.update_row(old, tx):
-                    self.render_table()
-                if tx.status.final and (old is None or old.status != tx.status):
-                    self.notify(
-                        self.tr("ui.history.became", ma_gdich=tx.ma_gdich, status=status_text(tx, self.lang)),
-                        severity="information" if tx.status is TxStatus.ACCEPTED else "warning",
-                    )
-        except Exception as exc:
-            self.following = False
-            self.show_error(exc)
-
-    def on_live(self, up: bool) -> None:
-        """The event stream is feeding the table (True) or it is down and the list is polled (False)."""
-        if up is self.live:
+    def unit_state_changed(self, change: Change) -> None:
+        if Aspect.FEED in change:
+            self.announce_feed()
+        one = change.aspects == {Aspect.TRANSACTIONS} and len(change.transactions) == 1
+        if one and self.update_row(change.transactions[0]):
+            self.render_state()
             return
-        if not up:
+        if change.aspects & {Aspect.TRANSACTIONS, Aspect.PENDING}:
+            self.render_table()
+        else:
+            self.render_state()
+
+    def announce_feed(self) -> None:
+        """Say when the event stream is lost (polling) and when it is back."""
+        mode = self.state.feed.mode
+        if mode is self.feed_shown:
+            return
+        if mode is Feed.POLLING and self.feed_shown is not Feed.UNREACHABLE:
             seconds = int(self.backend.poll_interval)
             self.notify(self.tr("ui.history.polling", seconds=seconds), severity="warning", markup=False)
-        elif self.live is False:
+        elif mode is Feed.LIVE and self.feed_shown in (Feed.POLLING, Feed.UNREACHABLE):
             self.notify(self.tr("ui.history.live_again"), markup=False)
-        self.live = up
-        self.render_state()
+        self.feed_shown = mode
 
-    def visible_items(self) -> list[Transaction]:
+    # -- rendering --------------------------------------------------------------------------------------
+    def visible_rows(self) -> list[Row]:
         wanted = FILTERS[self.filter_index]
-        items = sorted(self.items.values(), key=lambda tx: tx.submitted_at, reverse=True)
-        return [tx for tx in items if wanted is None or tx.status == wanted]
+        rows: list[Row] = []
+        pending = self.state.pending
+        if pending is not None and wanted is None:
+            rows.append(pending)
+        rows.extend(tx for tx in self.state.current_transactions() if wanted is None or tx.status == wanted)
+        return rows
 
-    def row_cells(self, tx: Transaction) -> tuple[Text, ...]:
-        cells = (tx.ma_gdich, fmt_datetime(tx.submitted_at)[:16], f"{MARKS[tx.status]} {status_text(tx, self.lang)}")
-        return tuple(Text(cell) for cell in (*cells, tx.ma_loi or ""))  # data, not markup
+    def row_cells(self, row: Row) -> tuple[Text, ...]:
+        if isinstance(row, PendingDossier):
+            status = self.tr("ui.pending.sending") if row.sending else self.tr("ui.pending.status")
+            texts = ("—", fmt_datetime(row.signed_at)[:16], f"{status} ({row.attempts})", row.last_error or "")
+            return tuple(Text(c, style="bold") for c in texts)
+        status = f"{MARKS[row.status]} {status_text(row, self.lang)}"
+        cells = (row.ma_gdich, fmt_datetime(row.submitted_at)[:16], status, row.ma_loi or "")
+        return tuple(Text(cell) for cell in cells)  # data, not markup
 
     def render_table(self) -> None:
         table = self.query_one("#history", DataTable)
         keep = table.cursor_row
         table.clear()
-        self.rows = self.visible_items()
-        self.row_keys = table.add_rows(self.row_cells(tx) for tx in self.rows)
-        self.row_of = {tx.ma_gdich: i for i, tx in enumerate(self.rows)}
+        self.rows = self.visible_rows()
+        self.row_keys = table.add_rows(self.row_cells(row) for row in self.rows)
+        self.row_of = {row.ma_gdich: i for i, row in enumerate(self.rows) if isinstance(row, Transaction)}
         if self.rows:
             table.move_cursor(row=max(0, min(keep, len(self.rows) - 1)))
         self.render_state()
         self.show_detail()
 
-    def update_row(self, old: Transaction | None, tx: Transaction) -> bool:
+    def update_row(self, tx: Transaction) -> bool:
         """A status change of a transaction already shown that keeps its place: only its cells change (a full
-        redraw of a long history takes about a second; see bench/tui.py)."""
+        redraw of a long history takes about a second; see bench/tui.py). The column widens when needed."""
         i = self.row_of.get(tx.ma_gdich)
         wanted = FILTERS[self.filter_index]
-        if i is None or old is None or old.submitted_at != tx.submitted_at or wanted not in (None, tx.status):
+        if i is None:
+            return False
+        old = self.rows[i]
+        if not isinstance(old, Transaction) or old.submitted_at != tx.submitted_at or wanted not in (None, tx.status):
             return False
         self.rows[i] = tx
         table = self.query_one("#history", DataTable)
         _, _, status, error = self.row_cells(tx)
-        table.update_cell(self.row_keys[i], "status", status)
-        table.update_cell(self.row_keys[i], "error", error)
+        table.update_cell(self.row_keys[i], "status", status, update_width=True)
+        table.update_cell(self.row_keys[i], "error", error, update_width=True)
         if table.cursor_row == i:
             self.show_detail()
         return True
 
     def render_state(self) -> None:
-        """Below the table: how it is kept up to date, the filter, and "no transaction" when empty."""
-        parts = []
-        if self.live is not None:
+        """Below the table: how it is kept up to date (or why it is not), the filter, and what is missing."""
+        state = self.state
+        feed = state.feed
+        parts: list[str] = []
+        if state.token is None and not state.history_loaded:
+            parts.append(self.tr("ui.history.not_connected"))
+        elif feed.mode is Feed.LIVE:
+            parts.append(self.tr("ui.history.mode_live"))
+        elif feed.mode is Feed.POLLING:
+            parts.append(self.tr("ui.history.mode_poll", seconds=int(self.backend.poll_interval)))
+        elif feed.mode is Feed.UNREACHABLE:
+            since = fmt_datetime(feed.since) if feed.since else "?"
+            reason = error_text(feed.error, self.lang) if feed.error else ""
             seconds = int(self.backend.poll_interval)
-            parts.append(
-                self.tr("ui.history.mode_live") if self.live else self.tr("ui.history.mode_poll", seconds=seconds)
-            )
+            parts.append(self.tr("ui.history.unreachable", since=since, seconds=seconds, reason=reason))
+        elif feed.mode is Feed.LOADING and not state.history_loaded:
+            parts.append(self.tr("ui.loading"))
+        if state.history_error is not None and not state.history_loaded and feed.mode is not Feed.UNREACHABLE:
+            parts.append("✗ " + error_text(state.history_error, self.lang))
         if self.filter_index:
             parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
-        if not self.rows:
-            parts.append(self.tr("ui.history.empty"))
+        if state.pending is not None:
+            parts.append(self.tr("ui.pending.hint_short"))
+        if not self.rows and state.history_loaded:
+            if self.filter_index and state.current_transactions():
+                name = status_text_for(FILTERS[self.filter_index], self.lang)
+                parts.append(self.tr("ui.history.none_with_status", name=name))
+            else:
+                parts.append(self.tr("ui.history.empty"))
         self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
 
     # -- detail ---------------------------------------------------------------------------------------
-    def selected(self) -> Transaction | None:
+    def selected(self) -> Row | None:
         table = self.query_one("#history", DataTable)
         if not self.rows:
             return None
@@ -175,11 +202,18 @@ class HistoryScreen(BaseScreen):
         self.show_detail()
 
     def show_detail(self) -> None:
-        tx = self.selected()
+        row = self.selected()
         detail = self.query_one("#detail", Static)
-        if tx is None:
+        if row is None:
             detail.update("")
             return
+        if isinstance(row, PendingDossier):
+            grid = pending_table(row, self.tr)
+            grid.add_row("", "")
+            grid.add_row("", self.tr("ui.pending.hint"))
+            detail.update(grid)
+            return
+        tx = row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
@@ -222,19 +256,39 @@ class HistoryScreen(BaseScreen):
         self.render_table()
 
     def action_refresh(self) -> None:
-        self.load()
+        if self.state.token is None:
+            self.notify(self.tr("ui.history.not_connected"), severity="warning", markup=False)
+            return
+        self.refresh_history()
+
+    @work(exclusive=True, exit_on_error=False, group="history-load")
+    async def refresh_history(self) -> None:
+        try:
+            await self.backend.refresh_history()
+        except Exception as exc:  # the state line shows it until a later load succeeds
+            self.notify(escape(error_text(exc, self.lang)), severity="error", timeout=10)
+
+    def action_resend(self) -> None:
+        pending = self.state.pending
+        if pending is None:
+            self.notify(self.tr("ui.pending.none"), markup=False)
+            return
+        self.ibhxh.resend_pending(pending.key)
+
+    def action_discard(self) -> None:
+        self.ibhxh.confirm_discard()
 
     def action_export(self) -> None:
         self.export(Path.cwd() / f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv")
 
     def action_save_receipt(self) -> None:
-        tx = self.selected()
-        if tx is None:
+        row = self.selected()
+        if not isinstance(row, Transaction):
             return
-        if not tx.status.final:
-            self.notify(self.tr("ui.history.receipt_not_yet", ma_gdich=tx.ma_gdich), severity="warning", markup=False)
+        if not row.status.final:
+            self.notify(self.tr("ui.history.receipt_not_yet", ma_gdich=row.ma_gdich), severity="warning", markup=False)
             return
-        self.save_receipt(tx.ma_gdich, Path.cwd())
+        self.save_receipt(row.ma_gdich, Path.cwd())
 
     @work(exit_on_error=False, group="history-receipt-save")
     async def save_receipt(self, ma_gdich: str, directory: Path) -> None:
@@ -248,7 +302,7 @@ class HistoryScreen(BaseScreen):
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
         try:
-            await self.backend.export_csv(path, list(self.rows))
+            await self.backend.export_csv(path, [row for row in self.rows if isinstance(row, Transaction)])
         except Exception as exc:
             self.show_error(exc)
             return

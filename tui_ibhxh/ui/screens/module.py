@@ -12,7 +12,8 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 
-from tui_ibhxh.ui.screens.base import Dialog, error_text
+from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.ui.screens.base import Dialog
 
 
 class ModuleScreen(Dialog[bool]):

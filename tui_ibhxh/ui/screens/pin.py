@@ -12,7 +12,8 @@ from textual.widgets import Input, Static
 
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.models import TokenInfo
-from tui_ibhxh.ui.screens.base import Dialog, error_text
+from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.ui.screens.base import Dialog
 
 
 class PinScreen(Dialog[bool]):

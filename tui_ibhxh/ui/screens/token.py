@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_ibhxh.core.models import TokenInfo
+from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
@@ -16,6 +16,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 class TokenScreen(BaseScreen):
     HELP_KEY = "ui.help.token"
     STEP = "token"
+    OBSERVES = frozenset({Aspect.TOKENS, Aspect.LOGIN})
     BINDINGS = [
         Binding("enter", "login", "Nhập PIN", id="token.login", priority=True),
         Binding("m", "add_module", "Thêm module", id="token.module"),
@@ -23,7 +24,11 @@ class TokenScreen(BaseScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.tokens: list[TokenInfo] = []
+        self.shown = False  # the token list was rendered at least once (before: "loading")
+
+    @property
+    def tokens(self) -> list[TokenInfo]:
+        return list(self.state.tokens)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -39,19 +44,20 @@ class TokenScreen(BaseScreen):
         table = self.query_one("#tokens", DataTable)
         for key in ("label", "maker", "model", "serial", "slot", "pin"):
             table.add_column(self.tr(f"ui.token.col.{key}"), key=key)
-        self.watch_tokens()
+        if self.state.tokens_known:
+            self.show_tokens()
 
-    @work(exclusive=True, exit_on_error=False, group="tokens")
-    async def watch_tokens(self) -> None:
-        try:
-            async for tokens in self.backend.watch_tokens(1.0):
-                self.show_tokens(tokens)
-        except Exception as exc:
-            self.query_one("#token-state", Static).update(self.tr("ui.token.empty"))
-            self.show_error(exc)
+    def unit_state_changed(self, change: Change) -> None:
+        self.show_tokens()
+        self.offer_pin_again()
 
-    def show_tokens(self, tokens: list[TokenInfo]) -> None:
-        self.tokens = tokens
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.offer_pin_again()
+
+    def show_tokens(self) -> None:
+        self.shown = True
+        tokens = self.tokens
         table = self.query_one("#tokens", DataTable)
         current = table.cursor_row
         table.clear()
@@ -72,11 +78,23 @@ class TokenScreen(BaseScreen):
         state.update(self.tr("ui.token.hint") if tokens else self.tr("ui.token.empty"))
         self.update_flags()
 
+    def offer_pin_again(self) -> None:
+        """The token that was logged in came back after a removal: its PIN dialog opens by itself."""
+        lost = self.state.token_lost
+        if lost is None or self.app.screen is not self or self.state.token is not None:
+            return
+        back = next((tok for tok in self.tokens if tok.key == lost.key), None)
+        if back is not None:
+            table = self.query_one("#tokens", DataTable)
+            table.move_cursor(row=self.tokens.index(back))
+            self.action_login()
+
     def selected(self) -> TokenInfo | None:
         table = self.query_one("#tokens", DataTable)
-        if not self.tokens or table.cursor_row < 0:
+        tokens = self.tokens
+        if not tokens or table.cursor_row < 0:
             return None
-        return self.tokens[min(table.cursor_row, len(self.tokens) - 1)]
+        return tokens[min(table.cursor_row, len(tokens) - 1)]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.update_flags()
@@ -100,6 +118,7 @@ class TokenScreen(BaseScreen):
             if ok:
                 from tui_ibhxh.ui.screens.certificates import CertificatesScreen
 
+                self.ibhxh.connected()
                 self.app.push_screen(CertificatesScreen())
 
         self.app.push_screen(PinScreen(token), done)

@@ -1,0 +1,28 @@
+"""Pilot helpers: wait on the UI without fixed sleeps, and read what a widget shows as plain text."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import Static
+
+
+async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20, what: str = "the UI") -> None:
+    """Return as soon as ``cond()`` holds; fail after ``timeout`` seconds (generous: CI machines are slow)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await pilot.pause(0.05)
+
+
+def plain(widget: Widget) -> str:
+    """The text a Static shows (a Rich table or text alike), without styles: what the user reads."""
+    console = Console(width=400, record=True, file=io.StringIO(), color_system=None)
+    content = widget.content if isinstance(widget, Static) else widget.render()
+    console.print(content)
+    return console.export_text()
