@@ -74,7 +74,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--bhxh-cert", type=Path, default=None, help="BHXH signing certificate (PEM)")
     s.add_argument("--bhxh-key", type=Path, default=None, help="BHXH signing key (PEM, unencrypted)")
     s.add_argument("--heartbeat", type=float, default=None, help="event-stream heartbeat seconds (15)")
-    s.add_argument("--rate-limit", type=_rate, default=None, help="per unit BURST,PER_SECOND (300,50)")
+    s.add_argument(
+        "--rate-limit", type=_rate, default=None, help="authenticated calls per unit BURST,PER_SECOND (300,50)"
+    )
+    s.add_argument(
+        "--auth-rate-limit", type=_rate, default=None, help="/auth/* per client address BURST,PER_SECOND (60,5)"
+    )
     s.set_defaults(func=run_serve)
 
 
@@ -126,6 +131,8 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         updates["heartbeat"] = max(0.05, args.heartbeat)
     if args.rate_limit is not None:
         updates["rate_burst"], updates["rate_per_second"] = args.rate_limit
+    if args.auth_rate_limit is not None:
+        updates["auth_rate_burst"], updates["auth_rate_per_second"] = args.auth_rate_limit
     return cfg.with_updates(**updates)
 
 

@@ -56,8 +56,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request body exceeds the 1 MiB limit.",
     ),
     "RATE_LIMITED": (
-        "Đơn vị gửi quá nhiều yêu cầu; hãy thử lại sau ít phút.",
-        "Too many requests for this unit; retry later.",
+        "Quá nhiều yêu cầu trong thời gian ngắn; hãy thử lại sau ít phút.",
+        "Too many requests in a short time; retry later.",
     ),
     "METHOD_NOT_ALLOWED": ("Phương thức không được hỗ trợ.", "Method not allowed."),
     "UNSUPPORTED_MEDIA_TYPE": (

@@ -69,17 +69,19 @@ def _state(request: web.Request) -> SimState:
 
 
 # --- auth ---------------------------------------------------------------------------------------------------
+# Strangers can call these: they spend the client address's budget, first of all (before the body is read),
+# never a unit's; an unknown unit is refused before anything is stored or allocated for it (protocol §7).
 async def post_challenge(request: web.Request) -> web.Response:
     state = _state(request)
+    state.rate_limit_client(request)
     body = await read_json(request, state.config.max_body, ("ma_dvi",))
-    state.rate_limit(body["ma_dvi"])
     return _json(await auth.issue_challenge(state, body["ma_dvi"]))
 
 
 async def post_token(request: web.Request) -> web.Response:
     state = _state(request)
+    state.rate_limit_client(request)
     body = await read_json(request, state.config.max_body, ("ma_dvi", "challenge", "certificate", "signature"))
-    state.rate_limit(body["ma_dvi"])
     return _json(
         await auth.issue_token(state, body["ma_dvi"], body["challenge"], body["certificate"], body["signature"])
     )

@@ -231,7 +231,7 @@ class Store:
     # -- auth -------------------------------------------------------------------------------------
     def add_challenge(self, challenge: str, ma_dvi: str, expires_at: float, now: float) -> None:
         with self._write() as db:
-            db.execute("DELETE FROM challenges WHERE expires_at < ?", (now - 3600,))
+            db.execute("DELETE FROM challenges WHERE expires_at <= ?", (now,))  # dead: keep the table small
             db.execute("INSERT INTO challenges VALUES (?,?,?,0)", (challenge, ma_dvi, expires_at))
 
     def consume_challenge(self, challenge: str, ma_dvi: str, now: float) -> bool:
