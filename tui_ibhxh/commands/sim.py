@@ -148,9 +148,9 @@ def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     setup_logging()
 
     def ready(url: str) -> None:
-        ctx.out(t("sim.listening", ctx.lang, url=url, db=cfg.db_path))
         bhxh = cfg.bhxh_cert or cfg.db_path.parent / "bhxh.pem"
-        ctx.err(t("sim.bhxh_cert", ctx.lang, path=bhxh))
+        ctx.err(t("sim.bhxh_cert", ctx.lang, path=bhxh))  # first: whoever waits for the URL sees a quiet log
+        ctx.out(t("sim.listening", ctx.lang, url=url, db=cfg.db_path))
 
     try:
         asyncio.run(serve(cfg, args.host, args.port, ready))
