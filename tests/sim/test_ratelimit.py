@@ -44,7 +44,7 @@ def test_bucket_refills_and_says_how_long_to_wait() -> None:
     limiter = RateLimiter(2, 0.5, clock)
     assert limiter.take("a") is None and limiter.take("a") is None
     wait = limiter.take("a")
-    assert wait == pytest.approx(2.0) and RateLimiter.retry_after(wait) == "2"
+    assert wait is not None and wait == pytest.approx(2.0) and RateLimiter.retry_after(wait) == "2"
     clock.now += 2.0
     assert limiter.take("a") is None
     assert limiter.take("b") is None  # another key, another budget

@@ -57,6 +57,16 @@ def _rate(text: str) -> tuple[int, float]:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of seconds, e.g. 900") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError("expected seconds between 0 and 86400")
+    return value
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sim", help="trình giả lập I-VAN / the embedded I-VAN simulator")
     sim_sub = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
@@ -80,6 +90,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument(
         "--auth-rate-limit", type=_rate, default=None, help="/auth/* per client address BURST,PER_SECOND (60,5)"
     )
+    s.add_argument("--token-ttl", type=_seconds, default=None, help="access-token lifetime in seconds (900)")
     s.set_defaults(func=run_serve)
 
 
@@ -133,6 +144,8 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         updates["rate_burst"], updates["rate_per_second"] = args.rate_limit
     if args.auth_rate_limit is not None:
         updates["auth_rate_burst"], updates["auth_rate_per_second"] = args.auth_rate_limit
+    if args.token_ttl is not None:
+        updates["token_ttl"] = args.token_ttl
     return cfg.with_updates(**updates)
 
 

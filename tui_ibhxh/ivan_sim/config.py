@@ -9,6 +9,7 @@ TOML layout (every key optional)::
     heartbeat = 15.0               # SSE comment heartbeat (seconds)
     rate_limit = [300, 50.0]       # authenticated calls per unit: burst, requests per second
     auth_rate_limit = [60, 5.0]    # /auth/* per client address: burst, requests per second
+    token_ttl = 900.0              # lifetime of an access token (an event stream ends with it), seconds
     bhxh_cert = "bhxh.pem"         # BHXH signing certificate + key (PEM); created next to the db if absent
     bhxh_key = "bhxh.key.pem"
 
@@ -158,6 +159,7 @@ def load_toml(path: Path, *, db_path: Path | None = None) -> SimConfig:
             rate_per_second=float(rate[1]),
             auth_rate_burst=int(auth_rate[0]),
             auth_rate_per_second=float(auth_rate[1]),
+            token_ttl=float(data.get("token_ttl", TOKEN_TTL)),
             bhxh_cert=base / str(data["bhxh_cert"]) if "bhxh_cert" in data else None,
             bhxh_key=base / str(data["bhxh_key"]) if "bhxh_key" in data else None,
             seed=tuple(_unit(u, base, i) for i, u in enumerate(data.get("units", []))),

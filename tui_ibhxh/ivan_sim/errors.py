@@ -29,6 +29,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Chưa xác thực hoặc phiên làm việc đã hết hạn; hãy đăng nhập lại bằng chứng thư số.",
         "Missing or expired access token; authenticate again with a certificate.",
     ),
+    "TOKEN_EXPIRED": (
+        "Phiên làm việc đã hết hạn nên luồng sự kiện đã đóng; hãy xác thực lại và mở lại luồng với Last-Event-ID.",
+        "The access token has expired, so the event stream ended; authenticate again and resume with Last-Event-ID.",
+    ),
     "AUTH_FAILED": (
         "Xác thực bằng chứng thư số không thành công.",
         "Authentication with the certificate failed.",

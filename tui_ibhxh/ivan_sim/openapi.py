@@ -189,6 +189,11 @@ PATHS: dict[str, Any] = {
     "/units/{ma_dvi}/events": {
         "get": {
             "summary": "Server-sent events: one 'transaction' event per status change; honours Last-Event-ID",
+            "description": (
+                "A stream lives no longer than its bearer token: at the token's expiry the server sends "
+                "`event: expired` (data: an Error object, ma_loi TOKEN_EXPIRED, no id) and closes the stream, "
+                "whatever the traffic. Re-authenticate and reconnect with Last-Event-ID: nothing is lost."
+            ),
             "parameters": [
                 _UNIT,
                 {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}},

@@ -210,19 +210,13 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     store = state.store
     ma_dvi = request.match_info["ma_dvi"]
-    await auth.require_unit(state, request, ma_dvi)
+    grant = await auth.require_grant(state, request, ma_dvi)
     after = parse_last_event_id(request.headers.get("Last-Event-ID"))
     if after is None:
         after = await store.run(store.last_event_id, ma_dvi)
 
     async def events_after(last: int) -> list[tuple[int, str]]:
         return await store.run(store.events_after, ma_dvi, last)
-
-    async def still_allowed() -> bool:
-        try:
-            return await auth.token_unit(state, request) == ma_dvi
-        except ApiError:
-            return False
 
     return await stream_events(
         request,
@@ -231,7 +225,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
         events_after=events_after,
         broadcaster=state.broadcaster,
         heartbeat=state.config.heartbeat,
-        still_allowed=still_allowed,
+        expires_at=grant.expires_at,  # the stream ends with its token (protocol §6)
     )
 
 
