@@ -11,6 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from tests.conftest import DemoEnv
+from tests.support import pki
+from tests.support.sim_attacks import in_key_info, sign_exclusive_c14n, xmlsec_signed
 from tui_ibhxh import demo
 from tui_ibhxh.core.certs import load_certificates, parse_certificate
 from tui_ibhxh.core.dossier import parse_dossier
@@ -131,3 +133,25 @@ def test_sign_refuses_bad_input(signed: dict[str, Path], demo_env: DemoEnv, tmp_
     evil = demo_env.run("sign", str(malformed), "--cert", serial, "--pin-stdin", "--out", str(out), input=PIN)
     assert evil.returncode == 1 and "Traceback" not in evil.stderr and "DOCTYPE" in evil.stderr.upper()
     assert not out.exists()
+
+
+def test_verify_refuses_what_is_outside_the_profile(signed: dict[str, Path], demo_env: DemoEnv, tmp_path: Path) -> None:
+    """``ibhxh verify`` runs the one profile of protocol §3.3: an unsigned copy of the form slipped into
+    KeyInfo, exclusive C14N and an RSA-1024 key are refused with a sentence (each was "valid" before)."""
+    token_signed = signed["out"].read_bytes()
+    cases = {"copy": in_key_info(token_signed, b"<DKI_BHXH><TTDVI><MA_DVI>EVIL</MA_DVI></TTDVI></DKI_BHXH>")}
+    ca = pki.make_ca("CLI Test CA")
+    pki.write_pem(tmp_path / "ca.pem", ca)
+    unsigned = signed["in"].read_bytes()
+    cases["exclusive"] = sign_exclusive_c14n(unsigned, pki.issue(ca, key_index=1))
+    cases["weak"] = xmlsec_signed(unsigned, pki.issue(ca, key_index=1, key_bits=1024))
+    results = {}
+    for name, xml in cases.items():
+        (tmp_path / f"{name}.xml").write_bytes(xml)
+        trust = signed["ca"] if name == "copy" else tmp_path / "ca.pem"
+        results[name] = demo_env.run("verify", str(tmp_path / f"{name}.xml"), "--trust", str(trust))
+    for res in results.values():
+        assert res.returncode == 1 and res.stdout.count("\n") == 1 and "Traceback" not in res.stderr
+    assert "[OBJECT_NOT_ALLOWED]" in results["copy"].stdout and "KeyInfo/DKI_BHXH" in results["copy"].stdout
+    assert "[BAD_ALGORITHM]" in results["exclusive"].stdout and "xml-exc-c14n" in results["exclusive"].stdout
+    assert "[KEY_TOO_WEAK]" in results["weak"].stdout and "2048 bit" in results["weak"].stdout

@@ -1,7 +1,9 @@
-"""``ibhxh sim serve`` options: --seed-cert + --trust register the demo unit; --seed demo needs the demo."""
+"""``ibhxh sim serve`` options: --seed-cert + --trust register the demo unit; --seed demo needs the demo;
+rate limits and the token lifetime come from options or the TOML file."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -13,7 +15,9 @@ import pytest
 
 from tests.support import pki
 from tests.support.sim_server import REPO, SimProcess, get_json, login
+from tui_ibhxh.commands import sim
 from tui_ibhxh.demo import DEMO_CONTACT, DEMO_UNIT
+from tui_ibhxh.ivan_sim.config import load_toml
 
 
 @pytest.fixture
@@ -59,3 +63,23 @@ def test_seed_demo_without_a_demo_says_what_to_do(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert "ibhxh demo --provision-only" in res.stderr
     assert "Traceback" not in res.stderr
+
+
+def test_limits_and_token_lifetime_from_options_and_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IBHXH_HOME", str(tmp_path / "home"))
+    parser = argparse.ArgumentParser()
+    sim.register(parser.add_subparsers())
+    serve = ["sim", "serve", "--db", str(tmp_path / "sim.sqlite3")]
+    cfg = sim.build_config(parser.parse_args(serve))
+    assert (cfg.rate_burst, cfg.auth_rate_burst, cfg.token_ttl) == (300, 60, 900.0)  # the defaults
+    options = ["--rate-limit", "9,2", "--auth-rate-limit", "7,0.5", "--token-ttl", "30"]
+    cfg = sim.build_config(parser.parse_args([*serve, *options]))
+    assert (cfg.rate_burst, cfg.rate_per_second, cfg.auth_rate_burst, cfg.auth_rate_per_second) == (9, 2.0, 7, 0.5)
+    assert cfg.token_ttl == 30.0
+    for bad in ("0", "-5", "nan", "x"):
+        with pytest.raises(SystemExit):
+            parser.parse_args([*serve, "--token-ttl", bad])
+    toml = tmp_path / "sim.toml"
+    toml.write_text("auth_rate_limit = [11, 1.5]\ntoken_ttl = 2.5\n", encoding="utf-8")
+    cfg = load_toml(toml)
+    assert (cfg.auth_rate_burst, cfg.auth_rate_per_second, cfg.token_ttl) == (11, 1.5, 2.5)

@@ -1,12 +1,29 @@
-"""The event stream: one event per status change, monotonic ids, resume with Last-Event-ID, heartbeats."""
+"""The event stream: one event per status change, monotonic ids, resume with Last-Event-ID, heartbeats; a
+stream ends with its token (``event: expired``) whatever the traffic."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from tests.support.sim_server import CONTACT, UNIT_B, World, bearer, login, signed_dossier, submit, wait_final
+from tests.support.sim_server import (
+    CONTACT,
+    UNIT_B,
+    SimProcess,
+    World,
+    bearer,
+    login,
+    make_world,
+    signed_dossier,
+    submit,
+    wait_final,
+)
 from tests.support.sse import SseReader
 
 
@@ -60,3 +77,69 @@ async def test_resume_with_last_event_id_misses_and_repeats_nothing(world: World
 async def test_events_need_a_token_of_the_unit(world: World, base: str) -> None:
     async with aiohttp.ClientSession() as s, s.get(f"{base}/units/{UNIT_B.ma_dvi}/events") as r:
         assert r.status == 401
+
+
+@contextlib.asynccontextmanager
+async def traffic(s: aiohttp.ClientSession, base: str, world: World) -> AsyncIterator[list[str]]:
+    """Dossiers of unit B submitted back to back (three events each) while the block runs; the transaction
+    codes. The submitter logs in again whenever its own token expires."""
+    stop = asyncio.Event()
+    codes: list[str] = []
+
+    async def run() -> None:
+        token = await login(s, base, UNIT_B.ma_dvi, world.unit_b)
+        while not stop.is_set():
+            body = signed_dossier(UNIT_B, CONTACT, new=world.unit_b, old=world.unit_b)
+            status, tx = await submit(s, base, token, UNIT_B.ma_dvi, body)
+            if status == 401:
+                token = await login(s, base, UNIT_B.ma_dvi, world.unit_b)
+                continue
+            assert status == 202, tx
+            codes.append(tx["ma_gdich"])
+            await asyncio.sleep(0.02)
+
+    task = asyncio.create_task(run())
+    try:
+        yield codes
+    finally:
+        stop.set()
+        await task
+
+
+async def test_stream_ends_with_its_token_whatever_the_traffic(tmp_path: Path) -> None:
+    ttl = 2.0
+    world = make_world(tmp_path / "world", units=(UNIT_B,), settings=f"token_ttl = {ttl}")
+    proc = SimProcess(world.toml, tmp_path / "sim.sqlite3", heartbeat=1.0)  # events come far more often
+    base = proc.start()
+    try:
+        async with aiohttp.ClientSession() as s:
+            token = await login(s, base, UNIT_B.ma_dvi, world.unit_b)
+            logged_in = time.monotonic()
+            url = f"{base}/units/{UNIT_B.ma_dvi}/events"
+            got: list[tuple[int, str, dict[str, Any]]] = []
+            async with s.get(url, headers=bearer(token)) as r, traffic(s, base, world) as codes:
+                assert r.status == 200
+                reader = SseReader(r)
+                while time.monotonic() - logged_in < ttl + 10:
+                    if (event := await reader.next_event(ttl + 10)) is None:
+                        break
+                    got.append(event)
+                ended = time.monotonic() - logged_in
+                assert reader.closed, f"the stream outlived its token ({len(got)} events, {ended:.1f} s)"
+                last_id = max(e[0] for e in got[:-1])
+                # the stream's reader goes on where it stopped with a new token: nothing is lost
+                token = await login(s, base, UNIT_B.ma_dvi, world.unit_b)
+                async with s.get(url, headers={**bearer(token), "Last-Event-ID": str(last_id)}) as again:
+                    resumed = await SseReader(again).next_event(10)
+            assert len(codes) >= 3
+    finally:
+        proc.stop()
+    *events, expired = got
+    assert expired[1:] == (
+        "expired",
+        {"ma_loi": "TOKEN_EXPIRED", "mota_loi": expired[2]["mota_loi"], "detail": expired[2]["detail"]},
+    )
+    assert expired[0] == -1 and expired[2]["mota_loi"] and expired[2]["detail"]  # no id: not a transaction
+    assert len(events) >= 3 and all(kind == "transaction" for _, kind, _ in events)
+    assert ttl - 1.0 <= ended <= ttl + 5.0, ended  # at the token's expiry, not at a later heartbeat
+    assert resumed is not None and resumed[0] == last_id + 1 and resumed[1] == "transaction"

@@ -32,8 +32,9 @@ from tests.support.sim_server import (
 from tui_ibhxh.core.dossier import CertSummary, build_dossier
 from tui_ibhxh.core.models import Contact
 from tui_ibhxh.core.receipt import verify_receipt
-from tui_ibhxh.core.xmldsig import sign_document
+from tui_ibhxh.core.xmldsig import TrustStore, sign_document
 from tui_ibhxh.ivan_sim.errors import MESSAGES
+from tui_ibhxh.ivan_sim.verify import stored_dossier, verify_submission
 
 FAST = 1.0  # seconds: hostile input must be refused quickly
 
@@ -48,8 +49,19 @@ def _valid(world: World) -> bytes:
     return signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r)
 
 
-def _unsigned(world: World) -> bytes:
-    return build_dossier(change_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r))
+def _unsigned(world: World, new: pki.Issued | None = None) -> bytes:
+    return build_dossier(change_dossier(UNIT_R, CONTACT, new=new or world.unit_r_new, old=world.unit_r))
+
+
+#: an unsigned copy of the form with other values: must never be stored, let alone read
+FORGED_COPY = b"<DKI_BHXH><TTDVI><MA_DVI>TA1234A</MA_DVI><EMAIL>ke-gian@evil.example</EMAIL></TTDVI></DKI_BHXH>"
+XINCLUDE = b'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" parse="text"/>'
+
+
+def _weak(world: World) -> bytes:
+    """Signed (by xmlsec) with an RSA-1024 certificate of unit R from the trusted CA."""
+    weak = pki.issue(world.ca, cn="CONG TY TU CHOI", mst=UNIT_R.mst, key_index=7, key_bits=1024)
+    return sim_attacks.xmlsec_signed(_unsigned(world, new=weak), weak)
 
 
 SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
@@ -70,6 +82,21 @@ SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
     "two_signatures": (lambda w: sim_attacks.second_signature(_valid(w)), 422, "SIGNATURE_INVALID"),
     "other_reference": (lambda w: sim_attacks.other_reference(_valid(w)), 422, "SIGNATURE_INVALID"),
     "sha1": (lambda w: sim_attacks.sign_sha1(_unsigned(w), w.unit_r_new), 422, "SIGNATURE_INVALID"),
+    # the strict profile (protocol §3.3); each of these was accepted (202) and stored before
+    "exclusive_c14n": (lambda w: sim_attacks.sign_exclusive_c14n(_unsigned(w), w.unit_r_new), 422, "SIGNATURE_INVALID"),
+    "rsa_1024": (_weak, 422, "SIGNATURE_INVALID"),
+    "copy_in_key_info": (lambda w: sim_attacks.in_key_info(_valid(w), FORGED_COPY), 422, "SIGNATURE_INVALID"),
+    "copy_in_x509_data": (
+        lambda w: sim_attacks.in_key_info(_valid(w), FORGED_COPY, where=b"</X509Data>"),
+        422,
+        "SIGNATURE_INVALID",
+    ),
+    "xinclude_in_key_info": (lambda w: sim_attacks.in_key_info(_valid(w), XINCLUDE), 422, "SIGNATURE_INVALID"),
+    "xinclude_in_x509_data": (
+        lambda w: sim_attacks.in_key_info(_valid(w), XINCLUDE, where=b"</X509Data>"),
+        422,
+        "SIGNATURE_INVALID",
+    ),
     "untrusted": (
         lambda w: signed_dossier(UNIT_R, CONTACT, new=pki.issue(w.rogue_ca, mst=UNIT_R.mst, key_index=6), old=w.unit_r),
         422,
@@ -190,3 +217,13 @@ async def test_unit_a_untouched_by_refusals(world: World, base: str) -> None:
         assert status == 202
         final = await wait_final(s, base, token, err["ma_gdich"])
         assert final["ma_loi"] == "MST_MISMATCH"
+
+
+def test_values_are_read_from_the_signed_content_only(world: World) -> None:
+    """Whatever sits outside the content the Reference covers is never read, neither when the dossier is
+    verified nor when the stored dossier is decided later."""
+    valid = _valid(world)
+    forged = sim_attacks.in_key_info(valid, FORGED_COPY.replace(b"<DKI_BHXH>", b"<DKI_BHXH><LOAI_DKY>2</LOAI_DKY>"))
+    verified = verify_submission(valid, TrustStore([world.ca.der])).dossier
+    assert stored_dossier(forged) == stored_dossier(valid) == verified
+    assert stored_dossier(forged).contact.email == CONTACT.email

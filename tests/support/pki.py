@@ -44,9 +44,9 @@ KEY_USAGES = (
 
 
 @cache
-def rsa_key(index: int = 0) -> rsa.RSAPrivateKey:
-    """The ``index``-th RSA-2048 key of this process (cached: generated once)."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def rsa_key(index: int = 0, bits: int = 2048) -> rsa.RSAPrivateKey:
+    """The ``index``-th RSA key of this process (2048 bits unless said; cached: generated once)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=bits)
 
 
 def now() -> dt.datetime:
@@ -181,6 +181,7 @@ def issue(
     l: str | None = "Cầu Giấy",  # noqa: E741
     st: str | None = "Hà Nội",
     key_index: int = 1,
+    key_bits: int = 2048,
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     days: int = 365,
@@ -192,7 +193,7 @@ def issue(
 
     Validity defaults to [now - 1 day, not_before + ``days``]; ``key_usage=None`` omits the extension.
     """
-    key = rsa_key(key_index)
+    key = rsa_key(key_index, key_bits)
     start = not_before or now() - dt.timedelta(days=1)
     end = not_after or start + dt.timedelta(days=days)
     all_uids = ((f"MST:{mst}",) if mst else ()) + uids

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import xmlsec
 from lxml import etree
@@ -56,12 +57,40 @@ def other_reference(signed: bytes) -> bytes:
 
 def sign_sha1(unsigned: bytes, issued: pki.Issued) -> bytes:
     """An enveloped signature with RSA-SHA1 / SHA-1 digest (refused by the profile)."""
+    c = xmlsec.constants
+    return xmlsec_signed(unsigned, issued, c14n=c.TransformInclC14N, method=c.TransformRsaSha1, digest=c.TransformSha1)
+
+
+def sign_exclusive_c14n(unsigned: bytes, issued: pki.Issued) -> bytes:
+    """An enveloped signature with exclusive C14N for SignedInfo and the Reference (refused by the profile)."""
+    return xmlsec_signed(unsigned, issued, c14n=xmlsec.constants.TransformExclC14N)
+
+
+def in_key_info(signed: bytes, fragment: bytes, *, where: bytes = b"</KeyInfo>") -> bytes:
+    """``fragment`` inserted before ``where`` (inside KeyInfo by default). KeyInfo is not covered by the
+    signature, so the signature stays valid: only the profile can refuse it."""
+    return signed.replace(where, fragment + where, 1)
+
+
+Transform = Any  # one of xmlsec.constants.Transform*
+
+
+def xmlsec_signed(
+    unsigned: bytes,
+    issued: pki.Issued,
+    *,
+    c14n: Transform = xmlsec.constants.TransformInclC14N,
+    method: Transform = xmlsec.constants.TransformRsaSha256,
+    digest: Transform = xmlsec.constants.TransformSha256,
+) -> bytes:
+    """An enveloped signature made by xmlsec itself (so with any key size it accepts) with these algorithms;
+    ``c14n`` serves for SignedInfo and as the Reference's transform after enveloped-signature."""
     root = etree.fromstring(unsigned)
-    sig = xmlsec.template.create(root, xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha1)
+    sig = xmlsec.template.create(root, c14n, method)
     root.append(sig)
-    ref = xmlsec.template.add_reference(sig, xmlsec.constants.TransformSha1, uri="")
+    ref = xmlsec.template.add_reference(sig, digest, uri="")
     xmlsec.template.add_transform(ref, xmlsec.constants.TransformEnveloped)
-    xmlsec.template.add_transform(ref, xmlsec.constants.TransformInclC14N)
+    xmlsec.template.add_transform(ref, c14n)
     x509 = xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(sig))
     xmlsec.template.x509_data_add_certificate(x509)
     key = xmlsec.Key.from_memory(issued.key_pem, xmlsec.constants.KeyDataFormatPem)

@@ -73,7 +73,9 @@ def _unit_toml(u: Unit, cert: str) -> str:
     )
 
 
-def make_world(d: Path, *, units: tuple[Unit, ...] = (UNIT_A, UNIT_B, UNIT_R)) -> World:
+def make_world(d: Path, *, units: tuple[Unit, ...] = (UNIT_A, UNIT_B, UNIT_R), settings: str = "") -> World:
+    """The PKI and ``sim.toml`` of the test units; ``settings``: more top-level TOML lines (e.g.
+    ``token_ttl = 2``; a simulator that does not know a key ignores it)."""
     d.mkdir(parents=True, exist_ok=True)
     now = pki.now()
     ca = pki.make_ca("Test Root CA (sim)")
@@ -85,7 +87,7 @@ def make_world(d: Path, *, units: tuple[Unit, ...] = (UNIT_A, UNIT_B, UNIT_R)) -
     unit_r_new = pki.issue(ca, cn="CONG TY TU CHOI", o="Công ty TNHH Từ Chối", mst=UNIT_R.mst, key_index=6)
     pki.write_pem(d / "ca.pem", ca)
     certs = {UNIT_A.ma_dvi: registered, UNIT_B.ma_dvi: unit_b, UNIT_R.ma_dvi: unit_r}
-    text = f'trust = ["ca.pem"]\nrevoked = ["{REVOKED_SERIAL:X}"]\n\n'
+    text = f'trust = ["ca.pem"]\nrevoked = ["{REVOKED_SERIAL:X}"]\n{settings}\n\n'
     for u in units:
         pki.write_pem(d / f"{u.ma_dvi}.pem", certs[u.ma_dvi])
         text += _unit_toml(u, f"{u.ma_dvi}.pem")
@@ -105,6 +107,7 @@ class SimProcess:
         delays: tuple[float, float] = (0, 0),
         heartbeat: float = 0.5,
         rate_limit: tuple[int, float] | None = None,
+        auth_rate_limit: tuple[int, float] | None = None,
         extra_args: tuple[str, ...] = (),
     ) -> None:
         self.toml, self.db = toml, db
@@ -114,6 +117,7 @@ class SimProcess:
             "--heartbeat",
             str(heartbeat),
             *(["--rate-limit", f"{rate_limit[0]},{rate_limit[1]}"] if rate_limit else []),
+            *(["--auth-rate-limit", f"{auth_rate_limit[0]},{auth_rate_limit[1]}"] if auth_rate_limit else []),
             *extra_args,
         ]
         self.proc: subprocess.Popen[bytes] | None = None

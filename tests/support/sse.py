@@ -15,9 +15,11 @@ import aiohttp
 class SseReader:
     response: aiohttp.ClientResponse
     comments: list[str] = field(default_factory=list)
+    closed: bool = False  # the server ended the stream
 
     async def next_event(self, timeout: float) -> tuple[int, str, dict[str, Any]] | None:
-        """The next event (id, type, JSON data), or None when ``timeout`` passes first."""
+        """The next event (id, type, JSON data; id -1 for an event without one, e.g. ``expired``), or None
+        when ``timeout`` passes first or the stream ends (then ``closed`` is set)."""
         deadline = time.monotonic() + timeout
         event_id: int | None = None
         kind = "message"
@@ -31,12 +33,12 @@ class SseReader:
             except TimeoutError:
                 return None
             if not raw:
+                self.closed = True
                 return None
             line = raw.decode("utf-8").rstrip("\r\n")
             if line == "":
                 if data:
-                    assert event_id is not None
-                    return event_id, kind, json.loads("\n".join(data))
+                    return -1 if event_id is None else event_id, kind, json.loads("\n".join(data))
                 continue
             if line.startswith(":"):
                 self.comments.append(line[1:].strip())

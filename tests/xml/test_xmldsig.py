@@ -20,6 +20,7 @@ from tui_ibhxh.core.xmldsig import (
     SignatureInvalid,
     TrustStore,
     VerifiedDocument,
+    enveloped_content,
     prepare_signature,
     sign_document,
     verify_document,
@@ -248,13 +249,6 @@ def test_xmlsec_signed_profile_document_verifies(p: Pki) -> None:
     assert verified.root.findtext("DKI_BHXH/TEN_DVI") == "Công ty TNHH Hà Nội"
 
 
-def test_exclusive_c14n_accepted(p: Pki) -> None:
-    tpl = st.template(c14n=st.ALG_EXC_C14N, transforms=(st.ALG_ENVELOPED, st.ALG_EXC_C14N))
-    assert verify_document(st.xmlsec_sign(st.with_template(DOC, tpl), p.leaf), trust=p.trust)
-    tpl = st.template(transforms=(st.ALG_ENVELOPED,))  # implicit C14N
-    assert verify_document(st.xmlsec_sign(st.with_template(DOC, tpl), p.leaf), trust=p.trust)
-
-
 @pytest.mark.parametrize(
     ("kw", "code"),
     [
@@ -266,6 +260,11 @@ def test_exclusive_c14n_accepted(p: Pki) -> None:
         ({"c14n": st.ALG_C14N_COMMENTS}, "BAD_ALGORITHM"),
         ({"transforms": (st.ALG_ENVELOPED, st.ALG_C14N_COMMENTS)}, "BAD_TRANSFORM"),
         ({"transforms": (st.ALG_C14N,)}, "BAD_TRANSFORM"),  # no enveloped-signature
+        # exclusive C14N, for SignedInfo or as the Reference's transform (accepted before protocol v2)
+        ({"c14n": st.ALG_EXC_C14N, "transforms": (st.ALG_ENVELOPED, st.ALG_EXC_C14N)}, "BAD_ALGORITHM"),
+        ({"c14n": st.ALG_EXC_C14N}, "BAD_ALGORITHM"),
+        ({"transforms": (st.ALG_ENVELOPED, st.ALG_EXC_C14N)}, "BAD_TRANSFORM"),
+        ({"transforms": (st.ALG_ENVELOPED,)}, "BAD_TRANSFORM"),  # C14N only implied
         ({"uris": ("", "")}, "MULTIPLE_REFERENCES"),
     ],
 )
@@ -281,6 +280,14 @@ def test_reference_other_than_whole_document(p: Pki) -> None:
     assert _code(st.xmlsec_sign(st.with_template(DOC, st.template()), p.leaf).replace(b'URI=""', b""), p) == (
         "BAD_REFERENCE_URI"
     )
+
+
+def test_exactly_the_two_transforms(p: Pki, signed: bytes) -> None:
+    c14n = b'<Transform Algorithm="http://www.w3.org/TR/2001/REC-xml-c14n-20010315"/>'
+    assert _code(signed.replace(c14n, c14n + c14n), p) == "BAD_TRANSFORM"
+    enveloped = b'<Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>'
+    assert _code(signed.replace(enveloped + c14n, c14n + enveloped), p) == "BAD_TRANSFORM"  # the other order
+    assert _code(signed.replace(c14n, c14n.replace(b"/>", b"><X/></Transform>")), p) == "BAD_STRUCTURE"
 
 
 def test_xpath_transform_refused(p: Pki, signed: bytes) -> None:
@@ -362,7 +369,8 @@ def test_reason_messages_in_both_languages() -> None:
         "NO_SIGNATURE", "MULTIPLE_SIGNATURES", "SIGNATURE_NOT_LAST", "MULTIPLE_REFERENCES",
         "BAD_REFERENCE_URI", "BAD_TRANSFORM", "WEAK_ALGORITHM", "BAD_ALGORITHM", "NO_CERTIFICATE",
         "CERT_MISMATCH", "UNTRUSTED",
-        "INVALID", "OBJECT_NOT_ALLOWED", "CERT_EXPIRED", "CERT_NOT_YET_VALID",
+        "INVALID", "OBJECT_NOT_ALLOWED", "CERT_EXPIRED", "CERT_NOT_YET_VALID", "KEY_TOO_WEAK",
+        "ISSUER_SERIAL_MISMATCH",
     ):  # fmt: skip
         assert has(f"sig.{code}")
     assert "SHA-1" in t("sig.WEAK_ALGORITHM", "en", algorithm="x")
@@ -379,6 +387,16 @@ def test_verified_root_is_what_was_checked(p: Pki, signed: bytes, dossier: Chang
     assert dossier_from_root(verified.root) == dataclasses.replace(dossier)
 
 
+def test_content_is_what_the_reference_covers(p: Pki, signed: bytes, dossier: ChangeDossier) -> None:
+    verified = verify_document(signed, trust=p.trust)
+    assert [c.tag for c in verified.content] == ["DKI_BHXH"]  # the root without its Signature
+    assert not list(verified.content.iter(SIG + "*"))
+    assert dossier_from_root(verified.content) == dossier
+    assert etree.tostring(enveloped_content(parse_xml(signed)), method="c14n") == etree.tostring(
+        parse_xml(build_dossier(dossier)), method="c14n"
+    )
+
+
 def test_self_closing_root_falls_back_to_lxml_serialisation(p: Pki) -> None:
     out = sign_document(b'<BHXH a="1"/>', pki.SoftwareSigner(p.leaf))
     assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH a="1"><Signature')
@@ -389,3 +407,89 @@ def test_xml_attributes_on_root_are_refused_for_signing(p: Pki) -> None:
     with pytest.raises(SignatureInvalid) as info:
         sign_document(b'<BHXH xml:lang="vi"><A/></BHXH>', pki.SoftwareSigner(p.leaf))
     assert info.value.code == "UNSUPPORTED_DOCUMENT"
+
+
+# --- KeyInfo holds only the signer's X509Data (protocol §3.3) -----------------------------------------------
+
+
+def _in_key_info(signed: bytes, fragment: bytes, *, where: bytes = b"</KeyInfo>") -> bytes:
+    """``fragment`` added inside KeyInfo (or before ``where``): KeyInfo is not signed, so the signature stays
+    cryptographically valid and only the profile can refuse it."""
+    assert signed.count(where) == 1
+    return signed.replace(where, fragment + where)
+
+
+XI = b'xmlns:xi="http://www.w3.org/2001/XInclude"'
+
+
+@pytest.mark.parametrize(
+    ("fragment", "where", "element"),
+    [
+        # an unsigned copy of the content with other values, where a careless reader might search for it
+        (b"<DKI_BHXH><TTDVI><MA_DVI>EVIL</MA_DVI></TTDVI></DKI_BHXH>", b"</KeyInfo>", "KeyInfo/DKI_BHXH"),
+        (b"<DKI_BHXH><TTDVI><MA_DVI>EVIL</MA_DVI></TTDVI></DKI_BHXH>", b"</X509Data>", "X509Data/DKI_BHXH"),
+        (b"<xi:include " + XI + b' href="file:///etc/passwd" parse="text"/>', b"</KeyInfo>", "KeyInfo/xi:include"),
+        (b"<xi:include " + XI + b' href="file:///etc/passwd" parse="text"/>', b"</X509Data>", "X509Data/xi:include"),
+        (b"<KeyName>signer</KeyName>", b"</KeyInfo>", "KeyInfo/KeyName"),
+        (b"<X509SubjectName>CN=CONG TY TNHH ABC</X509SubjectName>", b"</X509Data>", "X509Data/X509SubjectName"),
+        (b'<RetrievalMethod URI="http://evil.example/cert"/>', b"</KeyInfo>", "KeyInfo/RetrievalMethod"),
+    ],
+)
+def test_key_info_holds_nothing_else(p: Pki, signed: bytes, fragment: bytes, where: bytes, element: str) -> None:
+    xml = _in_key_info(signed, fragment, where=where)
+    with pytest.raises(SignatureInvalid) as info:
+        verify_document(xml, trust=p.trust)
+    assert info.value.code == "OBJECT_NOT_ALLOWED" and element in info.value.message("en")
+
+
+def test_key_info_structure(p: Pki, signed: bytes) -> None:
+    x509_data = signed[signed.index(b"<X509Data>") : signed.index(b"</KeyInfo>")]
+    assert _code(_in_key_info(signed, x509_data), p) == "BAD_STRUCTURE"  # two X509Data
+    assert _code(_in_key_info(signed, b"MA_DVI=EVIL", where=b"</X509Data>"), p) == "BAD_STRUCTURE"  # text
+    assert verify_document(_in_key_info(signed, b"<!-- a comment -->", where=b"</X509Data>"), trust=p.trust)
+
+
+def _issuer_serial(name: str, serial: int) -> bytes:
+    return (
+        f"<X509IssuerSerial><X509IssuerName>{name}</X509IssuerName>"
+        f"<X509SerialNumber>{serial}</X509SerialNumber></X509IssuerSerial>"
+    ).encode()
+
+
+def test_issuer_serial_must_designate_the_signer(p: Pki, signed: bytes) -> None:
+    escaped = r"CN=Test Root CA,O=B\E1\BB\99 Th\C3\B4ng tin v\C3\A0 Truy\E1\BB\81n th\C3\B4ng (TEST),C=VN"
+    serial = p.leaf.cert.serial_number
+    good = _in_key_info(signed, _issuer_serial(escaped, serial), where=b"</X509Data>")  # as xmlsec writes it
+    assert verify_document(good, trust=p.trust).certificate.der == p.leaf.der
+    other = _in_key_info(signed, _issuer_serial(escaped, serial + 1), where=b"</X509Data>")
+    assert _code(other, p) == "ISSUER_SERIAL_MISMATCH"
+    other = _in_key_info(signed, _issuer_serial("CN=Rogue CA,C=VN", serial), where=b"</X509Data>")
+    assert _code(other, p) == "ISSUER_SERIAL_MISMATCH"
+    twice = _in_key_info(good, _issuer_serial(escaped, serial), where=b"</X509Data>")
+    assert _code(twice, p) == "BAD_STRUCTURE"
+    extra = good.replace(b"</X509SerialNumber>", b"</X509SerialNumber><X509SKI>AA==</X509SKI>")
+    assert _code(extra, p) == "BAD_STRUCTURE"
+
+
+def test_intermediates_in_key_info_must_be_cas(p: Pki, unsigned: bytes) -> None:
+    signed = sign_document(unsigned, pki.SoftwareSigner(p.inter_leaf))
+    other_leaf = base64.b64encode(p.leaf.der)
+    with_leaf = signed.replace(
+        b"</X509Certificate>", b"</X509Certificate><X509Certificate>" + other_leaf + b"</X509Certificate>"
+    )
+    assert _code(with_leaf, p) == "NO_CERTIFICATE"  # two leaves: which one signed?
+
+
+# --- key strength --------------------------------------------------------------------------------------------
+
+
+def test_rsa_key_under_2048_bits_is_refused(p: Pki, unsigned: bytes) -> None:
+    weak = pki.issue(p.ca, key_index=1, key_bits=1024)
+    xml = st.xmlsec_sign(st.with_template(DOC, st.template()), weak)  # cryptographically valid, trusted CA
+    with pytest.raises(SignatureInvalid) as info:
+        verify_document(xml, trust=p.trust)
+    assert info.value.code == "KEY_TOO_WEAK"
+    assert "1024" in info.value.message("vi") and "2048" in info.value.message("en")
+    with pytest.raises(SignatureInvalid) as info:  # the client refuses before asking the token to sign
+        prepare_signature(unsigned, weak.der)
+    assert info.value.code == "KEY_TOO_WEAK"

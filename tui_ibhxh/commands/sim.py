@@ -57,6 +57,16 @@ def _rate(text: str) -> tuple[int, float]:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected a number of seconds, e.g. 900") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError("expected seconds between 0 and 86400")
+    return value
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("sim", help="trình giả lập I-VAN / the embedded I-VAN simulator")
     sim_sub = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
@@ -74,7 +84,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--bhxh-cert", type=Path, default=None, help="BHXH signing certificate (PEM)")
     s.add_argument("--bhxh-key", type=Path, default=None, help="BHXH signing key (PEM, unencrypted)")
     s.add_argument("--heartbeat", type=float, default=None, help="event-stream heartbeat seconds (15)")
-    s.add_argument("--rate-limit", type=_rate, default=None, help="per unit BURST,PER_SECOND (300,50)")
+    s.add_argument(
+        "--rate-limit", type=_rate, default=None, help="authenticated calls per unit BURST,PER_SECOND (300,50)"
+    )
+    s.add_argument(
+        "--auth-rate-limit", type=_rate, default=None, help="/auth/* per client address BURST,PER_SECOND (60,5)"
+    )
+    s.add_argument("--token-ttl", type=_seconds, default=None, help="access-token lifetime in seconds (900)")
     s.set_defaults(func=run_serve)
 
 
@@ -126,6 +142,10 @@ def build_config(args: argparse.Namespace) -> SimConfig:
         updates["heartbeat"] = max(0.05, args.heartbeat)
     if args.rate_limit is not None:
         updates["rate_burst"], updates["rate_per_second"] = args.rate_limit
+    if args.auth_rate_limit is not None:
+        updates["auth_rate_burst"], updates["auth_rate_per_second"] = args.auth_rate_limit
+    if args.token_ttl is not None:
+        updates["token_ttl"] = args.token_ttl
     return cfg.with_updates(**updates)
 
 
@@ -141,9 +161,9 @@ def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
     setup_logging()
 
     def ready(url: str) -> None:
-        ctx.out(t("sim.listening", ctx.lang, url=url, db=cfg.db_path))
         bhxh = cfg.bhxh_cert or cfg.db_path.parent / "bhxh.pem"
-        ctx.err(t("sim.bhxh_cert", ctx.lang, path=bhxh))
+        ctx.err(t("sim.bhxh_cert", ctx.lang, path=bhxh))  # first: whoever waits for the URL sees a quiet log
+        ctx.out(t("sim.listening", ctx.lang, url=url, db=cfg.db_path))
 
     try:
         asyncio.run(serve(cfg, args.host, args.port, ready))

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 from asn1crypto import pem, x509
 from cryptography import x509 as cx509
@@ -36,6 +37,8 @@ _SHORT_NAMES = {
 
 SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
 DEFAULT_SOON_DAYS = 30
+#: the shortest key accepted for signing, by key algorithm (protocol §3.3: RSA at least 2048 bits)
+MIN_KEY_BITS: Final = {"rsa": 2048, "rsassa_pss": 2048, "dsa": 2048, "ec": 256}
 
 
 class CertificateError(ValueError):
@@ -131,6 +134,34 @@ def usable_for_signing(info: CertInfo) -> bool:
     if not has_key_usage_extension(info):
         return True
     return bool(info.key_usage & SIGNING_USAGES)
+
+
+def key_too_weak(info: CertInfo) -> bool:
+    """True when the certificate's key is shorter than :data:`MIN_KEY_BITS` allows: the one rule behind both
+    a refused signature (protocol §3.3) and a certificate flagged as unfit for signing."""
+    minimum = MIN_KEY_BITS.get(info.key_algorithm)
+    return minimum is not None and info.key_bits < minimum
+
+
+def _name_key(name: cx509.Name) -> tuple[frozenset[tuple[str, str]], ...]:
+    """A distinguished name for comparison: attribute types and values per RDN, in order; values compared
+    without case and with white space folded (as LDAP matches them)."""
+    return tuple(
+        frozenset((a.oid.dotted_string, " ".join(str(a.value).split()).casefold()) for a in rdn) for rdn in name.rdns
+    )
+
+
+def names_issuer_serial(info: CertInfo, issuer_name: str, serial_number: str) -> bool:
+    """True when an issuer name (RFC 4514 string) and a decimal serial number, as in an XMLDSig
+    ``X509IssuerSerial``, designate the certificate ``info``."""
+    try:
+        serial = int(serial_number.strip())
+        issuer = cx509.Name.from_rfc4514_string(issuer_name.strip())
+    except ValueError:
+        return False
+    if serial != int(info.serial, 16):
+        return False
+    return _name_key(issuer) == _name_key(cx509.load_der_x509_certificate(info.der).issuer)
 
 
 def _issued_by(child: CertInfo, parent: CertInfo) -> bool:

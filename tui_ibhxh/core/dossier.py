@@ -238,7 +238,7 @@ def _cert(parent: etree._Element, tag: str) -> CertSummary:
 
 
 def dossier_from_root(root: etree._Element) -> ChangeDossier:
-    """A :class:`ChangeDossier` from an already parsed root (e.g. ``VerifiedDocument.root``); validates it."""
+    """A :class:`ChangeDossier` from an already parsed root (e.g. ``VerifiedDocument.content``); validates it."""
     validate_dossier(root)
     dki = root.find("DKI_BHXH")
     assert dki is not None  # guaranteed by the schema
@@ -271,6 +271,6 @@ def parse_dossier(xml: bytes) -> ChangeDossier:
     """Parse (safely) and validate a dossier, signed or not. Raises :class:`DossierInvalid`.
 
     This does not verify the signature: for a signed dossier, verify first with ``core.xmldsig`` and pass
-    ``VerifiedDocument.root`` to :func:`dossier_from_root`.
+    ``VerifiedDocument.content`` to :func:`dossier_from_root`.
     """
     return dossier_from_root(validate_dossier(xml))

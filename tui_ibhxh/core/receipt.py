@@ -198,7 +198,7 @@ def _parse_iso(text: str, tag: str) -> datetime:
 
 
 def receipt_from_root(root: etree._Element) -> Receipt:
-    """A :class:`Receipt` from a parsed root (e.g. ``VerifiedDocument.root``)."""
+    """A :class:`Receipt` from a parsed root (e.g. ``VerifiedDocument.content``)."""
     if root.tag != "BHXH":
         raise _bad(f"root element is {root.tag}, not BHXH")
     children = [c for c in root if isinstance(c.tag, str)]
@@ -264,7 +264,7 @@ def verify_receipt(xml: bytes, bhxh_cert_der: bytes) -> ReceiptCheck:
     """
     try:
         verified = verify_document(xml, pinned_cert_der=bhxh_cert_der)
-        receipt = receipt_from_root(verified.root)
+        receipt = receipt_from_root(verified.content)
     except (SignatureInvalid, ReceiptInvalid, XmlError) as exc:
         return ReceiptCheck(
             receipt=None,

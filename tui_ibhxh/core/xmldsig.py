@@ -1,9 +1,12 @@
-"""Enveloped XMLDSig with the I-VAN protocol profile (protocol v1 §3).
+"""Enveloped XMLDSig with the I-VAN protocol's strict profile (IVAN_PROTOCOL.md §3.3).
 
 Profile: one ``<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">`` (default namespace, no prefix) as the
-root's last child; RSA-SHA256; one ``Reference URI=""`` with the transforms enveloped-signature + inclusive
-C14N 1.0 (without comments); SHA-256 digest; SignedInfo canonicalised with inclusive C14N 1.0;
-``KeyInfo/X509Data/X509Certificate`` = the signing certificate. Verifiers also accept exclusive C14N.
+root's last child; RSA-SHA256 with a key of at least 2048 bits (``core.certs.key_too_weak``); exactly one
+``Reference URI=""`` with exactly the transforms enveloped-signature then inclusive C14N 1.0; SHA-256 digest;
+SignedInfo canonicalised with inclusive C14N 1.0 (exclusive C14N and C14N with comments are refused);
+``KeyInfo`` holds only one ``X509Data`` with the signing ``X509Certificate`` (optionally the intermediate CA
+certificates and one ``X509IssuerSerial`` that must designate the signer) and nothing else; no ``Object``.
+This one module is the profile for the client's self-verification, ``ibhxh verify`` and the simulator.
 
 Signing is two-phase so the RSA step (on a PKCS#11 token, in another thread) stays outside ``core``::
 
@@ -20,13 +23,15 @@ certificate (pinned and/or chain to a :class:`TrustStore` with ``core.certs.chai
 when a check time is given), and finally lets xmlsec check digest and signature with the key of the
 certificate found in ``KeyInfo``. xmlsec's own X.509 chain verification is not used: it always checks validity
 periods at the current clock, which would make ``check_time=None`` (accept expired certificates; BHXH rejects
-them later, asynchronously) impossible. Callers must read content only from ``VerifiedDocument.root``.
+them later, asynchronously) impossible. Callers must read values only from ``VerifiedDocument.content``: the
+element the Reference covers (the root without its Signature), never by a search of the whole document.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import hashlib
 import re
 from collections.abc import Iterable, Sequence
@@ -37,7 +42,15 @@ from typing import Any, Final, Protocol
 import xmlsec
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
-from tui_ibhxh.core.certs import CertificateError, chains_to_anchor, load_certificates, parse_certificate
+from tui_ibhxh.core.certs import (
+    MIN_KEY_BITS,
+    CertificateError,
+    chains_to_anchor,
+    key_too_weak,
+    load_certificates,
+    names_issuer_serial,
+    parse_certificate,
+)
 from tui_ibhxh.core.i18n import fmt_date, register
 from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, XmlRejected, parse_xml, safe_parser
@@ -46,11 +59,10 @@ DSIG_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
 ALG_RSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 ALG_SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
 ALG_C14N: Final = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
-ALG_EXC_C14N: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
 ALG_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
-EXC_C14N_NS: Final = "http://www.w3.org/2001/10/xml-exc-c14n#"
 
-_C14N_ALGS: Final = frozenset({ALG_C14N, ALG_EXC_C14N})
+#: the one Reference's transforms, in this order
+_TRANSFORMS: Final = (ALG_ENVELOPED, ALG_C14N)
 _WEAK_RE: Final = re.compile(r"(?:sha-?1|md5)(?![0-9])", re.IGNORECASE)
 _XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -96,6 +108,16 @@ register(
         "sig.OBJECT_NOT_ALLOWED": (
             "Chữ ký số chứa phần tử không được phép ({element}); tài liệu có thể đã bị sửa đổi.",
             "The signature contains an element that is not allowed ({element}); the document may be forged.",
+        ),
+        "sig.KEY_TOO_WEAK": (
+            "Chứng thư số ký tài liệu dùng khóa {algorithm} {bits} bit, quá ngắn; chỉ chấp nhận khóa từ {minimum} bit"
+            " trở lên. Hãy ký bằng chứng thư số có khóa đủ dài.",
+            "The signing certificate has a {bits}-bit {algorithm} key, too short; keys of at least {minimum} bits are"
+            " accepted. Sign with a certificate that has a longer key.",
+        ),
+        "sig.ISSUER_SERIAL_MISMATCH": (
+            "Thông tin X509IssuerSerial trong chữ ký số không chỉ đúng chứng thư số đã ký tài liệu.",
+            "The signature's X509IssuerSerial does not designate the certificate that signed the document.",
         ),
         "sig.NO_CERTIFICATE": (
             "Chữ ký số không kèm chứng thư số đọc được (KeyInfo/X509Data/X509Certificate).",
@@ -261,9 +283,11 @@ def prepare_signature(xml: bytes, certificate_der: bytes, *, max_bytes: int = DE
     except XmlRejected as exc:
         raise SignatureInvalid(exc.code, exc.key, **exc.params) from None
     try:
-        parse_certificate(certificate_der)
+        signer = parse_certificate(certificate_der)
     except CertificateError:
         raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from None
+    if key_too_weak(signer):  # before the token is asked to sign: such a signature would be refused
+        raise _key_too_weak(signer)
     if _find_signatures(root):
         raise SignatureInvalid("ALREADY_SIGNED", "sig.ALREADY_SIGNED")
     if any(k.startswith("{http://www.w3.org/XML/1998/namespace}") for k in root.attrib):
@@ -347,11 +371,25 @@ class TrustStore:
 
 @dataclass(frozen=True)
 class VerifiedDocument:
-    """A document whose signature verified. Read content only from ``root``: it is the very tree that was
-    checked (comments, which the signature does not cover, have been removed from it)."""
+    """A document whose signature verified.
+
+    ``content`` is what the signature covers and the only place to read values from: the root element without
+    its enveloped Signature (so nothing in KeyInfo can ever be read as content), comments removed (they are not
+    signed). ``root`` is the checked tree itself, Signature included."""
 
     root: etree._Element
+    content: etree._Element
     certificate: CertInfo
+
+
+def enveloped_content(root: etree._Element) -> etree._Element:
+    """What ``Reference URI=""`` with the enveloped-signature transform covers: a copy of ``root`` without the
+    Signature that is its last child. For a document verified with :func:`verify_document`, and for the bytes
+    of one verified earlier (e.g. a dossier the I-VAN stored after verifying it)."""
+    content = copy.deepcopy(root)
+    for sig in [c for c in content if c.tag == _q("Signature")]:
+        content.remove(sig)
+    return content
 
 
 def _alg(el: etree._Element | None, what: str) -> str:
@@ -364,19 +402,29 @@ def _elements(parent: etree._Element) -> list[etree._Element]:
     return [c for c in parent if isinstance(c.tag, str)]
 
 
-def _check_signature_alg(alg: str, allowed: frozenset[str] | str) -> None:
+def _name(el: etree._Element) -> str:
+    qname = etree.QName(el)
+    return f"{el.prefix}:{qname.localname}" if el.prefix else qname.localname
+
+
+def _check_signature_alg(alg: str, allowed: str) -> None:
     if _WEAK_RE.search(alg):
         raise SignatureInvalid("WEAK_ALGORITHM", "sig.WEAK_ALGORITHM", algorithm=alg)
-    if (alg not in allowed) if isinstance(allowed, frozenset) else alg != allowed:
+    if alg != allowed:
         raise SignatureInvalid("BAD_ALGORITHM", "sig.BAD_ALGORITHM", algorithm=alg)
 
 
-def _check_c14n_children(method: etree._Element, alg: str) -> None:
-    for child in _elements(method):
-        if not (alg == ALG_EXC_C14N and child.tag == f"{{{EXC_C14N_NS}}}InclusiveNamespaces"):
-            raise SignatureInvalid(
-                "BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"unexpected {etree.QName(child).localname}"
-            )
+def _no_children(el: etree._Element) -> None:
+    """Algorithm elements of the profile take no parameters (no InclusiveNamespaces, XPath, ...)."""
+    children = _elements(el)
+    if children:
+        raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"unexpected {_name(children[0])}")
+
+
+def _no_text(el: etree._Element) -> None:
+    """Only white space between the elements of a container (no mixed content to smuggle values in)."""
+    if (el.text or "").strip() or any((c.tail or "").strip() for c in el):
+        raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"text inside {_name(el)}")
 
 
 def _expect(parent: etree._Element, names: Sequence[str], optional: frozenset[str] = frozenset()) -> None:
@@ -408,7 +456,7 @@ def _check_structure(root: etree._Element) -> etree._Element:
         raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(stray).localname)
     for child in _elements(sig):
         if child.tag not in (_q("SignedInfo"), _q("SignatureValue"), _q("KeyInfo")):
-            raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(child).localname)
+            raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=_name(child))
     _expect(sig, ("SignedInfo", "SignatureValue", "KeyInfo"), frozenset({"KeyInfo"}))
     signed_info = sig[0] if sig[0].tag == _q("SignedInfo") else sig.find(_q("SignedInfo"))
     assert signed_info is not None
@@ -417,15 +465,13 @@ def _check_structure(root: etree._Element) -> etree._Element:
         raise SignatureInvalid("MULTIPLE_REFERENCES", "sig.MULTIPLE_REFERENCES", count=len(refs))
     _expect(signed_info, ("CanonicalizationMethod", "SignatureMethod", "Reference"))
     c14n = signed_info.find(_q("CanonicalizationMethod"))
-    c14n_alg = _alg(c14n, "CanonicalizationMethod")
-    _check_signature_alg(c14n_alg, _C14N_ALGS)
+    _check_signature_alg(_alg(c14n, "CanonicalizationMethod"), ALG_C14N)  # no exclusive C14N, no comments
     assert c14n is not None
-    _check_c14n_children(c14n, c14n_alg)
+    _no_children(c14n)
     sig_method = signed_info.find(_q("SignatureMethod"))
     _check_signature_alg(_alg(sig_method, "SignatureMethod"), ALG_RSA_SHA256)
     assert sig_method is not None
-    if _elements(sig_method):
-        raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="SignatureMethod has parameters")
+    _no_children(sig_method)
     ref = refs[0]
     uri = ref.get("URI")
     if uri != "":
@@ -437,19 +483,50 @@ def _check_structure(root: etree._Element) -> etree._Element:
         if tr.tag != _q("Transform"):
             raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="unexpected element in Transforms")
         alg = tr.get("Algorithm") or ""
-        if alg != ALG_ENVELOPED and alg not in _C14N_ALGS:
+        if alg not in _TRANSFORMS:
             raise SignatureInvalid("BAD_TRANSFORM", "sig.BAD_TRANSFORM", algorithm=alg)
-        _check_c14n_children(tr, alg)
+        _no_children(tr)
         algs.append(alg)
-    if algs.count(ALG_ENVELOPED) != 1 or len(algs) > 2 or (len(algs) == 2 and algs[0] != ALG_ENVELOPED):
+    if tuple(algs) != _TRANSFORMS:  # both, in this order: an implicit C14N is not the profile's
         raise SignatureInvalid("BAD_TRANSFORM", "sig.BAD_TRANSFORM", algorithm=" + ".join(algs) or "(none)")
     _check_signature_alg(_alg(ref.find(_q("DigestMethod")), "DigestMethod"), ALG_SHA256)
+    _check_key_info(sig.find(_q("KeyInfo")))
     return sig
+
+
+def _check_key_info(key_info: etree._Element | None) -> None:
+    """KeyInfo holds one X509Data and nothing else; X509Data only X509Certificate elements and at most one
+    X509IssuerSerial. Anything else (a KeyName, a RetrievalMethod, a copy of the content, an xi:include) is
+    refused: what the signature does not cover must not carry anything a reader could pick up."""
+    if key_info is None:
+        return  # no certificate: NO_CERTIFICATE
+    _only(key_info, ("X509Data",))
+    _expect(key_info, ("X509Data",))
+    x509_data = _elements(key_info)[0]
+    _only(x509_data, ("X509Certificate", "X509IssuerSerial"))
+    serials = x509_data.findall(_q("X509IssuerSerial"))
+    if len(serials) > 1:
+        raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="X509Data holds several X509IssuerSerial")
+    for serial in serials:
+        _no_text(serial)
+        _expect(serial, ("X509IssuerName", "X509SerialNumber"))
+        for part in serial:
+            _no_children(part)
+
+
+def _only(parent: etree._Element, allowed: Sequence[str]) -> None:
+    """``parent`` holds only the XMLDSig elements named ``allowed`` (and white space between them)."""
+    _no_text(parent)
+    for child in _elements(parent):
+        if etree.QName(child).namespace != DSIG_NS or etree.QName(child).localname not in allowed:
+            element = f"{etree.QName(parent).localname}/{_name(child)}"
+            raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=element)
 
 
 def _key_info_certs(sig: etree._Element) -> list[bytes]:
     certs: list[bytes] = []
     for el in sig.findall(f"{_q('KeyInfo')}/{_q('X509Data')}/{_q('X509Certificate')}"):
+        _no_children(el)
         try:
             certs.append(base64.b64decode("".join((el.text or "").split()), validate=True))
         except (binascii.Error, ValueError):
@@ -458,7 +535,7 @@ def _key_info_certs(sig: etree._Element) -> list[bytes]:
 
 
 def _signing_cert(sig: etree._Element) -> tuple[CertInfo, list[CertInfo]]:
-    """The signing certificate and the other certificates of KeyInfo (possible intermediates)."""
+    """The signing certificate and the other certificates of KeyInfo (intermediate CAs)."""
     try:
         infos = [parse_certificate(der) for der in _key_info_certs(sig)]
     except CertificateError:
@@ -466,12 +543,37 @@ def _signing_cert(sig: etree._Element) -> tuple[CertInfo, list[CertInfo]]:
     if not infos:
         raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE")
     if len(infos) == 1:
-        return infos[0], []
-    # several: the leaf is the one that issued none of the others
-    leaves = [c for c in infos if not any(o is not c and o.issuer_fields == c.subject_fields for o in infos)]
-    if len(leaves) != 1:
-        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE")
-    return leaves[0], [c for c in infos if c is not leaves[0]]
+        leaf, extra = infos[0], []
+    else:
+        # several: the leaf is the one that issued none of the others; the others must be CAs
+        leaves = [c for c in infos if not any(o is not c and o.issuer_fields == c.subject_fields for o in infos)]
+        if len(leaves) != 1:
+            raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE")
+        leaf, extra = leaves[0], [c for c in infos if c is not leaves[0]]
+        if not all(c.is_ca for c in extra):
+            raise SignatureInvalid(
+                "BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="KeyInfo holds a certificate that is not a CA's"
+            )
+    issuer_serial = sig.find(f"{_q('KeyInfo')}/{_q('X509Data')}/{_q('X509IssuerSerial')}")
+    if issuer_serial is not None and not names_issuer_serial(
+        leaf,
+        issuer_serial.findtext(_q("X509IssuerName")) or "",
+        issuer_serial.findtext(_q("X509SerialNumber")) or "",
+    ):
+        raise SignatureInvalid("ISSUER_SERIAL_MISMATCH", "sig.ISSUER_SERIAL_MISMATCH")
+    if key_too_weak(leaf):
+        raise _key_too_weak(leaf)
+    return leaf, extra
+
+
+def _key_too_weak(cert: CertInfo) -> SignatureInvalid:
+    return SignatureInvalid(
+        "KEY_TOO_WEAK",
+        "sig.KEY_TOO_WEAK",
+        algorithm=cert.key_algorithm.upper(),
+        bits=cert.key_bits,
+        minimum=MIN_KEY_BITS[cert.key_algorithm],
+    )
 
 
 def _xmlsec_verify(sig: etree._Element, cert_der: bytes, manager: Any = None) -> None:
@@ -486,13 +588,11 @@ def _xmlsec_verify(sig: etree._Element, cert_der: bytes, manager: Any = None) ->
         except xmlsec.Error as exc:
             raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
     # defence in depth: xmlsec refuses anything outside the profile even if a check above were missed
-    for transform in (xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformExclC14N):
-        ctx.enable_signature_transform(transform)
+    ctx.enable_signature_transform(xmlsec.constants.TransformInclC14N)
     ctx.enable_signature_transform(xmlsec.constants.TransformRsaSha256)
     for transform in (
         xmlsec.constants.TransformEnveloped,
         xmlsec.constants.TransformInclC14N,
-        xmlsec.constants.TransformExclC14N,
         xmlsec.constants.TransformSha256,
     ):
         ctx.enable_reference_transform(transform)
@@ -541,4 +641,4 @@ def verify_document(
     # Comments are outside the signed content (C14N without comments) and would split text nodes
     # (<MST>0101<!---->234567</MST>): remove them, merging the text around them, before anyone reads.
     etree.strip_tags(root, etree.Comment)
-    return VerifiedDocument(root=root, certificate=cert)
+    return VerifiedDocument(root=root, content=enveloped_content(root), certificate=cert)

@@ -56,6 +56,7 @@ def build_state(config: SimConfig) -> SimState:
         trust=TrustStore(anchors) if anchors else None,
         signer=signer,
         limiter=RateLimiter(config.rate_burst, config.rate_per_second),
+        auth_limiter=RateLimiter(config.auth_rate_burst, config.auth_rate_per_second),
         verify_pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivan-sim-verify"),
     )
 

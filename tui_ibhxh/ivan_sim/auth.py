@@ -7,6 +7,7 @@ import binascii
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,22 +85,40 @@ async def issue_token(state: SimState, ma_dvi: str, challenge: str, cert_b64: st
     return {"access_token": token, "token_type": "Bearer", "expires_in": int(ttl)}
 
 
-async def token_unit(state: SimState, request: web.Request) -> str:
-    """The unit of the request's bearer token (401 when missing, unknown or expired)."""
+@dataclass(frozen=True)
+class Grant:
+    """What a live bearer token grants: one unit, until ``expires_at`` (epoch seconds)."""
+
+    unit: str
+    expires_at: float
+
+
+async def token_grant(state: SimState, request: web.Request) -> Grant:
+    """The grant of the request's bearer token (401 when missing, unknown or expired)."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "UNAUTHORIZED", "missing bearer token")
-    unit = await state.store.run(state.store.token_unit, token_hash(token.strip()), time.time())
-    if unit is None:
+    found = await state.store.run(state.store.token_grant, token_hash(token.strip()), time.time())
+    if found is None:
         raise ApiError(401, "UNAUTHORIZED", "unknown or expired access token")
-    return unit
+    return Grant(*found)
+
+
+async def token_unit(state: SimState, request: web.Request) -> str:
+    """The unit of the request's bearer token (401 when missing, unknown or expired)."""
+    return (await token_grant(state, request)).unit
+
+
+async def require_grant(state: SimState, request: web.Request, ma_dvi: str) -> Grant:
+    """401 without a live token, 403 when the token belongs to another unit; then rate-limits the unit."""
+    grant = await token_grant(state, request)
+    if grant.unit != ma_dvi:
+        raise ApiError(403, "FORBIDDEN", f"the access token is for unit {grant.unit}, not {ma_dvi}")
+    state.rate_limit(grant.unit)
+    return grant
 
 
 async def require_unit(state: SimState, request: web.Request, ma_dvi: str) -> str:
-    """401 without a live token, 403 when the token belongs to another unit; then rate-limits the unit."""
-    unit = await token_unit(state, request)
-    if unit != ma_dvi:
-        raise ApiError(403, "FORBIDDEN", f"the access token is for unit {unit}, not {ma_dvi}")
-    state.rate_limit(unit)
-    return unit
+    """:func:`require_grant`, for handlers that need only the unit."""
+    return (await require_grant(state, request, ma_dvi)).unit

@@ -7,7 +7,9 @@ TOML layout (every key optional)::
     trust = ["ca.pem"]             # trust anchors (PEM, may hold several certificates)
     revoked = ["54A1..."]          # revoked certificate serials (hex)
     heartbeat = 15.0               # SSE comment heartbeat (seconds)
-    rate_limit = [120, 20.0]       # per unit: burst, requests per second
+    rate_limit = [300, 50.0]       # authenticated calls per unit: burst, requests per second
+    auth_rate_limit = [60, 5.0]    # /auth/* per client address: burst, requests per second
+    token_ttl = 900.0              # lifetime of an access token (an event stream ends with it), seconds
     bhxh_cert = "bhxh.pem"         # BHXH signing certificate + key (PEM); created next to the db if absent
     bhxh_key = "bhxh.key.pem"
 
@@ -70,6 +72,8 @@ class SimConfig:
     heartbeat: float = 15.0
     rate_burst: int = 300
     rate_per_second: float = 50.0
+    auth_rate_burst: int = 60
+    auth_rate_per_second: float = 5.0
     bhxh_cert: Path | None = None
     bhxh_key: Path | None = None
     seed: tuple[SeedUnit, ...] = ()
@@ -143,6 +147,7 @@ def load_toml(path: Path, *, db_path: Path | None = None) -> SimConfig:
     db = db_path or (base / _str(data, "db", str(path), "ivan-sim.sqlite3"))
     delays = data.get("delays", [1.0, 2.0])
     rate = data.get("rate_limit", [300, 50.0])
+    auth_rate = data.get("auth_rate_limit", [60, 5.0])
     try:
         cfg = SimConfig(
             db_path=db,
@@ -152,6 +157,9 @@ def load_toml(path: Path, *, db_path: Path | None = None) -> SimConfig:
             heartbeat=float(data.get("heartbeat", 15.0)),
             rate_burst=int(rate[0]),
             rate_per_second=float(rate[1]),
+            auth_rate_burst=int(auth_rate[0]),
+            auth_rate_per_second=float(auth_rate[1]),
+            token_ttl=float(data.get("token_ttl", TOKEN_TTL)),
             bhxh_cert=base / str(data["bhxh_cert"]) if "bhxh_cert" in data else None,
             bhxh_key=base / str(data["bhxh_key"]) if "bhxh_key" in data else None,
             seed=tuple(_unit(u, base, i) for i, u in enumerate(data.get("units", []))),

@@ -29,6 +29,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Chưa xác thực hoặc phiên làm việc đã hết hạn; hãy đăng nhập lại bằng chứng thư số.",
         "Missing or expired access token; authenticate again with a certificate.",
     ),
+    "TOKEN_EXPIRED": (
+        "Phiên làm việc đã hết hạn nên luồng sự kiện đã đóng; hãy xác thực lại và mở lại luồng với Last-Event-ID.",
+        "The access token has expired, so the event stream ended; authenticate again and resume with Last-Event-ID.",
+    ),
     "AUTH_FAILED": (
         "Xác thực bằng chứng thư số không thành công.",
         "Authentication with the certificate failed.",
@@ -56,8 +60,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The request body exceeds the 1 MiB limit.",
     ),
     "RATE_LIMITED": (
-        "Đơn vị gửi quá nhiều yêu cầu; hãy thử lại sau ít phút.",
-        "Too many requests for this unit; retry later.",
+        "Quá nhiều yêu cầu trong thời gian ngắn; hãy thử lại sau ít phút.",
+        "Too many requests in a short time; retry later.",
     ),
     "METHOD_NOT_ALLOWED": ("Phương thức không được hỗ trợ.", "Method not allowed."),
     "UNSUPPORTED_MEDIA_TYPE": (

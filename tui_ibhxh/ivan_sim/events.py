@@ -3,15 +3,22 @@
 Every status change is stored as an event (global monotonically increasing id) in the same SQLite
 transaction as the change itself. A stream always reads from the store, so a resumed stream replays exactly
 the events after the id it was given, then waits for the next notification (or sends a heartbeat comment).
+
+A stream lives no longer than the bearer token that opened it: at the token's expiry it sends
+``event: expired`` (no id, so the reader's Last-Event-ID stays the last delivered event) and closes, whether
+events are flowing or not. The reader re-authenticates and resumes with Last-Event-ID; nothing is lost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from tui_ibhxh.ivan_sim.errors import error_body
 from tui_ibhxh.ivan_sim.middleware import SENT_STATUS
 
 
@@ -62,8 +69,13 @@ def format_event(event_id: int, data: str) -> bytes:
     return f"id: {event_id}\nevent: transaction\ndata: {data}\n\n".encode()
 
 
+def format_expired() -> bytes:
+    """The last message of a stream whose token has expired (no ``id:``: it is not a transaction event)."""
+    data = json.dumps(error_body("TOKEN_EXPIRED"), ensure_ascii=False)
+    return f"event: expired\ndata: {data}\n\n".encode()
+
+
 EventsAfter = Callable[[int], Awaitable[list[tuple[int, str]]]]
-StillAllowed = Callable[[], Awaitable[bool]]
 
 
 async def stream_events(
@@ -74,8 +86,11 @@ async def stream_events(
     events_after: EventsAfter,
     broadcaster: Broadcaster,
     heartbeat: float,
-    still_allowed: StillAllowed,
+    expires_at: float,
+    clock: Callable[[], float] = time.time,
 ) -> web.StreamResponse:
+    """Serve the unit's events after ``after`` until the server stops, the reader leaves or ``expires_at``
+    (epoch seconds, the bearer token's expiry) passes."""
     resp = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
@@ -86,25 +101,35 @@ async def stream_events(
     await resp.prepare(request)
     request[SENT_STATUS] = resp.status  # for the access log when the reader goes away
     last = after
+
+    def left() -> float:
+        return expires_at - clock()
+
     try:
         await resp.write(b"retry: 1000\n: connected\n\n")
-        while not broadcaster.closing:
+        while not broadcaster.closing and left() > 0:
             fut = broadcaster.subscribe(ma_dvi)
             try:
                 rows = await events_after(last)
                 for event_id, data in rows:
+                    if left() <= 0:
+                        break
                     await resp.write(format_event(event_id, data))
                     last = event_id
                 if rows:
                     continue
+                wait = min(heartbeat, left())
+                if wait <= 0:
+                    break
                 try:
-                    await asyncio.wait_for(asyncio.shield(fut), heartbeat)
+                    await asyncio.wait_for(asyncio.shield(fut), wait)
                 except TimeoutError:
-                    if not await still_allowed():
-                        break
-                    await resp.write(b": heartbeat\n\n")
+                    if left() > 0:
+                        await resp.write(b": heartbeat\n\n")
             finally:
                 broadcaster.unsubscribe(ma_dvi, fut)
+        if not broadcaster.closing:
+            await resp.write(format_expired())
     except (ConnectionResetError, ConnectionError):
         pass
     return resp

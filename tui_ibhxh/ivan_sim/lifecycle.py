@@ -13,13 +13,13 @@ import logging
 import time
 
 from tui_ibhxh.core.certs import parse_certificate
-from tui_ibhxh.core.dossier import parse_dossier
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.ivan_sim import errors
 from tui_ibhxh.ivan_sim.receipts import signed_receipt
 from tui_ibhxh.ivan_sim.rules import rejection
 from tui_ibhxh.ivan_sim.state import SimState
 from tui_ibhxh.ivan_sim.store import Advance, TxRecord
+from tui_ibhxh.ivan_sim.verify import stored_dossier
 from tui_ibhxh.ivan_sim.views import from_epoch
 
 log = logging.getLogger("tui_ibhxh.ivan_sim")
@@ -34,7 +34,7 @@ def _final_step(state: SimState, rec: TxRecord, now: float) -> Advance:
     if unit is None:  # cannot happen: units are never deleted
         raise LookupError(f"unit {tx.ma_dvi} vanished")
     try:
-        dossier = parse_dossier(rec.dossier)
+        dossier = stored_dossier(rec.dossier)
         signer = parse_certificate(rec.signer_der)
         code = rejection(
             dossier=dossier,

@@ -19,6 +19,13 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
 
 
+def _limited(budget: str) -> dict[str, Any]:
+    return {
+        **_error(f"rate limited {budget} (protocol §7)"),
+        "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}},
+    }
+
+
 def _ok(description: str, schema: str, media: str = "application/json") -> dict[str, Any]:
     return {"description": description, "content": {media: {"schema": _ref(schema)}}}
 
@@ -28,7 +35,7 @@ _GDICH = {"name": "ma_gdich", "in": "path", "required": True, "schema": {"type":
 _AUTH_ERRORS = {
     "401": _error("missing or expired token"),
     "403": _error("the token is for another unit"),
-    "429": _error("rate limited (see Retry-After)"),
+    "429": _limited("per unit"),
 }
 
 
@@ -121,14 +128,14 @@ PATHS: dict[str, Any] = {
             "responses": {
                 "200": _ok("the challenge", "Challenge"),
                 "400": _error("missing field"),
-                "404": _error("unknown unit"),
-                "429": _error("rate limited"),
+                "404": _error("unknown unit (nothing is stored for it)"),
+                "429": _limited("per client address, a budget separate from the units'"),
             },
         }
     },
     "/auth/token": {
         "post": {
-            "summary": "Exchange a signed challenge for a bearer token (900 s, scoped to one unit)",
+            "summary": "Exchange a signed challenge for a bearer token (expires_in seconds, scoped to one unit)",
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _ref("TokenRequest")}},
@@ -138,7 +145,7 @@ PATHS: dict[str, Any] = {
                 "400": _error("missing field or bad base64"),
                 "401": _error("challenge, signature, certificate or MST not acceptable"),
                 "404": _error("unknown unit"),
-                "429": _error("rate limited"),
+                "429": _limited("per client address, a budget separate from the units'"),
             },
         }
     },
@@ -163,7 +170,10 @@ PATHS: dict[str, Any] = {
                 "400": _error("XML_INVALID (malformed, DOCTYPE, schema) or missing Idempotency-Key"),
                 "409": _error("same key, different body"),
                 "413": _error("body over 1 MiB"),
-                "422": _error("SIGNATURE_INVALID or CERT_UNTRUSTED"),
+                "422": _error(
+                    "SIGNATURE_INVALID (outside the strict signature profile of protocol §3.3, e.g. exclusive "
+                    "C14N, an RSA key under 2048 bits, anything but X509Data in KeyInfo) or CERT_UNTRUSTED"
+                ),
                 **_AUTH_ERRORS,
             },
         }
@@ -186,6 +196,11 @@ PATHS: dict[str, Any] = {
     "/units/{ma_dvi}/events": {
         "get": {
             "summary": "Server-sent events: one 'transaction' event per status change; honours Last-Event-ID",
+            "description": (
+                "A stream lives no longer than its bearer token: at the token's expiry the server sends "
+                "`event: expired` (data: an Error object, ma_loi TOKEN_EXPIRED, no id) and closes the stream, "
+                "whatever the traffic. Re-authenticate and reconnect with Last-Event-ID: nothing is lost."
+            ),
             "parameters": [
                 _UNIT,
                 {"name": "Last-Event-ID", "in": "header", "required": False, "schema": {"type": "string"}},

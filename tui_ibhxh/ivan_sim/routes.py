@@ -69,17 +69,19 @@ def _state(request: web.Request) -> SimState:
 
 
 # --- auth ---------------------------------------------------------------------------------------------------
+# Strangers can call these: they spend the client address's budget, first of all (before the body is read),
+# never a unit's; an unknown unit is refused before anything is stored or allocated for it (protocol §7).
 async def post_challenge(request: web.Request) -> web.Response:
     state = _state(request)
+    state.rate_limit_client(request)
     body = await read_json(request, state.config.max_body, ("ma_dvi",))
-    state.rate_limit(body["ma_dvi"])
     return _json(await auth.issue_challenge(state, body["ma_dvi"]))
 
 
 async def post_token(request: web.Request) -> web.Response:
     state = _state(request)
+    state.rate_limit_client(request)
     body = await read_json(request, state.config.max_body, ("ma_dvi", "challenge", "certificate", "signature"))
-    state.rate_limit(body["ma_dvi"])
     return _json(
         await auth.issue_token(state, body["ma_dvi"], body["challenge"], body["certificate"], body["signature"])
     )
@@ -216,19 +218,13 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     store = state.store
     ma_dvi = request.match_info["ma_dvi"]
-    await auth.require_unit(state, request, ma_dvi)
+    grant = await auth.require_grant(state, request, ma_dvi)
     after = parse_last_event_id(request.headers.get("Last-Event-ID"))
     if after is None:
         after = await store.run(store.last_event_id, ma_dvi)
 
     async def events_after(last: int) -> list[tuple[int, str]]:
         return await store.run(store.events_after, ma_dvi, last)
-
-    async def still_allowed() -> bool:
-        try:
-            return await auth.token_unit(state, request) == ma_dvi
-        except ApiError:
-            return False
 
     return await stream_events(
         request,
@@ -237,7 +233,7 @@ async def get_events(request: web.Request) -> web.StreamResponse:
         events_after=events_after,
         broadcaster=state.broadcaster,
         heartbeat=state.config.heartbeat,
-        still_allowed=still_allowed,
+        expires_at=grant.expires_at,  # the stream ends with its token (protocol §6)
     )
 
 

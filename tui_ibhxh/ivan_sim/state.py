@@ -14,7 +14,7 @@ from tui_ibhxh.ivan_sim.config import SimConfig
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.events import Broadcaster
 from tui_ibhxh.ivan_sim.keys import SoftwareSigner
-from tui_ibhxh.ivan_sim.ratelimit import RateLimiter
+from tui_ibhxh.ivan_sim.ratelimit import RateLimiter, address_key
 from tui_ibhxh.ivan_sim.store import Store
 
 
@@ -25,20 +25,31 @@ class SimState:
     anchors: list[CertInfo]
     trust: TrustStore | None
     signer: SoftwareSigner
-    limiter: RateLimiter
+    limiter: RateLimiter  # authenticated calls, per unit (keys: units with a live token only)
+    auth_limiter: RateLimiter  # the unauthenticated /auth/* endpoints, per client address
     verify_pool: ThreadPoolExecutor  # XML + signature checks, off the event loop
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
 
     def rate_limit(self, ma_dvi: str) -> None:
-        wait = self.limiter.take(ma_dvi)
-        if wait is not None:
-            raise ApiError(
-                429,
-                "RATE_LIMITED",
-                f"too many requests for unit {ma_dvi}; retry in {wait:.1f} s",
-                headers={"Retry-After": RateLimiter.retry_after(wait)},
-            )
+        """Spend one request of the unit's budget (authenticated calls only), or 429."""
+        _take(self.limiter, ma_dvi, f"too many requests for unit {ma_dvi}")
+
+    def rate_limit_client(self, request: web.BaseRequest) -> None:
+        """Spend one request of the client address's budget for ``/auth/*``, or 429 (before anything else)."""
+        key = address_key(request.remote)
+        _take(self.auth_limiter, key, f"too many authentication requests from {key}")
+
+
+def _take(limiter: RateLimiter, key: str, what: str) -> None:
+    wait = limiter.take(key)
+    if wait is not None:
+        raise ApiError(
+            429,
+            "RATE_LIMITED",
+            f"{what}; retry in {wait:.1f} s",
+            headers={"Retry-After": RateLimiter.retry_after(wait)},
+        )
 
 
 STATE: web.AppKey[SimState] = web.AppKey("ivan_sim_state", SimState)

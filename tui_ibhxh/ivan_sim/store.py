@@ -251,7 +251,7 @@ class Store:
     # -- auth -------------------------------------------------------------------------------------
     def add_challenge(self, challenge: str, ma_dvi: str, expires_at: float, now: float) -> None:
         with self._write() as db:
-            db.execute("DELETE FROM challenges WHERE expires_at < ?", (now - 3600,))
+            db.execute("DELETE FROM challenges WHERE expires_at <= ?", (now,))  # dead: keep the table small
             db.execute("INSERT INTO challenges VALUES (?,?,?,0)", (challenge, ma_dvi, expires_at))
 
     def consume_challenge(self, challenge: str, ma_dvi: str, now: float) -> bool:
@@ -268,9 +268,12 @@ class Store:
             db.execute("DELETE FROM tokens WHERE expires_at < ?", (now,))
             db.execute("INSERT INTO tokens VALUES (?,?,?,?)", (token_sha256, ma_dvi, cert_sha256, expires_at))
 
-    def token_unit(self, token_sha256: str, now: float) -> str | None:
-        rows = self._read("SELECT ma_dvi FROM tokens WHERE token_sha256 = ? AND expires_at > ?", (token_sha256, now))
-        return str(rows[0][0]) if rows else None
+    def token_grant(self, token_sha256: str, now: float) -> tuple[str, float] | None:
+        """The unit and expiry time of a live token, or None."""
+        rows = self._read(
+            "SELECT ma_dvi, expires_at FROM tokens WHERE token_sha256 = ? AND expires_at > ?", (token_sha256, now)
+        )
+        return (str(rows[0][0]), float(rows[0][1])) if rows else None
 
     # -- transactions -----------------------------------------------------------------------------
     def _timeline(self, ma_gdich: str) -> tuple[TimelineEntry, ...]:

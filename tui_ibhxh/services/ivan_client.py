@@ -103,6 +103,10 @@ class IvanError(UserError):
         self.ma_loi = ma_loi
 
 
+#: failures that may pass by themselves (the network, a busy or failing I-VAN): worth retrying later
+_PASSING = frozenset({"ivan.unreachable", "ivan.timeout", "ivan.server_error", "ivan.rate_limited"})
+
+
 @dataclass(frozen=True)
 class SubmitResult:
     transaction: Transaction
@@ -365,6 +369,19 @@ class IvanClient:
         await run()
         self._reauth = run
 
+    async def _renew(self) -> bool:
+        """Re-authenticate (with the certificate and signer of :meth:`authenticate`); False when the I-VAN
+        could not be reached or was busy (try again later), an :class:`IvanError` when it refused."""
+        assert self._reauth is not None
+        try:
+            await self._reauth()
+        except IvanError as exc:
+            if exc.key in _PASSING:
+                log.info("re-authentication failed for now (%s); retrying", exc.key)
+                return False
+            raise
+        return True
+
     @property
     def authenticated_unit(self) -> str | None:
         return self._token_unit
@@ -434,7 +451,10 @@ class IvanClient:
         on_connection: Callable[[bool], None] | None = None,
     ) -> AsyncIterator[TxEvent]:
         """Transaction events forever; reconnects with ``Last-Event-ID`` so nothing is missed or repeated.
-        ``on_connection(True)`` when the stream is open, ``(False)`` each time it is lost."""
+
+        A stream ends with its bearer token (``event: expired``, protocol §6): the client re-authenticates
+        with the certificate and signer of :meth:`authenticate` and resumes at once, without reporting a lost
+        connection. ``on_connection(True)`` when the stream is open, ``(False)`` each time it is lost."""
         connected = on_connection or (lambda _up: None)
         last = last_event_id
         failures = 0
@@ -442,6 +462,7 @@ class IvanClient:
             headers = {"Accept": "text/event-stream"}
             if last is not None:
                 headers["Last-Event-ID"] = last
+            renew = False  # the token has expired: re-authenticate, then resume
             try:
                 session = self._ensure_session()
                 timeout = aiohttp.ClientTimeout(sock_connect=self._connect_timeout, sock_read=None)
@@ -449,37 +470,51 @@ class IvanClient:
                     f"{self.api}/units/{ma_dvi}/events", headers=self._headers(headers), timeout=timeout
                 ) as resp:
                     if resp.status == 401 and self._reauth is not None:
-                        await self._reauth()
-                        continue
-                    if resp.status != 200:
-                        err = _error_body(await resp.read())
-                        if resp.status in (429,) or resp.status >= 500:
-                            raise aiohttp.ClientConnectionError(f"HTTP {resp.status}")
-                        raise IvanError(
-                            "ivan.rejected",
-                            status=resp.status,
-                            ma_loi=err.get("ma_loi") or str(resp.status),
-                            mota_loi=err.get("mota_loi") or f"HTTP {resp.status}",
-                            detail=err.get("detail") or f"HTTP {resp.status}",
-                        )
-                    failures = 0
-                    connected(True)
-                    async for event_id, event, data in _sse(resp.content):
-                        if event_id is not None:
-                            last = event_id
-                        if event == "transaction" and data:
-                            try:
-                                payload = json.loads(data)
-                            except ValueError:
-                                continue
-                            yield TxEvent(event_id or "", parse_transaction(payload))
+                        renew = True
+                    else:
+                        await _stream_opened(resp)
+                        failures = 0
+                        connected(True)
+                        async for event_id, event, data in _sse(resp.content):
+                            if event == "expired":  # the token ended the stream: renew it, resume at once
+                                renew = self._reauth is not None
+                                break
+                            if event_id is not None:
+                                last = event_id
+                            if event == "transaction" and data:
+                                try:
+                                    payload = json.loads(data)
+                                except ValueError:
+                                    continue
+                                yield TxEvent(event_id or "", parse_transaction(payload))
             except aiohttp.ClientSSLError as exc:  # not a glitch: reconnecting would fail the same way
                 raise IvanError("ivan.tls", url=self.base_url, reason=_tls_reason(exc, self.base_url)) from None
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
                 failures += 1
                 log.info("event stream interrupted (%s); reconnecting", type(exc).__name__)
+            if renew:
+                if await self._renew():
+                    continue
+                failures += 1
             connected(False)
             await self._sleep(min(self.retry.max_delay, reconnect_delay * min(failures, 5) or reconnect_delay))
+
+
+async def _stream_opened(resp: aiohttp.ClientResponse) -> None:
+    """Return when ``resp`` is an open event stream; a passing failure (429, 5xx) raises a connection error
+    (the caller reconnects later), a refusal an :class:`IvanError`."""
+    if resp.status == 200:
+        return
+    err = _error_body(await resp.read())
+    if resp.status == 429 or resp.status >= 500:
+        raise aiohttp.ClientConnectionError(f"HTTP {resp.status}")
+    raise IvanError(
+        "ivan.rejected",
+        status=resp.status,
+        ma_loi=err.get("ma_loi") or str(resp.status),
+        mota_loi=err.get("mota_loi") or f"HTTP {resp.status}",
+        detail=err.get("detail") or f"HTTP {resp.status}",
+    )
 
 
 async def _sse(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str | None, str, str]]:
