@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.flow.conftest import PIN, Flow
-from tests.support.fault_proxy import ProxyThread
+from tests.support.fault_proxy import FaultProxy, ProxyThread
 from tui_ibhxh.core.models import TxStatus
-from tui_ibhxh.core.state import Aspect, Change, Feed, UnitState
+from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier, UnitState
 from tui_ibhxh.services.config import load_config
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanClient, RetryPolicy
 from tui_ibhxh.services.journal import EntryState, Journal
 from tui_ibhxh.services.token import TokenService
-from tui_ibhxh.services.workflow import Resent, UpdateWorkflow
+from tui_ibhxh.services.workflow import CertChoice, Resent, UpdateWorkflow
 
 
 @asynccontextmanager
@@ -42,6 +42,27 @@ async def connected(wf: UpdateWorkflow) -> None:
     [token] = [t for t in await wf.list_tokens() if t.label == "DEMO TOKEN"]
     await wf.login(token, PIN)
     await wf.connect()
+
+
+@contextmanager
+def proxied(flow: Flow) -> Iterator[FaultProxy]:
+    """The app talks to the simulator through a proxy that can break chosen requests."""
+    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
+    with ProxyThread(host, port) as proxy:
+        flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        yield proxy
+
+
+async def signed_not_sent(wf: UpdateWorkflow, proxy: FaultProxy) -> tuple[CertChoice, PendingDossier]:
+    """Log in, choose the new certificate, and have every POST of the dossier fail: it is signed and pending."""
+    await connected(wf)
+    [choice] = [c for c in await wf.choices() if c.usable and c.older is None]
+    proxy.faults = [("POST", "/dossiers", "reset")] * 10
+    with pytest.raises(UserError) as info:
+        await wf.submit(choice, wf.default_contact())
+    assert info.value.key == "workflow.send_failed_kept"
+    assert wf.state.pending is not None
+    return choice, wf.state.pending
 
 
 async def wait_for(cond: Callable[[], bool], timeout: float = 20) -> None:
@@ -111,11 +132,9 @@ def test_unreachable_is_said_with_since_and_polling_failures_are_logged(
 ) -> None:
     """Stream down and polls failing too: the feed says UNREACHABLE with the time it started; every failed poll is
     in the log; when the I-VAN is back, the stream feeds the history again."""
-    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
 
     async def scenario() -> None:
-        with ProxyThread(host, port) as proxy:
-            flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        with proxied(flow) as proxy:
             async with workflow(flow) as wf:
                 await connected(wf)
                 feeds: list[Feed] = []
@@ -141,20 +160,12 @@ def test_unreachable_is_said_with_since_and_polling_failures_are_logged(
 def test_a_pending_dossier_is_in_the_state_and_its_resend_is_told(flow: Flow) -> None:
     """The POST fails after the journal: the dossier is pending (attempts, reason) in the state; another workflow
     (the next start) re-sends it with `resume`, says which one and how it went; the same bytes, the same key."""
-    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
 
     async def scenario() -> None:
-        with ProxyThread(host, port) as proxy:
-            flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        with proxied(flow) as proxy:
             async with workflow(flow) as wf:
-                await connected(wf)
-                [choice] = [c for c in await wf.choices() if c.usable and c.older is None]
-                proxy.faults = [("POST", "/dossiers", "reset")] * 10
-                with pytest.raises(UserError) as info:
-                    await wf.submit(choice, wf.default_contact())
-                assert info.value.key == "workflow.send_failed_kept"
-                pending = wf.state.pending
-                assert pending is not None and pending.attempts == 1 and pending.last_error
+                _choice, pending = await signed_not_sent(wf, proxy)
+                assert pending.attempts == 1 and pending.last_error
                 signed = wf.journal.get(pending.key)
                 assert signed is not None
             proxy.faults = []
@@ -174,19 +185,12 @@ def test_a_pending_dossier_is_in_the_state_and_its_resend_is_told(flow: Flow) ->
 
 
 def test_discard_only_while_never_acknowledged(flow: Flow) -> None:
-    host, port = urlparse(flow.sim.base).hostname or "", urlparse(flow.sim.base).port or 0
 
     async def scenario() -> None:
-        with ProxyThread(host, port) as proxy:
-            flow.point_at(f"http://127.0.0.1:{proxy.port}")
+        with proxied(flow) as proxy:
             async with workflow(flow) as wf:
-                await connected(wf)
-                [choice] = [c for c in await wf.choices() if c.usable and c.older is None]
-                proxy.faults = [("POST", "/dossiers", "reset")] * 10
-                with pytest.raises(UserError):
-                    await wf.submit(choice, wf.default_contact())
-                assert wf.state.pending is not None
-                key = wf.state.pending.key
+                choice, pending = await signed_not_sent(wf, proxy)
+                key = pending.key
                 await wf.discard(key)
                 assert wf.state.pending is None
                 entry = wf.journal.get(key)

@@ -344,13 +344,9 @@ class FakeBackend:
         contact: Contact | None = None,
         older_acknowledged: bool | None = None,
     ) -> Draft:
-        draft = self.state.draft or Draft(key="00000000-0000-4000-8000-000000000004")
-        if cert_serial is not None and cert_serial != draft.cert_serial:
-            draft = replace(draft, cert_serial=cert_serial, older_acknowledged=False)
-        if contact is not None:
-            draft = replace(draft, contact=contact)
-        if older_acknowledged is not None:
-            draft = replace(draft, older_acknowledged=older_acknowledged)
+        draft = (self.state.draft or Draft(key="00000000-0000-4000-8000-000000000004")).updated(
+            cert_serial=cert_serial, contact=contact, older_acknowledged=older_acknowledged
+        )
         if draft != self.state.draft:
             self.state.draft = draft
             self.hub.changed(Aspect.DRAFT)

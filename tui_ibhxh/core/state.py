@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -71,6 +71,23 @@ class Draft:
     cert_serial: str | None = None
     contact: Contact | None = None
     older_acknowledged: bool = False  # the user accepted a certificate that expires before the registered one
+
+    def updated(
+        self,
+        *,
+        cert_serial: str | None = None,
+        contact: Contact | None = None,
+        older_acknowledged: bool | None = None,
+    ) -> Draft:
+        """With what the user chose or typed; a different certificate needs its downgrade accepted anew."""
+        new = self
+        if cert_serial is not None and cert_serial != self.cert_serial:
+            new = replace(new, cert_serial=cert_serial, older_acknowledged=False)
+        if contact is not None:
+            new = replace(new, contact=contact)
+        if older_acknowledged is not None:
+            new = replace(new, older_acknowledged=older_acknowledged)
+        return new
 
 
 @dataclass

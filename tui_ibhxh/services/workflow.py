@@ -427,15 +427,9 @@ class UpdateWorkflow:
         contact: Contact | None = None,
         older_acknowledged: bool | None = None,
     ) -> Draft:
-        """Remember what the user chose or typed; a different certificate needs its downgrade accepted anew."""
+        """Remember what the user chose or typed (kept across a token removal)."""
         draft = self.draft()
-        new = draft
-        if cert_serial is not None and cert_serial != draft.cert_serial:
-            new = replace(new, cert_serial=cert_serial, older_acknowledged=False)
-        if contact is not None:
-            new = replace(new, contact=contact)
-        if older_acknowledged is not None:
-            new = replace(new, older_acknowledged=older_acknowledged)
+        new = draft.updated(cert_serial=cert_serial, contact=contact, older_acknowledged=older_acknowledged)
         if new != draft:
             self.state.draft = new
             self.hub.changed(Aspect.DRAFT)
