@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_ibhxh.core.certs import (
     CertificateError,
@@ -22,6 +22,9 @@ from tui_ibhxh.services.config import Config, load_config
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.token import TokenService, service_from_config
 
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
 
 def config(path: Path | None) -> Config:
     return load_config(path)
@@ -34,6 +37,12 @@ def token_service(cfg: Config) -> Iterator[TokenService]:
         yield service
     finally:
         service.close()
+
+
+def print_warnings(service: TokenService, ctx: CliContext) -> None:
+    """What the last token listing could not do or see (module not loaded, pcscd down, no forwarded token)."""
+    for warning in [*service.module_errors, *service.notices]:
+        ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
 
 
 def read_anchors(paths: list[Path]) -> list[CertInfo]:
@@ -71,6 +80,7 @@ def token_json(info: TokenInfo) -> dict[str, Any]:
         "pin_final_try": info.pin.final_try,
         "pin_locked": info.pin.locked,
         "pin_to_be_changed": info.pin.to_be_changed,
+        "forwarded": info.forwarded,
     }
 
 

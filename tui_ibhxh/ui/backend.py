@@ -19,8 +19,8 @@ from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, Toke
 from tui_ibhxh.core.receipt import ReceiptCheck, render_html
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
+from tui_ibhxh.services.modules import suggest_modules
 from tui_ibhxh.services.report import history_csv, receipt_check_text
-from tui_ibhxh.services.token import suggest_modules
 from tui_ibhxh.services.workflow import CertChoice, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
