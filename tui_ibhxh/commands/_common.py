@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -117,20 +117,26 @@ def cert_json(cert: TokenCert, problems: list[Problem], ctx: CheckContext, lang:
     }
 
 
-def read_pin(from_stdin: bool, lang: Lang) -> str:
-    """The PIN from the first line of stdin (``--pin-stdin``) or a masked prompt; never echoed or logged."""
+def read_pins(from_stdin: bool, prompts: Sequence[str]) -> list[str]:
+    """One PIN per prompt: lines of stdin (``--pin-stdin``) or masked prompts on a terminal; never echoed or
+    logged."""
     import getpass
     import sys
 
     if from_stdin:
-        pin = sys.stdin.readline().rstrip("\r\n")
+        pins = [sys.stdin.readline().rstrip("\r\n") for _ in prompts]
     elif sys.stdin.isatty():
-        pin = getpass.getpass(t("cli.pin_prompt", lang))
+        pins = [getpass.getpass(prompt) for prompt in prompts]
     else:
         raise UserError("cli.pin_needed")
-    if not pin:
+    if not all(pins):
         raise UserError("cli.pin_empty")
-    return pin
+    return pins
+
+
+def read_pin(from_stdin: bool, lang: Lang) -> str:
+    """The PIN from the first line of stdin (``--pin-stdin``) or a masked prompt."""
+    return read_pins(from_stdin, [t("cli.pin_prompt", lang)])[0]
 
 
 def dump_json(data: Any) -> str:
