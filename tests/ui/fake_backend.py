@@ -28,6 +28,7 @@ from tui_ibhxh.core.models import (
     Unit,
 )
 from tui_ibhxh.core.receipt import ReceiptCheck
+from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.report import history_csv
 from tui_ibhxh.services.workflow import CertChoice, Step
@@ -178,6 +179,9 @@ class FakeBackend:
         self.suggested_modules = [Path("/usr/lib/fptca_v4.so"), Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
         self.module_error: UserError | None = None
         self.modules_added: list[Path] = []
+        self.notices: list[UserError] = []
+        self.pin_error: UserError | None = None
+        self.pin_changes: list[TokenInfo] = []
 
     @property
     def unit(self) -> Unit:
@@ -209,6 +213,23 @@ class FakeBackend:
 
     def module_suggestions(self) -> list[Path]:
         return list(self.suggested_modules)
+
+    def token_notices(self) -> list[str]:
+        return [notice.message(self.lang) for notice in self.notices]
+
+    async def pin_rule(self, token: TokenInfo) -> PinRule:
+        await self._maybe_hang()
+        return PinRule()
+
+    async def change_pin(self, token: TokenInfo, old: str, new: str, again: str) -> TokenInfo:
+        await self._maybe_hang()
+        if self.pin_error is not None:
+            raise self.pin_error
+        problem = new_pin_problem(old, new, again, PinRule())
+        if problem is not None:
+            raise UserError(problem[0], **problem[1])
+        self.pin_changes.append(token)
+        return replace(token, pin=PinFlags())
 
     async def add_module(self, path: Path) -> list[TokenInfo]:
         await self._maybe_hang()

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
 
 from tests.flow.conftest import PIN, Flow, flow  # noqa: F401  (the fixture)
+from tests.ui.conftest import until
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.launch import build_backend
 from tui_ibhxh.services.config import load_config
@@ -21,13 +21,6 @@ from tui_ibhxh.ui.screens.contact import ContactScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
-
-
-async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < deadline, "timed out waiting for the UI"
-        await pilot.pause(0.1)
 
 
 def app_for(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IbhxhApp:  # noqa: F811

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from tui_ibhxh.core.i18n import pin_warnings, t
+from tui_ibhxh.core.i18n import pin_state, pin_warnings, t
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.ui import messages as _messages  # noqa: F401  (registers the UI sentences)
 from tui_ibhxh.ui.backend import Backend
@@ -95,6 +95,9 @@ class IbhxhApp(App[int]):
 
     def pin_warnings(self, token: TokenInfo | None) -> list[str]:
         return pin_warnings(token.pin, self.backend.lang) if token is not None else []
+
+    def pin_state(self, token: TokenInfo) -> str:
+        return pin_state(token.pin, self.backend.lang)
 
     def action_help(self) -> None:
         screen = self.screen

@@ -17,6 +17,7 @@ from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
 from tui_ibhxh.core.receipt import ReceiptCheck, render_html
+from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.modules import suggest_modules
@@ -43,6 +44,9 @@ class Backend(Protocol):
     def module_suggestions(self) -> list[Path]: ...
     async def add_module(self, path: Path) -> list[TokenInfo]: ...
     def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
+    def token_notices(self) -> list[str]: ...
+    async def pin_rule(self, token: TokenInfo) -> PinRule: ...
+    async def change_pin(self, token: TokenInfo, old: str, new: str, again: str) -> TokenInfo: ...
     async def login(self, token: TokenInfo, pin: str) -> Registration: ...
     async def choices(self) -> list[CertChoice]: ...
     def problem_text(self, problem: Problem, info: CertInfo) -> str: ...
@@ -92,6 +96,16 @@ class WorkflowBackend:
 
     def module_suggestions(self) -> list[Path]:
         return suggest_modules([Path(m) for m in self.wf.tokens.modules])
+
+    def token_notices(self) -> list[str]:
+        """Why a module shows no token, from the last listing (pcscd not running, nothing forwarded over SSH)."""
+        return [notice.message(self.lang) for notice in self.wf.tokens.notices]
+
+    async def pin_rule(self, token: TokenInfo) -> PinRule:
+        return await self.wf.tokens.pin_rule(token.serial)
+
+    async def change_pin(self, token: TokenInfo, old: str, new: str, again: str) -> TokenInfo:
+        return await self.wf.tokens.change_pin(token.serial, old, new, again)
 
     async def add_module(self, path: Path) -> list[TokenInfo]:
         seen = await self.wf.tokens.add_module(path)  # it must load before it is remembered

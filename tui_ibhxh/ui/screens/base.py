@@ -59,6 +59,7 @@ BINDING_KEYS = (
     "ui.key.close",
     "ui.key.save_receipt",
     "ui.key.module",
+    "ui.key.change_pin",
 )
 
 

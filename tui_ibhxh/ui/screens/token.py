@@ -1,4 +1,6 @@
-"""Step 1: tokens listed live (hot-plug by polling), PIN flags shown before typing, PIN in a modal."""
+"""Step 1: tokens listed live (hot-plug by polling), PIN flags shown before typing, PIN in a modal. A token
+forwarded over SSH from the user's own machine is marked ⇄; why a module shows nothing (pcscd not running, no
+token forwarded) is said under the list; p changes the selected token's PIN."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ class TokenScreen(BaseScreen):
     BINDINGS = [
         Binding("enter", "login", "Nhập PIN", id="token.login", priority=True),
         Binding("m", "add_module", "Thêm module", id="token.module"),
+        Binding("p", "change_pin", "Đổi PIN", id="token.change_pin"),
     ]
 
     def __init__(self) -> None:
@@ -33,6 +36,7 @@ class TokenScreen(BaseScreen):
         yield table
         yield Static(self.tr("ui.loading"), id="token-state", classes="state")
         yield Static("", id="token-flags", classes="warning")
+        yield Static("", id="token-notices", classes="warning")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -56,20 +60,21 @@ class TokenScreen(BaseScreen):
         current = table.cursor_row
         table.clear()
         for tok in tokens:
-            warnings = self.ibhxh.pin_warnings(tok)
             cells = (
-                tok.label,
+                f"⇄ {tok.label}" if tok.forwarded else tok.label,
                 tok.manufacturer,
                 tok.model,
                 tok.serial,
                 str(tok.slot_id),
-                "; ".join(warnings) or self.tr("ui.token.pin_ok"),
+                self.ibhxh.pin_state(tok),
             )
             table.add_row(*(Text(c) for c in cells), key=f"{tok.module}|{tok.serial}")  # data, not markup
         if tokens:
             table.move_cursor(row=min(current, len(tokens) - 1))
         state = self.query_one("#token-state", Static)
         state.update(self.tr("ui.token.hint") if tokens else self.tr("ui.token.empty"))
+        notices = self.backend.token_notices()
+        self.query_one("#token-notices", Static).update(Text("\n".join(f"! {n}" for n in notices)))
         self.update_flags()
 
     def selected(self) -> TokenInfo | None:
@@ -83,8 +88,10 @@ class TokenScreen(BaseScreen):
 
     def update_flags(self) -> None:
         token = self.selected()
-        text = "\n".join(f"! {w}" for w in self.ibhxh.pin_warnings(token)) if token else ""
-        self.query_one("#token-flags", Static).update(text)
+        lines = [f"! {w}" for w in self.ibhxh.pin_warnings(token)]
+        if token is not None and token.forwarded:
+            lines.insert(0, f"⇄ {self.tr('ui.token.forwarded')}")
+        self.query_one("#token-flags", Static).update("\n".join(lines))
 
     def action_login(self) -> None:
         token = self.selected()
@@ -103,6 +110,23 @@ class TokenScreen(BaseScreen):
                 self.app.push_screen(CertificatesScreen())
 
         self.app.push_screen(PinScreen(token), done)
+
+    def action_change_pin(self) -> None:
+        token = self.selected()
+        if token is None:
+            self.notify(self.tr("ui.token.empty"), severity="warning")
+            return
+        if token.pin.locked:
+            self.notify(self.tr("token.pin_locked"), severity="error")
+            return
+        from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
+
+        def done(after: TokenInfo | None) -> None:
+            if after is not None:
+                state = self.ibhxh.pin_state(after)
+                self.notify(self.tr("ui.change_pin.done", label=after.label, state=state), markup=False, timeout=10)
+
+        self.app.push_screen(ChangePinScreen(token), done)
 
     def action_add_module(self) -> None:
         from tui_ibhxh.ui.screens.module import ModuleScreen
