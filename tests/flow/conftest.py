@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DemoEnv
+from tests.support.p11kit_server import P11KitServer, client_only_root
 from tests.support.sim_server import SimProcess
 from tui_ibhxh.core.certs import parse_certificate
 
@@ -124,3 +125,41 @@ def flow(demo_env: DemoEnv, tmp_path: Path, request: pytest.FixtureRequest) -> I
         yield f
     finally:
         sim.stop()
+
+
+@dataclass
+class Forward:
+    """The flow's token on "the user's machine", reached through a real p11-kit server."""
+
+    flow: Flow
+    server: P11KitServer
+
+
+def without_softhsm(flow: Flow) -> None:
+    """The flow's config without its token settings: the app on "the server" has no module and no SoftHSM."""
+    lines = flow.config.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith(("modules =", "softhsm2_conf ="))]
+    flow.config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def p11kit_socket(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One socket path for the whole run: python-pkcs11 loads p11-kit-client.so once per process, and the client
+    takes the server address when it is loaded."""
+    return tmp_path_factory.mktemp("p11kit") / "pkcs11"
+
+
+@pytest.fixture
+def forwarded(flow: Flow, p11kit_socket: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Forward]:
+    """The flow with its token served by ``p11-kit server``; the app side has no SoftHSM configuration at all (no
+    module in its config, no SOFTHSM2_CONF, discovery finds only p11-kit-client.so) and P11_KIT_SERVER_ADDRESS
+    set, as after ``ssh -R``."""
+    without_softhsm(flow)
+    server = P11KitServer(p11kit_socket, flow.home / "data" / "demo" / "softhsm2.conf")
+    monkeypatch.setenv("P11_KIT_SERVER_ADDRESS", server.start())
+    monkeypatch.setenv("IBHXH_PKCS11_ROOT", str(client_only_root(tmp_path / "server-root")))
+    monkeypatch.delenv("SOFTHSM2_CONF", raising=False)
+    try:
+        yield Forward(flow, server)
+    finally:
+        server.stop()
