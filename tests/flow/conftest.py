@@ -7,7 +7,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from tests.conftest import DemoEnv
 from tests.support.p11kit_server import P11KitServer, client_only_root
 from tests.support.sim_server import SimProcess
 from tui_ibhxh.core.certs import parse_certificate
+from tui_ibhxh.services.config import load_config
+from tui_ibhxh.services.ivan_client import IvanClient
+from tui_ibhxh.services.journal import Journal
+from tui_ibhxh.services.token import service_from_config
+from tui_ibhxh.services.workflow import UpdateWorkflow
 
 DEMO_PIN = "123456"
 # the copies get their own PIN: the demo PIN is a substring of the demo MST, useless to detect a leak
@@ -76,6 +82,19 @@ class Flow:
         proc.stdin.write(PIN + "\n")
         proc.stdin.close()
         return proc
+
+
+@asynccontextmanager
+async def workflow(flow: Flow) -> AsyncIterator[UpdateWorkflow]:
+    """The procedure in-process on the flow's config (token service, journal, I-VAN client), closed after."""
+    cfg = load_config(flow.config)
+    tokens, journal, client = service_from_config(cfg), Journal(flow.journal), IvanClient(cfg.ivan.url)
+    try:
+        yield UpdateWorkflow(cfg, tokens=tokens, journal=journal, client=client)
+    finally:
+        await client.close()
+        journal.close()
+        tokens.close()
 
 
 def copy_demo(src: Path, dst: Path) -> None:

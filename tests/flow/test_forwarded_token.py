@@ -9,14 +9,9 @@ import json
 
 import pytest
 
-from tests.flow.conftest import PIN, Forward
+from tests.flow.conftest import PIN, Forward, workflow
 from tui_ibhxh.core.models import TxStatus
-from tui_ibhxh.services.config import load_config
 from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.ivan_client import IvanClient
-from tui_ibhxh.services.journal import Journal
-from tui_ibhxh.services.token import service_from_config
-from tui_ibhxh.services.workflow import UpdateWorkflow
 
 
 def test_tokens_and_certs_come_through_the_forward(forwarded: Forward) -> None:
@@ -59,14 +54,9 @@ def test_change_pin_on_the_forwarded_token(forwarded: Forward) -> None:
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # see the next test
 def test_server_stopped_mid_flow_is_an_unplug_then_the_flow_resumes(forwarded: Forward) -> None:
     flow, server = forwarded.flow, forwarded.server
-    cfg = load_config(flow.config)
 
     async def scenario() -> None:
-        tokens = service_from_config(cfg)
-        journal = Journal(flow.journal)
-        client = IvanClient(cfg.ivan.url)
-        wf = UpdateWorkflow(cfg, tokens=tokens, journal=journal, client=client)
-        try:
+        async with workflow(flow) as wf:
             [token] = await wf.list_tokens()
             assert token.forwarded and token.label == "DEMO TOKEN"
             await wf.login(token, PIN)
@@ -80,21 +70,17 @@ def test_server_stopped_mid_flow_is_an_unplug_then_the_flow_resumes(forwarded: F
             assert info.value.key == "token.forward_lost"
             assert "như khi rút token ra" in info.value.message("vi") and "ssh -R" in info.value.message("vi")
             assert "as if it were unplugged" in info.value.message("en")
-            assert journal.unfinished() == [] and journal.entries() == []  # nothing half-done
+            assert wf.journal.unfinished() == [] and wf.journal.entries() == []  # nothing half-done
             assert await wf.list_tokens() == []
-            assert [n.key for n in tokens.notices] == ["token.forward_none"]
+            assert [n.key for n in wf.tokens.notices] == ["token.forward_none"]
 
             await asyncio.to_thread(server.start)  # forwarded again: log in again and finish
             [token] = await wf.list_tokens()
-            assert tokens.notices == []
+            assert wf.tokens.notices == []
             await wf.login(token, PIN)
             tx = await wf.submit(choice, contact)
             final = await wf.follow(tx.ma_gdich, poll_interval=0.5, timeout=30)
             assert final.status is TxStatus.ACCEPTED
-        finally:
-            await client.close()
-            journal.close()
-            tokens.close()
 
     asyncio.run(scenario())
 

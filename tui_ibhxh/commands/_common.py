@@ -39,6 +39,18 @@ def token_service(cfg: Config) -> Iterator[TokenService]:
         service.close()
 
 
+def chosen_token(tokens: list[TokenInfo], wanted: str | None) -> TokenInfo | None:
+    """The token ``wanted`` (serial), else the only one plugged in; None when several are and none was named."""
+    if wanted:
+        for tok in tokens:
+            if tok.serial == wanted:
+                return tok
+        raise UserError("token.not_found", label=wanted)
+    if not tokens:
+        raise UserError("cli.no_tokens_plug")
+    return tokens[0] if len(tokens) == 1 else None
+
+
 def print_warnings(service: TokenService, ctx: CliContext) -> None:
     """What the last token listing could not do or see (module not loaded, pcscd down, no forwarded token)."""
     for warning in [*service.module_errors, *service.notices]:

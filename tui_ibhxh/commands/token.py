@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_state, pin_warnings, t
 from tui_ibhxh.core.i18n import register as register_messages
-from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.services.errors import UserError
 
 if TYPE_CHECKING:
@@ -47,26 +46,14 @@ register_messages(
 )
 
 
-def choose_token(tokens: list[TokenInfo], wanted: str | None) -> TokenInfo:
-    """The token ``wanted`` (serial), else the only one; several without ``--token`` is a question, not a guess."""
-    if wanted:
-        for tok in tokens:
-            if tok.serial == wanted:
-                return tok
-        raise UserError("token.not_found", label=wanted)
-    if not tokens:
-        raise UserError("cli.no_tokens_plug")
-    if len(tokens) > 1:
-        raise UserError("cli.token_choose", count=len(tokens), serials=", ".join(tok.serial for tok in tokens))
-    return tokens[0]
-
-
 def run_change_pin(args: argparse.Namespace, ctx: CliContext) -> int:
     cfg = _common.config(ctx.config_path)
     with _common.token_service(cfg) as service:
         tokens = service.list_tokens_sync()
         _common.print_warnings(service, ctx)
-        token = choose_token(tokens, args.token)
+        token = _common.chosen_token(tokens, args.token)
+        if token is None:  # several: a question, not a guess
+            raise UserError("cli.token_choose", count=len(tokens), serials=", ".join(tok.serial for tok in tokens))
         for warning in pin_warnings(token.pin, ctx.lang):
             ctx.err(f"! {warning}")
         if token.pin.locked:

@@ -93,13 +93,20 @@ class TokenScreen(BaseScreen):
             lines.insert(0, f"⇄ {self.tr('ui.token.forwarded')}")
         self.query_one("#token-flags", Static).update("\n".join(lines))
 
-    def action_login(self) -> None:
+    def usable_token(self) -> TokenInfo | None:
+        """The selected token when its PIN can be typed; otherwise None, and why is said."""
         token = self.selected()
         if token is None:
             self.notify(self.tr("ui.token.empty"), severity="warning")
-            return
-        if token.pin.locked:
-            self.notify(self.tr("flag.locked"), severity="error")
+        elif token.pin.locked:
+            self.notify(self.tr("token.pin_locked"), severity="error")
+        else:
+            return token
+        return None
+
+    def action_login(self) -> None:
+        token = self.usable_token()
+        if token is None:
             return
         from tui_ibhxh.ui.screens.pin import PinScreen
 
@@ -112,12 +119,8 @@ class TokenScreen(BaseScreen):
         self.app.push_screen(PinScreen(token), done)
 
     def action_change_pin(self) -> None:
-        token = self.selected()
+        token = self.usable_token()
         if token is None:
-            self.notify(self.tr("ui.token.empty"), severity="warning")
-            return
-        if token.pin.locked:
-            self.notify(self.tr("token.pin_locked"), severity="error")
             return
         from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
 
