@@ -31,6 +31,15 @@ def pkcs11_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield base
 
 
+@pytest.fixture(scope="session")
+def p11kit_socket(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One socket path for the whole run, whichever test asks first: python-pkcs11 loads p11-kit-client.so once
+    per process, and the client takes the server address when it is loaded."""
+    path = tmp_path_factory.getbasetemp() / "p11kit" / "pkcs11"
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ibhxh-home"

@@ -161,13 +161,6 @@ def without_softhsm(flow: Flow) -> None:
     flow.config.write_text("\n".join(kept) + "\n", encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def p11kit_socket(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One socket path for the whole run: python-pkcs11 loads p11-kit-client.so once per process, and the client
-    takes the server address when it is loaded."""
-    return tmp_path_factory.mktemp("p11kit") / "pkcs11"
-
-
 @pytest.fixture
 def forwarded(flow: Flow, p11kit_socket: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Forward]:
     """The flow with its token served by ``p11-kit server``; the app side has no SoftHSM configuration at all (no

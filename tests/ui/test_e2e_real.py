@@ -9,7 +9,7 @@ import time
 import pytest
 from textual.pilot import Pilot
 
-from tests.flow.conftest import PIN, Flow, Forward, flow, forwarded, p11kit_socket  # noqa: F401  (fixtures)
+from tests.flow.conftest import PIN, Flow, Forward, flow, forwarded  # noqa: F401  (fixtures)
 from tests.ui.conftest import until
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.launch import build_backend
