@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Bootstraps everything `make demo` and `make test` need on a fresh Debian machine:
-# the Debian packages (SoftHSM2, OpenSC's pkcs11-tool, xmlsec1), a .venv with the pinned package and its dev extra.
+# the Debian packages (SoftHSM2, OpenSC's pkcs11-tool, xmlsec1; p11-kit and p11-kit-modules for a token forwarded
+# over SSH; pcscd and libccid for real USB tokens; openssh-server for the ssh -R test), a .venv with the pinned
+# package and its dev extra.
 # Idempotent and quick on a second run (nothing is installed twice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-APT_PKGS=(softhsm2 opensc xmlsec1 python3-venv ca-certificates)
+APT_PKGS=(softhsm2 opensc xmlsec1 python3-venv ca-certificates p11-kit p11-kit-modules pcscd libccid openssh-server)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do

@@ -16,6 +16,30 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def pkcs11_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """PKCS#11 module discovery never sees what this machine has installed: an empty tree stands for ``/``
+    (``IBHXH_PKCS11_ROOT``), the home has no ``~/.config/pkcs11``, no token is forwarded over SSH and pcscd is
+    not there. Tests that need modules build them under a root of their own."""
+    base = tmp_path_factory.mktemp("pkcs11-host")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("IBHXH_PKCS11_ROOT", str(base / "root"))
+        mp.setenv("HOME", str(base / "home"))
+        mp.setenv("XDG_RUNTIME_DIR", str(base / "run"))
+        mp.delenv("P11_KIT_SERVER_ADDRESS", raising=False)
+        mp.delenv("PCSCLITE_CSOCK_NAME", raising=False)
+        yield base
+
+
+@pytest.fixture(scope="session")
+def p11kit_socket(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One socket path for the whole run, whichever test asks first: python-pkcs11 loads p11-kit-client.so once
+    per process, and the client takes the server address when it is loaded."""
+    path = tmp_path_factory.getbasetemp() / "p11kit" / "pkcs11"
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ibhxh-home"
@@ -53,7 +77,7 @@ class DemoEnv:
 
 
 @pytest.fixture(scope="session")
-def demo_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoEnv]:
+def demo_env(tmp_path_factory: pytest.TempPathFactory, pkcs11_host: Path) -> Iterator[DemoEnv]:
     """A provisioned demo home. The process-wide SOFTHSM2_CONF points at its token store, so in-process
     token tests see the demo token (python-pkcs11 loads SoftHSM once per process)."""
     home = tmp_path_factory.mktemp("demo-home")

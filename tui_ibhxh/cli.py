@@ -72,12 +72,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=None, _common=common)
     for register in _command_modules():
         register(sub)
-    # every subcommand accepts the global options after its name as well
-    for choice in sub.choices.values():
-        for action in common._actions:
-            if not any(a.dest == action.dest for a in choice._actions):
-                choice._add_action(action)
+    _accept_common_options(parser, common)
     return parser
+
+
+def _accept_common_options(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
+    """Every subcommand (``ibhxh token change-pin`` too) accepts the global options after its name as well."""
+    for group in parser._actions:
+        if not isinstance(group, argparse._SubParsersAction):
+            continue
+        for choice in group.choices.values():
+            for action in common._actions:
+                if not any(a.dest == action.dest for a in choice._actions):
+                    choice._add_action(action)
+            _accept_common_options(choice, common)
 
 
 CommandFunc = Callable[[argparse.Namespace, CliContext], int]

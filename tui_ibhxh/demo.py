@@ -25,12 +25,12 @@ from cryptography.x509.oid import NameOID
 
 from tui_ibhxh.core.models import Contact, Unit
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.p11kit import SOFTHSM_MODULE as SOFTHSM_MODULE  # the demo config names it
 from tui_ibhxh.services.paths import AppPaths, app_paths
 
 DEMO_TOKEN_LABEL = "DEMO TOKEN"
 DEMO_PIN = "123456"  # documented demo PIN (README); a demo token only
 DEMO_SO_PIN = "12345678"
-SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 SOFTHSM_UTIL = "softhsm2-util"
 DEMO_IVAN_URL = "http://127.0.0.1:8765"
 

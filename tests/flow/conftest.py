@@ -7,15 +7,22 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import DemoEnv
+from tests.support.p11kit_server import P11KitServer, client_only_root
 from tests.support.sim_server import SimProcess
 from tui_ibhxh.core.certs import parse_certificate
+from tui_ibhxh.services.config import load_config
+from tui_ibhxh.services.ivan_client import IvanClient
+from tui_ibhxh.services.journal import Journal
+from tui_ibhxh.services.token import service_from_config
+from tui_ibhxh.services.workflow import UpdateWorkflow
 
 DEMO_PIN = "123456"
 # the copies get their own PIN: the demo PIN is a substring of the demo MST, useless to detect a leak
@@ -77,6 +84,19 @@ class Flow:
         return proc
 
 
+@asynccontextmanager
+async def workflow(flow: Flow) -> AsyncIterator[UpdateWorkflow]:
+    """The procedure in-process on the flow's config (token service, journal, I-VAN client), closed after."""
+    cfg = load_config(flow.config)
+    tokens, journal, client = service_from_config(cfg), Journal(flow.journal), IvanClient(cfg.ivan.url)
+    try:
+        yield UpdateWorkflow(cfg, tokens=tokens, journal=journal, client=client)
+    finally:
+        await client.close()
+        journal.close()
+        tokens.close()
+
+
 def copy_demo(src: Path, dst: Path) -> None:
     shutil.copytree(src, dst)
     for path in (dst / "config" / "config.toml", dst / "data" / "demo" / "softhsm2.conf"):
@@ -124,3 +144,34 @@ def flow(demo_env: DemoEnv, tmp_path: Path, request: pytest.FixtureRequest) -> I
         yield f
     finally:
         sim.stop()
+
+
+@dataclass
+class Forward:
+    """The flow's token on "the user's machine", reached through a real p11-kit server."""
+
+    flow: Flow
+    server: P11KitServer
+
+
+def without_softhsm(flow: Flow) -> None:
+    """The flow's config without its token settings: the app on "the server" has no module and no SoftHSM."""
+    lines = flow.config.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith(("modules =", "softhsm2_conf ="))]
+    flow.config.write_text("\n".join(kept) + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def forwarded(flow: Flow, p11kit_socket: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Forward]:
+    """The flow with its token served by ``p11-kit server``; the app side has no SoftHSM configuration at all (no
+    module in its config, no SOFTHSM2_CONF, discovery finds only p11-kit-client.so) and P11_KIT_SERVER_ADDRESS
+    set, as after ``ssh -R``."""
+    without_softhsm(flow)
+    server = P11KitServer(p11kit_socket, flow.home / "data" / "demo" / "softhsm2.conf")
+    monkeypatch.setenv("P11_KIT_SERVER_ADDRESS", server.start())
+    monkeypatch.setenv("IBHXH_PKCS11_ROOT", str(client_only_root(tmp_path / "server-root")))
+    monkeypatch.delenv("SOFTHSM2_CONF", raising=False)
+    try:
+        yield Forward(flow, server)
+    finally:
+        server.stop()

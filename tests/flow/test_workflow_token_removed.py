@@ -8,27 +8,17 @@ import shutil
 
 import pytest
 
-from tests.flow.conftest import PIN, Flow
+from tests.flow.conftest import PIN, Flow, workflow
 from tui_ibhxh.core.models import TxStatus
-from tui_ibhxh.services.config import load_config
 from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.ivan_client import IvanClient
-from tui_ibhxh.services.journal import Journal
-from tui_ibhxh.services.token import TokenService
-from tui_ibhxh.services.workflow import UpdateWorkflow
 
 
 def test_token_removed_mid_flow_then_resumed(flow: Flow) -> None:
-    cfg = load_config(flow.config)
     [store] = list((flow.home / "data" / "demo" / "tokens").iterdir())
     away = flow.home / "unplugged"
 
     async def scenario() -> None:
-        tokens = TokenService(cfg.module_paths(), softhsm2_conf=cfg.token.softhsm2_conf)
-        journal = Journal(flow.journal)
-        client = IvanClient(cfg.ivan.url)
-        wf = UpdateWorkflow(cfg, tokens=tokens, journal=journal, client=client)
-        try:
+        async with workflow(flow) as wf:
             [token] = [t for t in await wf.list_tokens() if t.label == "DEMO TOKEN"]
             await wf.login(token, PIN)
             await wf.connect()
@@ -40,7 +30,7 @@ def test_token_removed_mid_flow_then_resumed(flow: Flow) -> None:
                 await wf.submit(choice, contact)
             assert info.value.key == "token.removed"
             assert "Cắm lại token" in info.value.message("vi")
-            assert journal.unfinished() == [] and journal.entries() == []  # nothing half-done
+            assert wf.journal.unfinished() == [] and wf.journal.entries() == []  # nothing half-done
             assert [t.label for t in await wf.list_tokens()] == []
 
             shutil.move(away, store)  # plugged back: log in again and finish
@@ -50,11 +40,7 @@ def test_token_removed_mid_flow_then_resumed(flow: Flow) -> None:
             final = await wf.follow(tx.ma_gdich, poll_interval=0.5, timeout=30)
             assert final.status is TxStatus.ACCEPTED
             assert wf.registration is not None and wf.registration.certificate.serial == flow.new_serial
-            [entry] = journal.entries()
+            [entry] = wf.journal.entries()
             assert entry.status is TxStatus.ACCEPTED
-        finally:
-            await client.close()
-            journal.close()
-            tokens.close()
 
     asyncio.run(scenario())

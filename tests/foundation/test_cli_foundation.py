@@ -73,7 +73,9 @@ def test_tokens_json_and_text(demo_env: DemoEnv) -> None:
         "pin_final_try",
         "pin_locked",
         "pin_to_be_changed",
+        "forwarded",
     }
+    assert tok["forwarded"] is False  # a local token (SoftHSM), not one forwarded over SSH
     text = demo_env.run("tokens")
     assert "DEMO TOKEN" in text.stdout and "số sê-ri" in text.stdout
     certs = demo_env.run("certs", "--lang", "en")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_ibhxh.services.config import discover_modules, load_config, save_config, set_value
+from tui_ibhxh.services.config import load_config, save_config, set_value
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.paths import app_paths
 
@@ -122,18 +122,6 @@ def test_missing_file_is_empty_config(tmp_path: Path) -> None:
     with pytest.raises(UserError) as info:
         cfg.unit()
     assert info.value.key == "config.no_unit"
-
-
-def test_modules_default_to_p11kit_plus_softhsm(tmp_path: Path) -> None:
-    mods = tmp_path / "modules"
-    mods.mkdir()
-    lib = tmp_path / "vendor_p11.so"
-    lib.write_bytes(b"\x7fELF")
-    (mods / "vendor.module").write_text(f"# vendor\nmodule: {lib}\ncritical: no\n", encoding="utf-8")
-    (mods / "gone.module").write_text("module: /nonexistent/libgone.so\n", encoding="utf-8")
-    softhsm = tmp_path / "libsofthsm2.so"
-    softhsm.write_bytes(b"\x7fELF")
-    assert discover_modules((str(mods),), str(softhsm)) == [lib, softhsm]
 
 
 def test_home_isolates_every_path(tmp_path: Path) -> None:

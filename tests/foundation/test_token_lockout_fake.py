@@ -12,6 +12,8 @@ from pkcs11 import TokenFlag
 from pkcs11 import exceptions as p11e
 
 from tui_ibhxh.core.i18n import pin_warnings
+from tui_ibhxh.core.models import PinFlags
+from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.token import TokenService
 
@@ -44,16 +46,29 @@ class FakeToken:
         self.opened += 1
         if not self.present:
             raise p11e.TokenNotPresent()
+        if user_pin is None:  # a public session: C_SetPIN checks the old PIN itself
+            return FakeSession(self)
+        self.check(user_pin)
+        return FakeSession(self)
+
+    def check(self, pin: str) -> None:
+        """The token's own count of wrong PINs, shared by C_Login and C_SetPIN."""
         if self.tries == 0:
             raise p11e.PinLocked()
-        if user_pin != self.pin:
+        if pin != self.pin:
             self.tries -= 1
             raise p11e.PinLocked() if self.tries == 0 else p11e.PinIncorrect()
         self.tries = 3
-        return FakeSession()
 
 
+@dataclass
 class FakeSession:
+    token: FakeToken
+
+    def set_pin(self, old: str, new: str) -> None:
+        self.token.check(old)
+        self.token.pin = new
+
     def close(self) -> None:
         pass
 
@@ -138,3 +153,34 @@ def test_right_pin_resets_and_removed_token(fake: tuple[TokenService, FakeToken]
     with pytest.raises(UserError) as info:
         service.login_sync("FPT0000000012345", "1234")
     assert info.value.key == "token.not_found"
+
+
+def test_change_pin_wrong_old_pin_escalates_like_login(fake: tuple[TokenService, FakeToken]) -> None:
+    """C_SetPIN counts wrong old PINs like C_Login: the same explanations, and a locked token is not tried."""
+    service, token = fake
+    keys = []
+    for _ in range(3):
+        with pytest.raises(UserError) as info:
+            service.change_pin_sync("FPT0000000012345", "0000", "24681357", "24681357")
+        keys.append(info.value.key)
+    assert keys == ["token.pin_incorrect_low", "token.pin_incorrect_final", "token.pin_locked"]
+    opened = token.opened
+    with pytest.raises(UserError) as locked:
+        service.change_pin_sync("FPT0000000012345", "1234", "24681357", "24681357")
+    assert locked.value.key == "token.pin_locked" and token.opened == opened
+    assert "Liên hệ nhà cung cấp chứng thư số" in locked.value.message("vi")
+
+
+def test_change_pin_checks_the_new_pin_before_spending_a_try(fake: tuple[TokenService, FakeToken]) -> None:
+    service, token = fake
+    assert service.pin_rule_sync("FPT0000000012345") == PinRule(6, 8)  # the token info is not readable: 6–8
+    for new, again, key in (("12345", "12345", "pin.new_length"), ("123456789", "123456789", "pin.new_length")):
+        with pytest.raises(UserError) as info:
+            service.change_pin_sync("FPT0000000012345", "1234", new, again)
+        assert info.value.key == key and "từ 6 đến 8 ký tự" in info.value.message("vi")
+    with pytest.raises(UserError) as differ:
+        service.change_pin_sync("FPT0000000012345", "1234", "24681357", "24681358")
+    assert differ.value.key == "pin.new_mismatch"
+    assert token.opened == 0 and token.tries == 3  # the token was not even asked
+    after = service.change_pin_sync("FPT0000000012345", "1234", "24681357", "24681357")
+    assert token.pin == "24681357" and after.pin == PinFlags()

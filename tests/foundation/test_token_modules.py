@@ -6,9 +6,12 @@ from __future__ import annotations
 import glob
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +19,9 @@ from tests.conftest import DemoEnv
 from tui_ibhxh.demo import DEMO_TOKEN_LABEL, SOFTHSM_MODULE
 from tui_ibhxh.services.config import load_config, remember_module
 from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.token import TokenService, suggest_modules
+from tui_ibhxh.services.modules import Arch, base_name, pcscd_running, search_dirs, suggest_modules, this_arch
+from tui_ibhxh.services.p11kit import Places
+from tui_ibhxh.services.token import TokenService
 
 # a shared library, but not a PKCS#11 module (zlib is on every Debian machine, whatever the architecture)
 NOT_PKCS11 = next(Path(p) for p in sorted(glob.glob("/usr/lib/*/libz.so.1") + glob.glob("/lib/*/libz.so.1")))
@@ -86,7 +91,7 @@ def test_suggestions_are_known_vendor_modules_present_and_unused(tmp_path: Path)
     for name in ("fptca_v4.so", "libeTPkcs11.so", "libz.so"):
         (lib / name).write_bytes(b"\x7fELF")
     (pkcs11 / "fptca_v4.so").symlink_to(lib / "fptca_v4.so")  # the same library twice
-    found = suggest_modules([lib / "libeTPkcs11.so"], dirs=[str(lib), str(pkcs11)])
+    found = suggest_modules([lib / "libeTPkcs11.so"], dirs=[lib, pkcs11])
     assert found == [lib / "fptca_v4.so"]
 
 
@@ -120,3 +125,85 @@ def test_cli_add_module_remembers_and_lists(demo_env: DemoEnv, tmp_path: Path) -
     env["IBHXH_HOME"] = str(tmp_path / "fresh")  # no config, no token: how to add a vendor module is said
     fresh = ibhxh("tokens")
     assert fresh.returncode == 0 and "ibhxh tokens --add-module" in fresh.stdout, fresh.stdout + fresh.stderr
+
+
+def test_suggestions_cover_versioned_names_and_vendor_dirs_in_opt(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    places = Places(root, tmp_path / "home", None, None, "x86_64-linux-gnu")
+    shuttle = root / "opt/SecurityData_Linux/redist/x86_64/libshuttle_p11v220.so.1.0.0"  # Feitian ePass3003
+    fpt = root / "usr/lib/fptca_v4.so"
+    deep = root / "opt/a/b/c/d/e/libeTPkcs11.so"  # deeper than any vendor puts it: not walked to
+    for path in (shuttle, fpt, deep, root / "opt/other/libz.so.1"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"\x7fELF")
+    assert suggest_modules([], dirs=search_dirs(places)) == [fpt, shuttle]
+    assert suggest_modules([fpt], dirs=search_dirs(places)) == [shuttle]
+    assert base_name(shuttle) == "libshuttle_p11v220.so"
+
+
+def elf_header(bits: int, machine: int) -> bytes:
+    """The first bytes of a shared object (ET_DYN) for the given word size and e_machine, little-endian."""
+    ident = b"\x7fELF" + bytes([1 if bits == 32 else 2, 1, 1]) + bytes(9)
+    return ident + struct.pack("<HHI", 3, machine, 1) + bytes(32)
+
+
+def test_a_module_for_another_architecture_is_refused_before_loading(tmp_path: Path) -> None:
+    here = this_arch()
+    assert here is not None
+    other = Arch(32, 3) if here != Arch(32, 3) else Arch(64, 62)  # FPT-CA's module is a 32-bit x86 build
+    module = tmp_path / "fptca_v4.so"
+    module.write_bytes(elf_header(other.bits, other.machine))
+    loaded: list[str] = []
+
+    def loader(path: str) -> Any:
+        loaded.append(path)
+        raise AssertionError("a foreign module must not be loaded")
+
+    service = TokenService([], loader=loader)
+    try:
+        with pytest.raises(UserError) as info:
+            service.add_module_sync(module)
+    finally:
+        service.close()
+    assert info.value.key == "token.module_arch" and loaded == []
+    vi, en = info.value.message("vi"), info.value.message("en")
+    assert str(other) in vi and str(here) in vi and str(module) in vi
+    assert "x86 32-bit (i386)" in en or "x86-64 (amd64)" in en
+
+
+def test_cli_refuses_a_32_bit_module_naming_both_architectures(demo_env: DemoEnv, tmp_path: Path) -> None:
+    here = this_arch()
+    if here != Arch(64, 62):
+        pytest.skip(f"the sentence is checked on x86-64; this machine is {here}")
+    module = tmp_path / "fptca_v4.so"
+    module.write_bytes(elf_header(32, 3))
+    refused = demo_env.run("tokens", "--add-module", str(module))
+    assert refused.returncode == 1 and "Traceback" not in refused.stderr
+    assert "x86 32-bit (i386)" in refused.stderr and "x86-64 (amd64)" in refused.stderr, refused.stderr
+
+
+def test_opensc_without_pcscd_is_explained(demo_env: DemoEnv, tmp_path: Path) -> None:
+    """The real OpenSC module, no pcscd (its socket pointed at a path where nothing listens, as pcsc-lite reads
+    it): no slot at all, and both `ibhxh tokens` and the token service say that pcscd is not running."""
+    opensc = Places.from_env({}).module_dir / "opensc-pkcs11.so"
+    assert opensc.exists(), "bootstrap installs opensc"
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    (home / "config" / "config.toml").write_text(f'[token]\nmodules = ["{opensc}"]\n', encoding="utf-8")
+    socket_path = tmp_path / "pcscd.comm"
+    probe = DemoEnv(home, {**demo_env.env, "IBHXH_HOME": str(home), "PCSCLITE_CSOCK_NAME": str(socket_path)})
+    res = probe.run("tokens")
+    assert res.returncode == 0, res.stderr
+    assert "Không có token nào được cắm." in res.stdout
+    assert "pcscd không chạy" in res.stderr and "apt install pcscd libccid" in res.stderr, res.stderr
+    en = probe.run("tokens", "--json", "--lang", "en")
+    assert json.loads(en.stdout) == [] and "pcscd is not running" in en.stderr
+
+
+def test_pcscd_check_connects_to_its_socket(tmp_path: Path) -> None:
+    places = Places(tmp_path, tmp_path, None, None, None, pcscd_socket_env=str(tmp_path / "pcscd.comm"))
+    assert not pcscd_running(places)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as server:
+        server.bind(str(tmp_path / "pcscd.comm"))
+        server.listen(1)
+        assert pcscd_running(places)

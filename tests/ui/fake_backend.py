@@ -29,6 +29,7 @@ from tui_ibhxh.core.models import (
 )
 from tui_ibhxh.core.receipt import ReceiptCheck
 from tui_ibhxh.core.state import Aspect, Draft, Feed, FeedState, Observer, PendingDossier, StateHub, UnitState
+from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
@@ -189,6 +190,9 @@ class FakeBackend:
         self.modules_added: list[Path] = []
         self.registration_now: Registration = REGISTRATION  # what login finds on record
         self.choices_list: list[CertChoice] = list(CHOICES)
+        self.notices: list[UserError] = []
+        self.pin_error: UserError | None = None
+        self.pin_changes: list[TokenInfo] = []
 
     @property
     def state(self) -> UnitState:
@@ -211,7 +215,7 @@ class FakeBackend:
     def set_tokens(self, tokens: list[TokenInfo]) -> None:
         """As the workflow does on a token event: a removed logged-in token logs out."""
         state = self.state
-        state.tokens, state.tokens_known = tuple(tokens), True
+        state.tokens, state.tokens_known, state.token_notices = tuple(tokens), True, tuple(self.notices)
         aspects = [Aspect.TOKENS]
         if state.token is not None and state.token not in tokens:
             state.token_lost, state.token = state.token, None
@@ -229,6 +233,20 @@ class FakeBackend:
 
     def module_suggestions(self) -> list[Path]:
         return list(self.suggested_modules)
+
+    async def pin_rule(self, token: TokenInfo) -> PinRule:
+        await self._maybe_hang()
+        return PinRule()
+
+    async def change_pin(self, token: TokenInfo, old: str, new: str, again: str) -> TokenInfo:
+        await self._maybe_hang()
+        if self.pin_error is not None:
+            raise self.pin_error
+        problem = new_pin_problem(old, new, again, PinRule())
+        if problem is not None:
+            raise UserError(problem[0], **problem[1])
+        self.pin_changes.append(token)
+        return replace(token, pin=PinFlags())
 
     async def add_module(self, path: Path) -> list[TokenInfo]:
         await self._maybe_hang()

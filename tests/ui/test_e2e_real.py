@@ -9,7 +9,7 @@ import time
 import pytest
 from textual.pilot import Pilot
 
-from tests.flow.conftest import PIN, Flow, flow  # noqa: F401  (the fixture)
+from tests.flow.conftest import PIN, Flow, Forward, flow, forwarded  # noqa: F401  (fixtures)
 from tests.ui.until import until
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.launch import build_backend
@@ -142,3 +142,62 @@ async def test_vendor_module_added_from_the_token_screen(flow: Flow, monkeypatch
         assert [t.label for t in screen.tokens] == ["DEMO TOKEN"]
         await pilot.press("ctrl+q")
     assert [str(p) for p in load_config(flow.config).token.modules] == ["/opt/hang/p11.so", SOFTHSM_MODULE]
+
+
+# python-pkcs11 finishes the object search interrupted by the drop in a __del__ that raises again: the app's own
+# sys.unraisablehook logs it quietly, but pytest replaces that hook during a test and reports a warning instead
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+async def test_forwarded_token_in_the_token_step_then_the_forward_drops(
+    forwarded: Forward,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The token served by p11-kit server on "the user's machine": marked ⇄ on the Token screen, the procedure
+    runs on it; stopping the server before "Nộp" is reported like an unplug, in words; then the list empties and
+    says that nothing is forwarded."""
+    app = app_for(forwarded.flow, monkeypatch)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+        token_screen = app.screen
+        assert isinstance(token_screen, TokenScreen)
+        [token] = token_screen.tokens
+        assert token.forwarded and token.label == "DEMO TOKEN"
+        assert "⇄ DEMO TOKEN" in str(token_screen.query_one("#tokens").get_row_at(0))  # type: ignore[attr-defined]
+        assert "Token trên máy của bạn, qua SSH" in str(token_screen.query_one("#token-flags").render())
+        await login(app, pilot, PIN)
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen) and bool(app.screen.choices))
+        await pilot.press("enter", "f5")
+        assert isinstance(app.screen, ConfirmScreen)
+        forwarded.server.stop()
+        await pilot.press("f5")
+        progress = app.screen.query_one("#progress")
+        await until(pilot, lambda: "Mất kết nối tới token trên máy của bạn" in str(progress.render()))
+        assert not app.screen.sent
+        await until(pilot, lambda: not token_screen.tokens, timeout=10)  # the Token screen still polls beneath
+        notices = token_screen.query_one("#token-notices")
+        await until(pilot, lambda: "Chưa thấy token nào trên máy của bạn qua SSH" in str(notices.render()))
+        await pilot.press("ctrl+q")
+    journal = forwarded.flow.journal
+    assert not journal.exists() or b"BHXH" not in journal.read_bytes()
+
+
+async def test_change_pin_from_the_token_screen_on_softhsm(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """p on the real SoftHSM token: the token's rule (4–255) shown, a wrong current PIN explained as at login, the
+    change made, its PIN flags said; the new PIN then opens the token."""
+    from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
+
+    new = "61524307"
+    app = app_for(flow, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+        await pilot.press("p")
+        dialog = app.screen
+        assert isinstance(dialog, ChangePinScreen)
+        await until(pilot, lambda: "4–255 ký tự" in str(dialog.query_one("#change-pin-rule").render()))
+        await pilot.press(*"99999999", "enter", *new, "enter", *new, "enter")
+        await until(pilot, lambda: "Mã PIN không đúng" in str(dialog.query_one("#change-pin-error").render()))
+        await pilot.press(*PIN, "enter", *new, "enter", *new, "enter")
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen))
+        await pilot.press("enter")
+        await pilot.press(*new, "enter")
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        await pilot.press("ctrl+q")

@@ -349,3 +349,29 @@ async def test_the_history_state_line_tells_empty_from_filtered_out(make_app) ->
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
         assert "Chưa có giao dịch nào" in plain(screen.query_one("#history-state"))
+
+
+async def test_change_pin_dialog_moves_field_to_field_and_keeps_no_pin(make_app) -> None:  # type: ignore[no-untyped-def]
+    from textual.widgets import Input
+
+    from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
+
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        dialog = app.screen
+        assert isinstance(dialog, ChangePinScreen)
+        assert "6–8 ký tự" in str(dialog.query_one("#change-pin-rule").render())
+        await pilot.press(*"123456", "enter", *"2468", "enter", *"2468", "enter")  # too short for 6–8
+        error = dialog.query_one("#change-pin-error")
+        await until(pilot, lambda: "từ 6 đến 8 ký tự" in str(error.render()))
+        assert app.screen is dialog
+        assert all(field.value == "" for field in dialog.query(Input))  # nothing typed is kept
+        assert dialog.focused is dialog.query_one("#change-pin-old")
+        await pilot.press(*"123456", "enter", *"24681357", "enter", *"24681357", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen))
+        assert [t.serial for t in backend.pin_changes] == ["1cb6cd3bfafc11bb"]
+        await pilot.press("ctrl+q")

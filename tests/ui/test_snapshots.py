@@ -126,6 +126,18 @@ async def module_refused(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def to_change_pin(pilot: Pilot[int]) -> None:
+    await settle(pilot)
+    await pilot.press("p")
+    await settle(pilot)
+
+
+async def change_pin_typed(pilot: Pilot[int]) -> None:
+    await to_change_pin(pilot)
+    await pilot.press(*PIN, "enter", *"24681357", "enter", *"24681357", "enter")
+    await settle(pilot, 0.3)
+
+
 async def to_history(pilot: Pilot[int]) -> None:
     """Logged in (History needs the I-VAN), then F3."""
     await to_certs(pilot)
@@ -218,6 +230,24 @@ def not_pkcs11(b: FakeBackend) -> None:
     b.module_error = UserError("token.module_not_pkcs11", path="/usr/lib/libz.so.1")
 
 
+def forwarded(b: FakeBackend) -> None:
+    b.tokens = [replace(TOKEN, module="/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so", forwarded=True)]
+
+
+def pcscd_down(b: FakeBackend) -> None:
+    b.tokens = []
+    b.notices = [UserError("token.pcscd_not_running", path="/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so")]
+
+
+def forward_gone(b: FakeBackend) -> None:
+    b.tokens = []
+    b.notices = [UserError("token.forward_none")]
+
+
+def wrong_old_pin(b: FakeBackend) -> None:
+    b.pin_error = UserError("token.pin_incorrect_final")
+
+
 def ivan_down_at_login(b: FakeBackend) -> None:
     b.login_error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
 
@@ -271,6 +301,12 @@ STATES = [
     State("token_empty", no_tokens, none),
     State("token_loading", hang, none),
     State("token_final_try", final_try, none),
+    State("token_forwarded", forwarded, none),
+    State("token_forward_gone", forward_gone, none),
+    State("token_pcscd_not_running", pcscd_down, none),
+    State("change_pin_modal", nothing, to_change_pin),
+    State("change_pin_wrong", wrong_old_pin, change_pin_typed),
+    State("change_pin_done", nothing, change_pin_typed),
     State("module_modal", no_tokens, to_module),
     State("module_refused", not_pkcs11, module_refused),
     State("pin_modal", nothing, to_pin),

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_ibhxh.core.certs import (
     CertificateError,
@@ -22,6 +22,9 @@ from tui_ibhxh.services.config import Config, load_config
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.token import TokenService, service_from_config
 
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
 
 def config(path: Path | None) -> Config:
     return load_config(path)
@@ -34,6 +37,24 @@ def token_service(cfg: Config) -> Iterator[TokenService]:
         yield service
     finally:
         service.close()
+
+
+def chosen_token(tokens: list[TokenInfo], wanted: str | None) -> TokenInfo | None:
+    """The token ``wanted`` (serial), else the only one plugged in; None when several are and none was named."""
+    if wanted:
+        for tok in tokens:
+            if tok.serial == wanted:
+                return tok
+        raise UserError("token.not_found", label=wanted)
+    if not tokens:
+        raise UserError("cli.no_tokens_plug")
+    return tokens[0] if len(tokens) == 1 else None
+
+
+def print_warnings(service: TokenService, ctx: CliContext) -> None:
+    """What the last token listing could not do or see (module not loaded, pcscd down, no forwarded token)."""
+    for warning in [*service.module_errors, *service.notices]:
+        ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
 
 
 def read_anchors(paths: list[Path]) -> list[CertInfo]:
@@ -71,6 +92,7 @@ def token_json(info: TokenInfo) -> dict[str, Any]:
         "pin_final_try": info.pin.final_try,
         "pin_locked": info.pin.locked,
         "pin_to_be_changed": info.pin.to_be_changed,
+        "forwarded": info.forwarded,
     }
 
 
@@ -107,20 +129,26 @@ def cert_json(cert: TokenCert, problems: list[Problem], ctx: CheckContext, lang:
     }
 
 
-def read_pin(from_stdin: bool, lang: Lang) -> str:
-    """The PIN from the first line of stdin (``--pin-stdin``) or a masked prompt; never echoed or logged."""
+def read_pins(from_stdin: bool, prompts: Sequence[str]) -> list[str]:
+    """One PIN per prompt: lines of stdin (``--pin-stdin``) or masked prompts on a terminal; never echoed or
+    logged."""
     import getpass
     import sys
 
     if from_stdin:
-        pin = sys.stdin.readline().rstrip("\r\n")
+        pins = [sys.stdin.readline().rstrip("\r\n") for _ in prompts]
     elif sys.stdin.isatty():
-        pin = getpass.getpass(t("cli.pin_prompt", lang))
+        pins = [getpass.getpass(prompt) for prompt in prompts]
     else:
         raise UserError("cli.pin_needed")
-    if not pin:
+    if not all(pins):
         raise UserError("cli.pin_empty")
-    return pin
+    return pins
+
+
+def read_pin(from_stdin: bool, lang: Lang) -> str:
+    """The PIN from the first line of stdin (``--pin-stdin``) or a masked prompt."""
+    return read_pins(from_stdin, [t("cli.pin_prompt", lang)])[0]
 
 
 def dump_json(data: Any) -> str:

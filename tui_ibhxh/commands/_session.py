@@ -53,15 +53,9 @@ async def open_workflow(ctx: CliContext, args: argparse.Namespace) -> AsyncItera
 
 async def pick_token(wf: UpdateWorkflow, wanted: str | None) -> TokenInfo:
     tokens = await wf.list_tokens()
-    if wanted:
-        for tok in tokens:
-            if tok.serial == wanted:
-                return tok
-        raise UserError("token.not_found", label=wanted)
-    if not tokens:
-        raise UserError("cli.no_tokens_plug")
-    if len(tokens) == 1:
-        return tokens[0]
+    chosen = _common.chosen_token(tokens, wanted)
+    if chosen is not None:
+        return chosen
     mst = wf.profile.unit.mst
     for tok in tokens:
         if any(c.info.mst == mst and c.has_private_key for c in await wf.tokens.certificates(tok.serial)):

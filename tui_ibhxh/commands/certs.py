@@ -26,8 +26,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     rows: list[dict[str, Any]] = []
     with _common.token_service(cfg) as service:
         tokens = service.list_tokens_sync()
-        for warning in service.module_errors:
-            ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
+        _common.print_warnings(service, ctx)
         for tok in tokens:
             if args.token and tok.serial != args.token:
                 continue

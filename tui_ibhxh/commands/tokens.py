@@ -10,7 +10,8 @@ from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.services.config import remember_module
-from tui_ibhxh.services.token import suggest_modules
+from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.modules import suggest_modules
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
@@ -43,6 +44,7 @@ register_messages(
             "Your token does not show? Add its vendor's PKCS#11 module: ibhxh tokens --add-module PATH",
         ),
         "cli.module_found": ("Module có trên máy này, chưa dùng:", "Modules on this machine, not in use:"),
+        "cli.token_forwarded": ("token trên máy của bạn, qua SSH", "token on your machine, over SSH"),
     }
 )
 
@@ -54,9 +56,13 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             seen = service.add_module_sync(args.add_module)  # refused (missing, not PKCS#11) before it is saved
             key = "cli.module_added" if remember_module(cfg, args.add_module) else "cli.module_known"
             ctx.err(t(key, ctx.lang, path=args.add_module, tokens=len(seen)))
-        tokens = service.list_tokens_sync()
-        for warning in service.module_errors:
-            ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
+        try:
+            tokens = service.list_tokens_sync()
+        except UserError as exc:
+            if exc.key != "token.no_module":
+                raise
+            tokens = []  # nothing configured nor installed: said below, with how to add the vendor's module
+        _common.print_warnings(service, ctx)
     if args.json:
         ctx.out(_common.dump_json([_common.token_json(tok) for tok in tokens]))
         return 0
@@ -69,17 +75,16 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             ctx.out("\n".join(f"  {path}" for path in suggestions))
         return 0
     for tok in tokens:
-        ctx.out(
-            t(
-                "cli.token_line",
-                ctx.lang,
-                label=tok.label,
-                manufacturer=tok.manufacturer,
-                model=tok.model,
-                serial=tok.serial,
-                slot=tok.slot_id,
-            )
+        line = t(
+            "cli.token_line",
+            ctx.lang,
+            label=tok.label,
+            manufacturer=tok.manufacturer,
+            model=tok.model,
+            serial=tok.serial,
+            slot=tok.slot_id,
         )
+        ctx.out(f"{line} — ⇄ {t('cli.token_forwarded', ctx.lang)}" if tok.forwarded else line)
         for flag_text in pin_warnings(tok.pin, ctx.lang):
             ctx.out(f"  ! {flag_text}")
     return 0

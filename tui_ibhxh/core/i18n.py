@@ -146,6 +146,7 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Warning: only ONE PIN try left before the token locks.",
     ),
     "flag.locked": ("Mã PIN của token đã bị khóa.", "The token's PIN is locked."),
+    "flag.ok": ("bình thường", "normal"),
     "flag.to_be_changed": (
         "Token yêu cầu đổi mã PIN trước khi sử dụng.",
         "The token requires the PIN to be changed before use.",
@@ -318,3 +319,8 @@ def pin_warnings(flags: PinFlags, lang: Lang) -> list[str]:
         ("to_be_changed", flags.to_be_changed),
     ]
     return [t(f"flag.{k}", lang) for k, on in keys if on]
+
+
+def pin_state(flags: PinFlags, lang: Lang) -> str:
+    """The PIN flags in one phrase: the warnings, or "normal" (the token list, after a PIN change)."""
+    return "; ".join(pin_warnings(flags, lang)) or t("flag.ok", lang)

@@ -211,6 +211,7 @@ class TokenInfo:
     serial: str
     pin: PinFlags
     login_required: bool = True
+    forwarded: bool = False  # on the user's own machine, reached over SSH (p11-kit client)
 
     @property
     def key(self) -> tuple[str, str]:

@@ -97,6 +97,7 @@ class UnitState:
     unit: Unit
     tokens: tuple[TokenInfo, ...] = ()
     tokens_known: bool = False  # the tokens were listed at least once (before: still looking)
+    token_notices: tuple[Exception, ...] = ()  # why a module shows no token (pcscd not running, nothing forwarded)
     token: TokenInfo | None = None  # the logged-in token
     token_lost: TokenInfo | None = None  # the logged-in token was removed: offer its PIN again when it is back
     registration: Registration | None = None

@@ -36,6 +36,19 @@ register(
         "field.dien_thoai": ("Điện thoại", "Phone"),
         "field.email": ("E-mail nhận thông báo", "Notification e-mail"),
         "field.nguoi_lhe": ("Người liên hệ", "Contact person"),
+        "pin.rule": ("Mã PIN mới dài {min}–{max} ký tự.", "The new PIN is {min}–{max} characters long."),
+        "pin.new_length": (
+            "Mã PIN mới phải dài từ {min} đến {max} ký tự. Hãy nhập lại; mã PIN hiện tại chưa bị đổi.",
+            "The new PIN must be {min} to {max} characters long. Type it again; the PIN has not been changed.",
+        ),
+        "pin.new_mismatch": (
+            "Hai lần nhập mã PIN mới không giống nhau. Hãy nhập lại; mã PIN hiện tại chưa bị đổi.",
+            "The two entries of the new PIN differ. Type them again; the PIN has not been changed.",
+        ),
+        "pin.new_same": (
+            "Mã PIN mới giống mã PIN hiện tại. Hãy chọn một mã PIN khác.",
+            "The new PIN is the same as the current one. Choose another PIN.",
+        ),
     }
 )
 
@@ -49,6 +62,35 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 LIMITS = {"diachi_lhe": 255, "dien_thoai": 20, "email": 254, "nguoi_lhe": 100}
 CONTACT_FIELDS = ("diachi_lhe", "dien_thoai", "email", "nguoi_lhe")
+
+
+@dataclass(frozen=True)
+class PinRule:
+    """How long the token accepts a user PIN: its token info (ulMinPinLen/ulMaxPinLen), else the usual 6–8."""
+
+    min_len: int = 6
+    max_len: int = 8
+
+    @classmethod
+    def reported(cls, min_len: int | None, max_len: int | None) -> PinRule:
+        """The token's own figures when they make sense (CK_UNAVAILABLE_INFORMATION, zeros: the fallback)."""
+        if min_len is not None and max_len is not None and 0 < min_len <= max_len <= 1024:
+            return cls(min_len, max_len)
+        return cls()
+
+    def text(self, lang: Lang) -> str:
+        return t("pin.rule", lang, min=self.min_len, max=self.max_len)
+
+
+def new_pin_problem(old: str, new: str, again: str, rule: PinRule) -> tuple[str, dict[str, int]] | None:
+    """Why a new PIN cannot be set (message key and parameters), checked before the token is asked; else None."""
+    if not rule.min_len <= len(new) <= rule.max_len:
+        return "pin.new_length", {"min": rule.min_len, "max": rule.max_len}
+    if new != again:
+        return "pin.new_mismatch", {}
+    if new == old:
+        return "pin.new_same", {}
+    return None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ Layout (every section optional)::
 
     [token]
     modules = []              # PKCS#11 modules; empty: p11-kit's modules, plus SoftHSM if installed
+                              # (+ p11-kit-client.so when a token is forwarded over SSH)
     softhsm2_conf = ""        # SOFTHSM2_CONF for SoftHSM (the demo sets it)
     poll_interval = 1.0
 
@@ -37,7 +38,6 @@ Layout (every section optional)::
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,10 +51,8 @@ from tomlkit.toml_document import TOMLDocument
 
 from tui_ibhxh.core.models import Unit
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.p11kit import discover_modules
 from tui_ibhxh.services.paths import app_paths
-
-SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
-P11KIT_MODULE_DIRS = ("/usr/share/p11-kit/modules", "/etc/pkcs11/modules")
 
 
 @dataclass
@@ -113,45 +111,11 @@ class Config:
         return next(iter(self.units.values()))
 
     def module_paths(self) -> list[Path]:
-        """Configured modules, or the p11-kit-registered ones plus SoftHSM when none is configured."""
+        """Configured modules, or the p11-kit-registered ones plus SoftHSM when none is configured (a token
+        forwarded over SSH comes on top, in the token service: it depends on the session, not the config)."""
         if self.token.modules:
             return list(self.token.modules)
         return discover_modules()
-
-
-def discover_modules(dirs: tuple[str, ...] = P11KIT_MODULE_DIRS, softhsm: str = SOFTHSM_MODULE) -> list[Path]:
-    found: list[Path] = []
-    real: set[str] = set()
-
-    def add(path: Path) -> None:
-        # one library reachable by two paths must be loaded once (a second C_Initialize fails)
-        key = os.path.realpath(path)
-        if path.exists() and key not in real:
-            real.add(key)
-            found.append(path)
-
-    for d in dirs:
-        for entry in sorted(glob.glob(os.path.join(d, "*.module"))):
-            module = _module_line(Path(entry))
-            if module is None:
-                continue
-            path = Path(module)
-            if not path.is_absolute():
-                path = Path("/usr/lib/x86_64-linux-gnu/pkcs11") / path
-            add(path)
-    add(Path(softhsm))
-    return found
-
-
-def _module_line(entry: Path) -> str | None:
-    try:
-        for line in entry.read_text(encoding="utf-8", errors="replace").splitlines():
-            key, sep, value = line.partition(":")
-            if sep and key.strip() == "module":
-                return value.strip()
-    except OSError:
-        return None
-    return None
 
 
 class _Reader:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -24,11 +25,57 @@ from pkcs11 import Attribute, Mechanism, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11e
 
 from tui_ibhxh.core.certs import CertificateError, parse_certificate
+from tui_ibhxh.core.i18n import register
 from tui_ibhxh.core.models import PinFlags, TokenCert, TokenInfo
+from tui_ibhxh.core.validation import PinRule, new_pin_problem
+from tui_ibhxh.services import tokeninfo
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.modules import foreign_arch, is_reader_module, pcscd_running
+from tui_ibhxh.services.p11kit import Places, forwarding_module, is_forwarding_module, is_trust_module
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+register(
+    {
+        "token.forward_lost": (
+            "Mất kết nối tới token trên máy của bạn (qua SSH) — như khi rút token ra: phiên SSH đã đóng hoặc "
+            "p11-kit server trên máy của bạn đã dừng. Chạy lại p11-kit server và ssh -R (xem README, mục SSH), "
+            "rồi nhập lại mã PIN.",
+            "Lost the connection to the token on your machine (over SSH) — as if it were unplugged: the SSH "
+            "session closed or p11-kit server on your machine stopped. Start p11-kit server and ssh -R again "
+            "(see the README, SSH section), then enter the PIN again.",
+        ),
+        "token.forward_none": (
+            "Chưa thấy token nào trên máy của bạn qua SSH: hãy cắm token, chạy p11-kit server trên máy của bạn và "
+            "kết nối bằng ssh -R (xem README, mục SSH).",
+            "No token on your machine is seen over SSH: plug the token in, run p11-kit server on your machine and "
+            "connect with ssh -R (see the README, SSH section).",
+        ),
+        "token.forward_no_client": (
+            "Có token chuyển tiếp qua SSH nhưng máy này thiếu {path}: hãy cài gói p11-kit-modules "
+            "(apt install p11-kit-modules) rồi chạy lại.",
+            "A token is forwarded over SSH but this machine lacks {path}: install the p11-kit-modules package "
+            "(apt install p11-kit-modules) and start again.",
+        ),
+        "token.module_trust": (
+            "{path} là kho chứng thư tin cậy của hệ thống (p11-kit trust), không phải token: không dùng được.",
+            "{path} is the system's trust store (p11-kit trust), not a token: it cannot be used.",
+        ),
+        "token.module_arch": (
+            "{path} là module cho {module_arch}, còn máy này chạy {machine_arch}: không nạp được. "
+            "Hãy lấy bản {machine_arch} của module từ hãng token.",
+            "{path} is a module for {module_arch}, but this machine runs {machine_arch}: it cannot be loaded. "
+            "Get the {machine_arch} build of the module from the token vendor.",
+        ),
+        "token.pcscd_not_running": (
+            "Dịch vụ đầu đọc thẻ pcscd không chạy nên {path} không thấy đầu đọc nào. Hãy cài và bật pcscd "
+            "(apt install pcscd libccid; systemctl enable --now pcscd.socket), rồi cắm lại token.",
+            "The smart-card service pcscd is not running, so {path} sees no reader. Install and start pcscd "
+            "(apt install pcscd libccid; systemctl enable --now pcscd.socket), then plug the token in again.",
+        ),
+    }
+)
 
 
 class LibLike(Protocol):
@@ -64,10 +111,15 @@ _SESSION_GONE = (
 )
 
 
-def map_error(exc: BaseException, *, flags: PinFlags | None = None) -> UserError:
-    """A translated, specific message for a PKCS#11 exception (whose ``str()`` is usually empty)."""
+def map_error(exc: BaseException, *, flags: PinFlags | None = None, forwarded: bool = False) -> UserError:
+    """A translated, specific message for a PKCS#11 exception (whose ``str()`` is usually empty).
+
+    A forwarded token whose connection is gone (SSH closed, p11-kit server stopped) fails with a device error:
+    for the user that is an unplugged token, said with what to do about the forward."""
     if isinstance(exc, UserError):
         return exc
+    if forwarded and isinstance(exc, _REMOVED + _SESSION_GONE + (p11e.DeviceError, p11e.GeneralError)):
+        return UserError("token.forward_lost")
     if isinstance(exc, p11e.PinIncorrect):
         if flags is not None and flags.locked:
             return UserError("token.pin_locked")
@@ -91,6 +143,22 @@ def map_error(exc: BaseException, *, flags: PinFlags | None = None) -> UserError
     if isinstance(exc, p11e.OperationActive | p11e.SessionCount):
         return UserError("token.busy")
     return UserError("token.error", error=type(exc).__name__)
+
+
+def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
+    """python-pkcs11 ends an interrupted object search in ``__del__``; when the token is gone that raises again
+    and Python prints a traceback on stderr (over the TUI). Those are logged instead; anything else as before."""
+
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, p11e.PKCS11Error):
+            log.debug("PKCS#11 error while finalising an object: %s", type(unraisable.exc_value).__name__)
+            return
+        previous(unraisable)
+
+    return hook
+
+
+sys.unraisablehook = _quiet_unraisable(sys.unraisablehook)
 
 
 class _Worker:
@@ -129,6 +197,21 @@ class _Open:
     serial: str
     label: str
     session: Any
+    forwarded: bool = False
+
+
+def _refusal(module: str) -> UserError | None:
+    """Why a module is not even loaded: missing, a trust store, or built for another architecture (loading that
+    would only say "wrong ELF class"; the user needs both architectures named)."""
+    if not Path(module).exists():
+        key = "token.forward_no_client" if is_forwarding_module(module) else "token.module_missing"
+        return UserError(key, path=module)
+    if is_trust_module(module):
+        return UserError("token.module_trust", path=module)
+    foreign = foreign_arch(module)
+    if foreign is not None:
+        return UserError("token.module_arch", path=module, module_arch=str(foreign[0]), machine_arch=str(foreign[1]))
+    return None
 
 
 class TokenService:
@@ -140,14 +223,24 @@ class TokenService:
         *,
         softhsm2_conf: Path | None = None,
         loader: LibLoader = _default_loader,
+        places: Places | None = None,
     ) -> None:
+        self._places = places or Places.from_env()
+        forwarded = forwarding_module(self._places)  # a token forwarded over SSH: in addition to the others
+        wanted = [m for m in modules if not is_trust_module(m)]  # older configs may list p11-kit's trust store
         # one library reachable by two paths (symlinks) is loaded once: a second C_Initialize fails
-        self.modules = list(dict.fromkeys(os.path.realpath(m) if Path(m).exists() else str(m) for m in modules))
+        self.modules = list(
+            dict.fromkeys(
+                os.path.realpath(m) if Path(m).exists() else str(m)
+                for m in [*wanted, *([forwarded] if forwarded else [])]
+            )
+        )
         self._softhsm2_conf = softhsm2_conf
         self._loader = loader
         self._libs: dict[str, LibLike] = {}
         self._open: _Open | None = None
         self._module_errors: dict[str, UserError] = {}
+        self._notices: dict[str, UserError] = {}
         self._closed = False
 
     # -- plumbing -------------------------------------------------------------------------------------
@@ -181,8 +274,9 @@ class TokenService:
     def _lib(self, module: str) -> LibLike | None:
         if module in self._libs:
             return self._libs[module]
-        if not Path(module).exists():
-            self._module_errors[module] = UserError("token.module_missing", path=module)
+        refusal = _refusal(module)
+        if refusal is not None:
+            self._module_errors[module] = refusal
             return None
         if self._softhsm2_conf is not None:
             os.environ["SOFTHSM2_CONF"] = str(self._softhsm2_conf)
@@ -213,17 +307,23 @@ class TokenService:
         if not self.modules:
             raise UserError("token.no_module")
         found: list[tuple[TokenInfo, Any]] = []
+        notices: dict[str, UserError] = {}
         for module in self.modules:
             lib = self._lib(module)
             if lib is None:
                 continue
+            forwarded = is_forwarding_module(module)
             if refresh:
                 self._refresh(lib)
             try:
                 slots = list(lib.get_slots(token_present=True))
             except p11e.PKCS11Error as exc:
-                self._module_errors[module] = map_error(exc)
+                self._module_errors[module] = map_error(exc, forwarded=forwarded)
+                if forwarded and self._open is not None and self._open.module == module:
+                    self._open = None  # the session went with the connection; the next listing reconnects
                 continue
+            self._module_errors.pop(module, None)
+            before = len(found)
             for slot in slots:
                 try:
                     token = slot.get_token()
@@ -244,8 +344,14 @@ class TokenService:
                     serial=serial.strip(),
                     pin=pin_flags(flags),
                     login_required=bool(flags & TokenFlag.LOGIN_REQUIRED),
+                    forwarded=forwarded,
                 )
                 found.append((info, token))
+            if len(found) == before:
+                notice = self._why_none(module, lib, forwarded)
+                if notice is not None:
+                    notices[module] = notice
+        self._notices = notices
         if self._open is not None and not any(
             info.module == self._open.module and info.serial == self._open.serial for info, _ in found
         ):
@@ -292,16 +398,34 @@ class TokenService:
         """Modules that could not be loaded in the last listing (shown as warnings)."""
         return list(self._module_errors.values())
 
+    @property
+    def notices(self) -> list[UserError]:
+        """Why a module showed no token in the last listing, when something can be said (shown as warnings)."""
+        return list(self._notices.values())
+
+    def _why_none(self, module: str, lib: LibLike, forwarded: bool) -> UserError | None:
+        if forwarded:
+            return UserError("token.forward_none")
+        if is_reader_module(module):
+            try:
+                readers = list(lib.get_slots(token_present=False))
+            except p11e.PKCS11Error:
+                readers = []
+            if not readers and not pcscd_running(self._places):
+                return UserError("token.pcscd_not_running", path=module)
+        return None
+
     async def watch(self, interval: float = 1.0) -> AsyncIterator[list[TokenInfo]]:
         """Yield the token list now and again each time it changes (insertion, removal, PIN flags)."""
-        last: list[TokenInfo] | None = None
+        last: tuple[list[TokenInfo], list[str]] | None = None
         while True:
             try:
                 current = await self.list_tokens()
             except UserError:
                 current = []
-            if current != last:
-                last = current
+            state = (current, [n.key for n in self.notices])
+            if state != last:  # a notice (pcscd, the forward) may change while the list stays empty
+                last = state
                 yield current
             await asyncio.sleep(interval)
 
@@ -319,10 +443,10 @@ class TokenService:
                 after = self._find(serial)[0].pin
             except UserError:
                 after = None
-            raise map_error(exc, flags=after) from None
+            raise map_error(exc, flags=after, forwarded=info.forwarded) from None
         finally:
             del pin
-        self._open = _Open(module=info.module, serial=serial, label=info.label, session=session)
+        self._open = _Open(info.module, serial, info.label, session, forwarded=info.forwarded)
         return info
 
     def login_sync(self, serial: str, pin: str) -> TokenInfo:
@@ -346,23 +470,77 @@ class TokenService:
     def logged_in_serial(self) -> str | None:
         return self._open.serial if self._open is not None else None
 
+    # -- PIN change -------------------------------------------------------------------------------------------
+    def _pin_rule(self, serial: str) -> PinRule:
+        info, _token = self._find(serial)
+        if Path(info.module).exists() and self._loader is _default_loader:
+            lengths = tokeninfo.pin_lengths(info.module, info.slot_id, info.serial)
+            if lengths is not None:
+                return PinRule.reported(*lengths)
+        return PinRule()
+
+    def pin_rule_sync(self, serial: str) -> PinRule:
+        return self.run_sync(lambda: self._pin_rule(serial))
+
+    async def pin_rule(self, serial: str) -> PinRule:
+        """How long a new PIN may be, as the token says (ulMinPinLen/ulMaxPinLen), else 6–8."""
+        return await self.run(lambda: self._pin_rule(serial))
+
+    def _change_pin(self, serial: str, old: str, new: str, again: str) -> TokenInfo:
+        info, token = self._find(serial, refresh=self._open is None)
+        if info.pin.locked:
+            raise UserError("token.pin_locked")
+        problem = new_pin_problem(old, new, again, self._pin_rule(serial))
+        if problem is not None:
+            raise UserError(problem[0], **problem[1])
+        try:
+            session = token.open(rw=True)
+        except p11e.PKCS11Error as exc:
+            raise map_error(exc, forwarded=info.forwarded) from None
+        try:
+            session.set_pin(old, new)
+        except p11e.PKCS11Error as exc:
+            if isinstance(exc, p11e.PinLenRange):
+                rule = self._pin_rule(serial)
+                raise UserError("pin.new_length", min=rule.min_len, max=rule.max_len) from None
+            try:
+                after: PinFlags | None = self._find(serial)[0].pin
+            except UserError:
+                after = None
+            raise map_error(exc, flags=after, forwarded=info.forwarded) from None
+        finally:
+            del old, new, again
+            with contextlib.suppress(p11e.PKCS11Error):
+                session.close()
+        return self._find(serial)[0]
+
+    def change_pin_sync(self, serial: str, old: str, new: str, again: str) -> TokenInfo:
+        return self.run_sync(lambda: self._change_pin(serial, old, new, again))
+
+    async def change_pin(self, serial: str, old: str, new: str, again: str) -> TokenInfo:
+        """Change the user PIN (C_SetPIN in a read-write session); the token as it is after, with its PIN flags.
+        The new PIN is checked first (length from the token, typed twice alike, not the old one): no try is
+        spent on a PIN the token would refuse. No PIN is kept."""
+        return await self.run(lambda: self._change_pin(serial, old, new, again))
+
     # -- certificates -------------------------------------------------------------------------------------
     def _certificates(self, serial: str) -> list[TokenCert]:
-        if self._open is not None and self._open.serial == serial:
-            return self._read_certs(self._open.session, serial, self._open.label, logged_in=True)
+        opened = self._open
+        if opened is not None and opened.serial == serial:
+            return self._read_certs(opened.session, serial, opened.label, logged_in=True, forwarded=opened.forwarded)
         info, token = self._find(serial)
         try:
             session = token.open()
         except p11e.PKCS11Error as exc:
-            raise map_error(exc) from None
+            raise map_error(exc, forwarded=info.forwarded) from None
         try:
-            return self._read_certs(session, serial, info.label, logged_in=False)
+            return self._read_certs(session, serial, info.label, logged_in=False, forwarded=info.forwarded)
         finally:
             with contextlib.suppress(p11e.PKCS11Error):
                 session.close()
 
     @staticmethod
-    def _read_certs(session: Any, serial: str, label: str, *, logged_in: bool) -> list[TokenCert]:
+    def _read_certs(session: Any, serial: str, label: str, *, logged_in: bool, forwarded: bool) -> list[TokenCert]:
         try:
             # get_objects() is lazy: materialise before any nested call on the session
             certs = list(session.get_objects({Attribute.CLASS: ObjectClass.CERTIFICATE}))
@@ -398,7 +576,7 @@ class TokenService:
                 )
             return result
         except p11e.PKCS11Error as exc:
-            raise map_error(exc) from None
+            raise map_error(exc, forwarded=forwarded) from None
 
     def certificates_sync(self, serial: str) -> list[TokenCert]:
         return self.run_sync(lambda: self._certificates(serial))
@@ -409,23 +587,26 @@ class TokenService:
 
     # -- signing ------------------------------------------------------------------------------------------
     def _sign(self, serial: str, key_id: str, data: bytes) -> bytes:
-        if self._open is None or self._open.serial != serial:
+        opened = self._open
+        if opened is None or opened.serial != serial:
             raise UserError("token.not_logged_in")
-        session = self._open.session
         try:
             keys = list(
-                session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: bytes.fromhex(key_id)})
+                opened.session.get_objects(
+                    {Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.ID: bytes.fromhex(key_id)}
+                )
             )
             if not keys:
                 if not self._present(serial):  # SoftHSM: a removed token's objects just vanish
                     self._open = None
-                    raise UserError("token.removed")
+                    raise UserError("token.forward_lost" if opened.forwarded else "token.removed")
                 raise UserError("token.key_missing", serial=key_id)
             return bytes(keys[0].sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
         except p11e.PKCS11Error as exc:
-            if isinstance(exc, _REMOVED + _SESSION_GONE):
+            error = map_error(exc, forwarded=opened.forwarded)
+            if error.key in ("token.removed", "token.forward_lost"):
                 self._open = None
-            raise map_error(exc) from None
+            raise error from None
 
     def _present(self, serial: str) -> bool:
         try:
@@ -471,42 +652,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return str(value)
-
-
-# Vendor PKCS#11 modules of the tokens sold in Vietnam, and where packages put them (DOMAIN.md): most are not
-# registered with p11-kit, so the app offers the ones present on this machine.
-KNOWN_MODULE_NAMES = (
-    "fptca_v4.so",
-    "libshuttle_p11v220.so",
-    "libeTPkcs11.so",
-    "opensc-pkcs11.so",
-    "libsofthsm2.so",
-)
-MODULE_DIRS = (
-    "/usr/lib",
-    "/usr/lib64",
-    "/usr/local/lib",
-    "/usr/lib/x86_64-linux-gnu",
-    "/usr/lib/x86_64-linux-gnu/pkcs11",
-    "/usr/lib/pkcs11",
-    "/usr/lib/softhsm",
-)
-
-
-def suggest_modules(
-    configured: Sequence[Path | str], dirs: Sequence[str] = MODULE_DIRS, names: Sequence[str] = KNOWN_MODULE_NAMES
-) -> list[Path]:
-    """Known vendor modules present on this machine and not configured yet (one path per library)."""
-    taken = {os.path.realpath(p) for p in configured}
-    found: list[Path] = []
-    for d in dirs:
-        for name in names:
-            path = Path(d) / name
-            real = os.path.realpath(path)
-            if path.is_file() and real not in taken:
-                taken.add(real)
-                found.append(path)
-    return found
 
 
 def service_from_config(cfg: Any) -> TokenService:

@@ -60,7 +60,7 @@ from tui_ibhxh.core.validation import check_contact, clean_contact
 from tui_ibhxh.core.xmldsig import TrustStore, verify_document
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_value
-from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.errors import UserError, error_text
 from tui_ibhxh.services.ivan_client import IvanClient, IvanError
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
 from tui_ibhxh.services.signing import sign_xml
@@ -261,8 +261,10 @@ class UpdateWorkflow:
     def _tokens_seen(self, tokens: list[TokenInfo]) -> None:
         state = self.state
         aspects: list[Aspect] = []
-        if tuple(tokens) != state.tokens or not state.tokens_known:
-            state.tokens, state.tokens_known = tuple(tokens), True
+        notices = tuple(self.tokens.notices)
+        said = [n.message("en") for n in notices] != [error_text(n, "en") for n in state.token_notices]
+        if tuple(tokens) != state.tokens or not state.tokens_known or said:
+            state.tokens, state.tokens_known, state.token_notices = tuple(tokens), True, notices
             aspects.append(Aspect.TOKENS)
         if state.token is not None and not any(t.key == state.token.key for t in tokens):
             log.info("the logged-in token %s was removed", state.token.serial)
@@ -317,12 +319,12 @@ class UpdateWorkflow:
         """What BHXH has on record now: into the state (every view shows it) and the config's cache."""
         registration = await self.client.registration(self.ma_dvi)
         state = self.state
-        changed = registration != state.registration
-        state.registration, state.ivan_id = registration, registration.ivan_id
-        self._remember_registered(registration.certificate)
-        if changed:
-            state.replaced = await asyncio.to_thread(self.journal.accepted_replacements, self.ma_dvi)
+        if registration != state.registration:
+            replaced = await asyncio.to_thread(self.journal.accepted_replacements, self.ma_dvi)
+            # no await from here to the notification: observers never miss a registration already in place
+            state.registration, state.ivan_id, state.replaced = registration, registration.ivan_id, replaced
             self.hub.changed(Aspect.REGISTRATION)
+        self._remember_registered(registration.certificate)
         return registration
 
     def _remember_registered(self, cert: RegisteredCert) -> None:

@@ -22,7 +22,7 @@ from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui_ibhxh.core.i18n import fmt_datetime, pin_warnings, t
+from tui_ibhxh.core.i18n import fmt_datetime, pin_state, pin_warnings, t
 from tui_ibhxh.core.models import TokenInfo, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
@@ -254,6 +254,9 @@ class IbhxhApp(App[int]):
 
     def pin_warnings(self, token: TokenInfo | None) -> list[str]:
         return pin_warnings(token.pin, self.backend.lang) if token is not None else []
+
+    def pin_state(self, token: TokenInfo) -> str:
+        return pin_state(token.pin, self.backend.lang)
 
     def action_help(self) -> None:
         screen = self.screen

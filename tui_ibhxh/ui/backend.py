@@ -19,10 +19,11 @@ from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
 from tui_ibhxh.core.receipt import ReceiptCheck, render_html
 from tui_ibhxh.core.state import Draft, Observer, UnitState
+from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
+from tui_ibhxh.services.modules import suggest_modules
 from tui_ibhxh.services.report import history_csv, receipt_check_text
-from tui_ibhxh.services.token import suggest_modules
 from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
@@ -42,9 +43,11 @@ class Backend(Protocol):
     def unit(self) -> Unit: ...
 
     def now(self) -> datetime: ...
-    def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
     def module_suggestions(self) -> list[Path]: ...
     async def add_module(self, path: Path) -> list[TokenInfo]: ...
+    def watch_tokens(self, interval: float) -> AsyncIterator[list[TokenInfo]]: ...
+    async def pin_rule(self, token: TokenInfo) -> PinRule: ...
+    async def change_pin(self, token: TokenInfo, old: str, new: str, again: str) -> TokenInfo: ...
     async def login(self, token: TokenInfo, pin: str) -> Registration: ...
     async def resume(self, on_resent: Callable[[Resent], None]) -> None: ...
     async def follow_history(self) -> None: ...
@@ -105,6 +108,12 @@ class WorkflowBackend:
 
     def module_suggestions(self) -> list[Path]:
         return suggest_modules([Path(m) for m in self.wf.tokens.modules])
+
+    async def pin_rule(self, token: TokenInfo) -> PinRule:
+        return await self.wf.tokens.pin_rule(token.serial)
+
+    async def change_pin(self, token: TokenInfo, old: str, new: str, again: str) -> TokenInfo:
+        return await self.wf.tokens.change_pin(token.serial, old, new, again)
 
     async def add_module(self, path: Path) -> list[TokenInfo]:
         seen = await self.wf.tokens.add_module(path)  # it must load before it is remembered

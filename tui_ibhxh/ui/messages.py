@@ -38,6 +38,7 @@ register(
         "ui.key.discard": ("Hủy hồ sơ", "Discard"),
         "ui.key.yes": ("Đồng ý", "Yes"),
         "ui.key.no": ("Không", "No"),
+        "ui.key.change_pin": ("Đổi PIN", "Change PIN"),
         # the signed dossier that never reached the I-VAN
         "ui.pending.title": ("Hồ sơ đã ký nhưng chưa gửi được", "A signed dossier that was not sent"),
         "ui.pending.explain": (
@@ -100,7 +101,10 @@ register(
         "ui.token.col.serial": ("Số sê-ri", "Serial"),
         "ui.token.col.slot": ("Khe", "Slot"),
         "ui.token.col.pin": ("PIN", "PIN"),
-        "ui.token.pin_ok": ("bình thường", "normal"),
+        "ui.token.forwarded": (
+            "Token trên máy của bạn, qua SSH (p11-kit). Đóng phiên SSH là như rút token ra.",
+            "The token on your machine, over SSH (p11-kit). Closing the SSH session is like unplugging it.",
+        ),
         "ui.token.hint": ("↑↓ chọn token, Enter nhập mã PIN.", "↑↓ choose a token, Enter to type the PIN."),
         "ui.module.title": ("Thêm module PKCS#11 của hãng token", "Add a token vendor's PKCS#11 module"),
         "ui.module.explain": (
@@ -134,6 +138,15 @@ register(
         "ui.resend.failed": (
             "Chưa gửi lại được hồ sơ {key}: {reason} Hồ sơ vẫn được giữ; gửi lại hoặc hủy trong Lịch sử (F3).",
             "Dossier {key} could not be re-sent: {reason} It is kept; re-send or discard it in the History (F3).",
+        ),
+        "ui.change_pin.title": ("Đổi mã PIN của token {label}", "Change the PIN of token {label}"),
+        "ui.change_pin.old": ("Mã PIN hiện tại (không hiển thị)", "Current PIN (hidden)"),
+        "ui.change_pin.new": ("Mã PIN mới", "New PIN"),
+        "ui.change_pin.again": ("Nhập lại mã PIN mới", "New PIN again"),
+        "ui.change_pin.checking": ("Đang đổi mã PIN trên token…", "Changing the PIN on the token…"),
+        "ui.change_pin.done": (
+            "Đã đổi mã PIN của token {label}. Trạng thái mã PIN: {state}.",
+            "The PIN of token {label} is changed. PIN status: {state}.",
         ),
         "ui.pin.title": ("Mã PIN của token {label}", "PIN of token {label}"),
         "ui.pin.placeholder": ("Mã PIN (không hiển thị)", "PIN (hidden)"),
@@ -248,8 +261,10 @@ register(
         "ui.help.title": ("Trợ giúp — {screen}", "Help — {screen}"),
         "ui.help.close": ("Esc hoặc F1 để đóng.", "Esc or F1 to close."),
         "ui.help.token": (
-            "Cắm USB token; danh sách tự cập nhật. Cảnh báo về số lần nhập PIN còn lại hiện trước khi bạn gõ.",
-            "Plug in the USB token; the list updates by itself. PIN-tries warnings show before you type.",
+            "Cắm USB token; danh sách tự cập nhật. Cảnh báo về số lần nhập PIN còn lại hiện trước khi bạn gõ. "
+            "⇄: token trên máy của bạn, chuyển tiếp qua SSH (p11-kit). p đổi mã PIN, m thêm module của hãng.",
+            "Plug in the USB token; the list updates by itself. PIN-tries warnings show before you type. "
+            "⇄: the token on your machine, forwarded over SSH (p11-kit). p changes the PIN, m adds a vendor module.",
         ),
         "ui.help.certs": (
             "Bên trái: chứng thư BHXH đang ghi nhận. Bên phải: chứng thư trên token. Chọn chứng thư mới (✓).",

@@ -56,6 +56,7 @@ BINDING_KEYS = (
     "ui.key.discard",
     "ui.key.yes",
     "ui.key.no",
+    "ui.key.change_pin",
 )
 
 

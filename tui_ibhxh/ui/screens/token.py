@@ -1,7 +1,10 @@
-"""Step 1: tokens listed live (hot-plug by polling), PIN flags shown before typing, PIN in a modal."""
+"""Step 1: tokens listed live (hot-plug by polling), PIN flags shown before typing, PIN in a modal. A token
+forwarded over SSH from the user's own machine is marked ⇄; why a module shows nothing (pcscd not running, no
+token forwarded) is said under the list; p changes the selected token's PIN."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,8 +12,11 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.core.state import Aspect, Change
+from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.widgets.stepper import Stepper
+
+COLUMNS = ("label", "maker", "model", "serial", "slot", "pin")
 
 
 class TokenScreen(BaseScreen):
@@ -20,11 +26,12 @@ class TokenScreen(BaseScreen):
     BINDINGS = [
         Binding("enter", "login", "Nhập PIN", id="token.login", priority=True),
         Binding("m", "add_module", "Thêm module", id="token.module"),
+        Binding("p", "change_pin", "Đổi PIN", id="token.change_pin"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.shown = False  # the token list was rendered at least once (before: "loading")
+        self.shown: tuple[TokenInfo, ...] | None = None  # the token list as drawn (None: still "loading")
 
     @property
     def tokens(self) -> list[TokenInfo]:
@@ -34,15 +41,16 @@ class TokenScreen(BaseScreen):
         yield Header()
         yield Stepper("token", self.lang)
         yield Static(self.tr("ui.token.heading"), classes="heading")
-        table: DataTable[str] = DataTable(id="tokens", cursor_type="row", zebra_stripes=True)
+        table: DataTable[Text] = DataTable(id="tokens", cursor_type="row", zebra_stripes=True)
         yield table
         yield Static(self.tr("ui.loading"), id="token-state", classes="state")
         yield Static("", id="token-flags", classes="warning")
+        yield Static("", id="token-notices", classes="warning")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#tokens", DataTable)
-        for key in ("label", "maker", "model", "serial", "slot", "pin"):
+        for key in COLUMNS:
             table.add_column(self.tr(f"ui.token.col.{key}"), key=key)
         if self.state.tokens_known:
             self.show_tokens()
@@ -56,27 +64,41 @@ class TokenScreen(BaseScreen):
         self.offer_pin_again()
 
     def show_tokens(self) -> None:
-        self.shown = True
         tokens = self.tokens
         table = self.query_one("#tokens", DataTable)
+        if self.shown != self.state.tokens:  # redrawn only when it changed (a redraw resets the column widths)
+            self.draw_rows(table, tokens)
+        state = self.query_one("#token-state", Static)
+        state.update(self.tr("ui.token.hint") if tokens else self.tr("ui.token.empty"))
+        notices = [error_text(n, self.lang) for n in self.state.token_notices]
+        self.query_one("#token-notices", Static).update(Text("\n".join(f"! {n}" for n in notices)))
+        self.update_flags()
+
+    def draw_rows(self, table: DataTable[Text], tokens: list[TokenInfo]) -> None:
+        """The rows, with columns as wide as their widest cell: fixed widths, because rows drawn before the table's
+        first idle keep auto-sized columns at the width of their headings (a Textual render cache)."""
+        self.shown = tuple(tokens)
         current = table.cursor_row
-        table.clear()
-        for tok in tokens:
-            warnings = self.ibhxh.pin_warnings(tok)
-            cells = (
-                tok.label,
+        rows = [
+            (
+                f"⇄ {tok.label}" if tok.forwarded else tok.label,
                 tok.manufacturer,
                 tok.model,
                 tok.serial,
                 str(tok.slot_id),
-                "; ".join(warnings) or self.tr("ui.token.pin_ok"),
+                self.ibhxh.pin_state(tok),
             )
+            for tok in tokens
+        ]
+        table.clear(columns=True)
+        for i, key in enumerate(COLUMNS):
+            heading = self.tr(f"ui.token.col.{key}")
+            width = max([cell_len(heading), *(cell_len(row[i]) for row in rows)])
+            table.add_column(heading, key=key, width=width)
+        for tok, cells in zip(tokens, rows, strict=True):
             table.add_row(*(Text(c) for c in cells), key=f"{tok.module}|{tok.serial}")  # data, not markup
-        if tokens:
+        if tokens and current > 0:
             table.move_cursor(row=min(current, len(tokens) - 1))
-        state = self.query_one("#token-state", Static)
-        state.update(self.tr("ui.token.hint") if tokens else self.tr("ui.token.empty"))
-        self.update_flags()
 
     def offer_pin_again(self) -> None:
         """The token that was logged in came back after a removal: its PIN dialog opens by itself."""
@@ -101,16 +123,25 @@ class TokenScreen(BaseScreen):
 
     def update_flags(self) -> None:
         token = self.selected()
-        text = "\n".join(f"! {w}" for w in self.ibhxh.pin_warnings(token)) if token else ""
-        self.query_one("#token-flags", Static).update(text)
+        lines = [f"! {w}" for w in self.ibhxh.pin_warnings(token)]
+        if token is not None and token.forwarded:
+            lines.insert(0, f"⇄ {self.tr('ui.token.forwarded')}")
+        self.query_one("#token-flags", Static).update("\n".join(lines))
 
-    def action_login(self) -> None:
+    def usable_token(self) -> TokenInfo | None:
+        """The selected token when its PIN can be typed; otherwise None, and why is said."""
         token = self.selected()
         if token is None:
             self.notify(self.tr("ui.token.empty"), severity="warning")
-            return
-        if token.pin.locked:
-            self.notify(self.tr("flag.locked"), severity="error")
+        elif token.pin.locked:
+            self.notify(self.tr("token.pin_locked"), severity="error")
+        else:
+            return token
+        return None
+
+    def action_login(self) -> None:
+        token = self.usable_token()
+        if token is None:
             return
         from tui_ibhxh.ui.screens.pin import PinScreen
 
@@ -122,6 +153,19 @@ class TokenScreen(BaseScreen):
                 self.app.push_screen(CertificatesScreen())
 
         self.app.push_screen(PinScreen(token), done)
+
+    def action_change_pin(self) -> None:
+        token = self.usable_token()
+        if token is None:
+            return
+        from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
+
+        def done(after: TokenInfo | None) -> None:
+            if after is not None:
+                state = self.ibhxh.pin_state(after)
+                self.notify(self.tr("ui.change_pin.done", label=after.label, state=state), markup=False, timeout=10)
+
+        self.app.push_screen(ChangePinScreen(token), done)
 
     def action_add_module(self) -> None:
         from tui_ibhxh.ui.screens.module import ModuleScreen

@@ -1,0 +1,74 @@
+"""``ibhxh token change-pin``: change the token's user PIN, as every vendor tool offers (old PIN, new PIN twice)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from tui_ibhxh.commands import _common
+from tui_ibhxh.core.i18n import pin_state, pin_warnings, t
+from tui_ibhxh.core.i18n import register as register_messages
+from tui_ibhxh.services.errors import UserError
+
+if TYPE_CHECKING:
+    from tui_ibhxh.cli import CliContext
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("token", help="thao tác trên token / token operations")
+    actions = p.add_subparsers(dest="token_action", metavar="ACTION", required=True)
+    change = actions.add_parser(
+        "change-pin", help="đổi mã PIN của token / change the token's PIN (old PIN, then the new one twice)"
+    )
+    change.add_argument("--token", metavar="SERIAL", help="token serial (default: the only token plugged in)")
+    change.add_argument(
+        "--pin-stdin",
+        action="store_true",
+        help="read three lines from standard input: the current PIN, the new PIN, the new PIN again",
+    )
+    change.set_defaults(func=run_change_pin)
+
+
+register_messages(
+    {
+        "cli.pin_old_prompt": ("Mã PIN hiện tại của token {label}: ", "Current PIN of token {label}: "),
+        "cli.pin_new_prompt": ("Mã PIN mới ({min}–{max} ký tự): ", "New PIN ({min}–{max} characters): "),
+        "cli.pin_again_prompt": ("Nhập lại mã PIN mới: ", "New PIN again: "),
+        "cli.pin_changed": (
+            "Đã đổi mã PIN của token {label} (số sê-ri {serial}). Trạng thái mã PIN: {state}.",
+            "The PIN of token {label} (serial {serial}) is changed. PIN status: {state}.",
+        ),
+        "cli.token_choose": (
+            "Có {count} token đang cắm ({serials}): chọn một bằng --token SỐ_SÊ_RI.",
+            "{count} tokens are plugged in ({serials}): choose one with --token SERIAL.",
+        ),
+    }
+)
+
+
+def run_change_pin(args: argparse.Namespace, ctx: CliContext) -> int:
+    cfg = _common.config(ctx.config_path)
+    with _common.token_service(cfg) as service:
+        tokens = service.list_tokens_sync()
+        _common.print_warnings(service, ctx)
+        token = _common.chosen_token(tokens, args.token)
+        if token is None:  # several: a question, not a guess
+            raise UserError("cli.token_choose", count=len(tokens), serials=", ".join(tok.serial for tok in tokens))
+        for warning in pin_warnings(token.pin, ctx.lang):
+            ctx.err(f"! {warning}")
+        if token.pin.locked:
+            raise UserError("token.pin_locked")
+        rule = service.pin_rule_sync(token.serial)
+        prompts = [
+            t("cli.pin_old_prompt", ctx.lang, label=token.label),
+            t("cli.pin_new_prompt", ctx.lang, min=rule.min_len, max=rule.max_len),
+            t("cli.pin_again_prompt", ctx.lang),
+        ]
+        pins = _common.read_pins(args.pin_stdin, prompts)
+        try:
+            after = service.change_pin_sync(token.serial, *pins)
+        finally:
+            pins.clear()
+    state = pin_state(after.pin, ctx.lang)
+    ctx.out(t("cli.pin_changed", ctx.lang, label=after.label, serial=after.serial, state=state))
+    return 0
