@@ -230,7 +230,7 @@ def test_observers_see_state_not_copies() -> None:
     from tui_ibhxh.core.models import Unit
     from tui_ibhxh.core.state import StateHub
 
-    hub = StateHub(UnitState(unit=Unit("TA1234A", "0101234567", "ABC")))
+    hub = StateHub(UnitState(unit=Unit("TA1234A", "0101234565", "ABC")))
     calls: list[str] = []
 
     def broken(state: UnitState, change: Change) -> None:

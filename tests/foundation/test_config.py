@@ -25,7 +25,7 @@ modules = ["/usr/lib/fptca_v4.so"]
 
 [units.hn]
 ma_dvi = "TA1234A"
-mst = "0101234567"
+mst = "0101234565"
 ten_dvi = "Công ty TNHH ABC"
 diadiem = "Hà Nội"
 
@@ -168,7 +168,7 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
         "token.softhsm2_conf": str(tmp_path / "softhsm2.conf"),
         "token.poll_interval": 0.5,
         "units.abc.ma_dvi": "TA1234A",
-        "units.abc.mst": "0101234567",
+        "units.abc.mst": "0101234565",
         "units.abc.ten_dvi": "Công ty TNHH ABC",
         "units.abc.diadiem": "Hà Nội",
         "units.abc.co_quan_bhxh": "BHXH cơ sở Cầu Giấy",
@@ -218,7 +218,7 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
 def test_a_registered_time_without_offset_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
-        '[units.a]\nma_dvi = "TA1234A"\nmst = "0101234567"\nten_dvi = "ABC"\n'
+        '[units.a]\nma_dvi = "TA1234A"\nmst = "0101234565"\nten_dvi = "ABC"\n'
         'registered_cert_not_after = "2026-12-01"\n',
         encoding="utf-8",
     )

@@ -51,7 +51,7 @@ def test_certificates_paired_before_login(service: TokenService, demo_env: DemoE
     by_label = {c.label: c for c in certs}
     assert len(certs) == 4
     keyed = {c.info.mst: c.has_private_key for c in certs if c.info.mst}
-    assert keyed == {"0101234567": True, "0309876543": True}
+    assert keyed == {"0101234565": True, "0309876547": True}
     ca = next(c for c in certs if c.info.is_ca)
     assert not ca.has_private_key and ca.key_id == ""
     assert "Chứng thư số Công ty TNHH ABC (mới)" in by_label

@@ -5,7 +5,7 @@ Usage::
     from tests.support import pki
 
     ca = pki.make_ca("Test Root CA")                          # self-signed CA, key pki.rsa_key(0)
-    leaf = pki.issue(ca, cn="CONG TY TNHH ABC", mst="0101234567",
+    leaf = pki.issue(ca, cn="CONG TY TNHH ABC", mst="0101234565",
                      o="Công ty TNHH ABC", l="Cầu Giấy", st="Hà Nội")
     leaf.der, leaf.pem, leaf.info                            # DER bytes, PEM bytes, core CertInfo
     signer = pki.SoftwareSigner(leaf)                        # core.xmldsig.Signer
@@ -93,7 +93,7 @@ def name(
     c: str | None = "VN",
     uids: tuple[str, ...] = (),
 ) -> x509.Name:
-    """An X.500 name; ``uids`` are UID values such as ``"MST:0101234567"`` (OID 0.9.2342.19200300.100.1.1)."""
+    """An X.500 name; ``uids`` are UID values such as ``"MST:0101234565"`` (OID 0.9.2342.19200300.100.1.1)."""
     attrs = []
     if c:
         attrs.append(x509.NameAttribute(NameOID.COUNTRY_NAME, c))
@@ -175,7 +175,7 @@ def issue(
     ca: Issued,
     *,
     cn: str = "CONG TY TNHH ABC",
-    mst: str | None = "0101234567",
+    mst: str | None = "0101234565",
     uids: tuple[str, ...] = (),
     o: str | None = "Công ty TNHH ABC",
     l: str | None = "Cầu Giấy",  # noqa: E741

@@ -35,7 +35,7 @@ from tui_ibhxh.services.report import history_csv
 from tui_ibhxh.services.workflow import CertChoice, Resent, Step
 
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
-UNIT = Unit("TA1234A", "0101234567", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
+UNIT = Unit("TA1234A", "0101234565", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
 CONTACT = Contact("Số 1 Trần Duy Hưng, phường Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
 CA_FIELDS = (("C", "VN"), ("O", "Demo tui-ibhxh"), ("CN", "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)"))
 ORG_FIELDS = (
@@ -44,7 +44,7 @@ ORG_FIELDS = (
     ("L", "Phường Cầu Giấy"),
     ("O", "Công ty TNHH ABC"),
     ("CN", "CONG TY TNHH ABC"),
-    ("UID", "MST:0101234567"),
+    ("UID", "MST:0101234565"),
 )
 XYZ_FIELDS = (
     ("C", "VN"),
@@ -52,7 +52,7 @@ XYZ_FIELDS = (
     ("L", "Phường Sài Gòn"),
     ("O", "Công ty Cổ phần XYZ"),
     ("CN", "CONG TY CO PHAN XYZ"),
-    ("UID", "MST:0309876543"),
+    ("UID", "MST:0309876547"),
 )
 
 
@@ -107,7 +107,7 @@ CHOICES = [
     ),
     CertChoice(
         token_cert(OTHER, "Chứng thư số Công ty Cổ phần XYZ", True),
-        (Problem(ProblemCode.MST_MISMATCH, detail="0309876543"),),
+        (Problem(ProblemCode.MST_MISMATCH, detail="0309876547"),),
     ),
 ]
 REGISTRATION = Registration(

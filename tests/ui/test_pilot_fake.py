@@ -179,7 +179,7 @@ def test_launch_applies_mouse_and_theme_from_config(tmp_path: Path, monkeypatch:
     from tui_ibhxh.services.config import parse_config
 
     monkeypatch.setenv("IBHXH_HOME", str(tmp_path))
-    unit = '[ivan]\nurl = "http://127.0.0.1:9"\n[units.a]\nma_dvi = "TA1234A"\nmst = "0101234567"\nten_dvi = "ABC"\n'
+    unit = '[ivan]\nurl = "http://127.0.0.1:9"\n[units.a]\nma_dvi = "TA1234A"\nmst = "0101234565"\nten_dvi = "ABC"\n'
     text = unit + '[ui]\ntheme = "ansi-dark"\nmouse = false\n'
     cfg = parse_config(text, tmp_path / "config.toml")
     seen: dict[str, object] = {}

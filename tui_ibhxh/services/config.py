@@ -19,7 +19,7 @@ Layout (every section optional)::
 
     [units.demo]
     ma_dvi = "TA1234A"
-    mst = "0101234567"
+    mst = "0101234565"
     ten_dvi = "Công ty TNHH ABC"
     diadiem = "Hà Nội"
     co_quan_bhxh = "BHXH quận Cầu Giấy"
@@ -50,6 +50,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
 from tui_ibhxh.core.models import Unit
+from tui_ibhxh.core.validation import mst_ok
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.paths import app_paths
 
@@ -254,6 +255,14 @@ def parse_config(text: str, path: Path) -> Config:
         for key in _UNIT_REQUIRED:
             if not r.string(body, key, f"{prefix}.{key}").strip():
                 raise r.fail(f"{prefix}.{key}", "bắt buộc phải có", "is required")
+        if not mst_ok(r.string(body, "mst", f"{prefix}.mst")):
+            raise r.fail(
+                f"{prefix}.mst",
+                "không phải MST hợp lệ (10 chữ số với chữ số kiểm tra đúng, có thể thêm -3 chữ số chi nhánh; hoặc"
+                " số định danh cá nhân 12 chữ số)",
+                "is not a valid tax code (10 digits with a correct check digit, optionally -3 digits of a branch; or"
+                " a 12-digit personal identification number)",
+            )
         cfg.units[str(name)] = UnitProfile(
             name=str(name),
             unit=Unit(
