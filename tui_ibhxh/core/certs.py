@@ -265,7 +265,14 @@ class CheckContext:
     registered_serial_issuer: tuple[str, str] | None = None
     registered_not_after: datetime | None = None
     soon_days: int = DEFAULT_SOON_DAYS
-    revocation: Mapping[str, Revocation] = field(default_factory=dict)  # by certificate SHA-256; absent: unchecked
+    revocation: Mapping[str, Revocation] = field(default_factory=dict)  # by certificate SHA-256
+    unchecked: Revocation | None = None  # what a checkable certificate absent from ``revocation`` shows (PENDING)
+
+
+def revocation_checkable(info: CertInfo, path: TrustPath) -> bool:
+    """Whether the revocation of ``info`` is worth asking its CA: an end-entity certificate with a validated path
+    (its issuer signs the CRL or OCSP answer). An untrusted or CA certificate is refused for other reasons."""
+    return not info.is_ca and path.issuer is not None
 
 
 def revocation_problem(revocation: Revocation | None) -> Problem | None:
@@ -301,9 +308,11 @@ def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContex
         problems.append(Problem(ProblemCode.NOT_FOR_SIGNING))
     if key_too_weak(info):
         problems.append(Problem(ProblemCode.KEY_TOO_WEAK, detail=key_description(info)))
-    if not validate_path(info, ctx.anchors, ctx.intermediates, at=ctx.now).trusted:
+    path = validate_path(info, ctx.anchors, ctx.intermediates, at=ctx.now)
+    if not path.trusted:
         problems.append(Problem(ProblemCode.UNTRUSTED))
-    revoked = revocation_problem(ctx.revocation.get(info.sha256))
+    unchecked = ctx.unchecked if revocation_checkable(info, path) else None
+    revoked = revocation_problem(ctx.revocation.get(info.sha256, unchecked))
     if revoked is not None:
         problems.append(revoked)
     same = ctx.registered_sha256 is not None and info.sha256 == ctx.registered_sha256.upper()

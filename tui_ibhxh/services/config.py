@@ -12,6 +12,9 @@ Layout (every section optional)::
     connect_timeout = 10
     read_timeout = 30
 
+    [revocation]
+    timeout = 5.0             # seconds for one OCSP or CRL fetch (answers are cached until their nextUpdate)
+
     [token]
     modules = []              # PKCS#11 modules; empty: p11-kit's modules, plus SoftHSM if installed
     softhsm2_conf = ""        # SOFTHSM2_CONF for SoftHSM (the demo sets it)
@@ -69,6 +72,11 @@ class IvanConfig:
 
 
 @dataclass
+class RevocationConfig:
+    timeout: float = 5.0  # one OCSP request or CRL download, whole
+
+
+@dataclass
 class TokenConfig:
     modules: list[Path] = field(default_factory=list)
     softhsm2_conf: Path | None = None
@@ -97,6 +105,7 @@ class Config:
     path: Path
     ivan: IvanConfig = field(default_factory=IvanConfig)
     token: TokenConfig = field(default_factory=TokenConfig)
+    revocation: RevocationConfig = field(default_factory=RevocationConfig)
     units: dict[str, UnitProfile] = field(default_factory=dict)
     default_unit: str = ""
     ui: UiConfig = field(default_factory=UiConfig)
@@ -241,6 +250,8 @@ def parse_config(text: str, path: Path) -> Config:
     )
     if cfg.ivan.url and not cfg.ivan.url.startswith(("http://", "https://")):
         raise r.fail("ivan.url", "phải bắt đầu bằng https:// hoặc http://", "must start with https:// or http://")
+    revocation = r.table(doc, "revocation", "revocation")
+    cfg.revocation = RevocationConfig(timeout=r.number(revocation, "timeout", "revocation.timeout", 5.0))
     token = r.table(doc, "token", "token")
     cfg.token = TokenConfig(
         modules=[Path(p).expanduser() for p in r.strings(token, "modules", "token.modules")],
@@ -354,9 +365,10 @@ def save_config(cfg: Config) -> None:
     os.replace(tmp, cfg.path)
     # re-read so the typed view matches what is on disk
     fresh = parse_config(data, cfg.path)
-    cfg.ivan, cfg.token, cfg.units, cfg.default_unit, cfg.ui = (
+    cfg.ivan, cfg.token, cfg.revocation, cfg.units, cfg.default_unit, cfg.ui = (
         fresh.ivan,
         fresh.token,
+        fresh.revocation,
         fresh.units,
         fresh.default_unit,
         fresh.ui,

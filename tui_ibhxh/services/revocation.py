@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +21,8 @@ from typing import Final
 
 import aiohttp
 
+from tui_ibhxh.core.certs import revocation_checkable, validate_path
+from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.revocation import (
     Revocation,
     RevocationState,
@@ -52,6 +54,19 @@ class Subject:
     issuer_der: bytes
 
 
+def subjects_for(
+    certs: Iterable[CertInfo], anchors: Sequence[CertInfo], intermediates: Sequence[CertInfo], *, at: datetime
+) -> dict[str, Subject]:
+    """The certificates whose revocation is worth asking (``core.certs.revocation_checkable``), by SHA-256, each
+    with the issuer its validated path found."""
+    out: dict[str, Subject] = {}
+    for info in certs:
+        path = validate_path(info, anchors, intermediates, at=at)
+        if revocation_checkable(info, path) and path.issuer is not None:
+            out[info.sha256] = Subject(info.der, path.issuer.der)
+    return out
+
+
 class RevocationChecker:
     """Checks certificates against their CA's OCSP responder and CRLs; one instance per app or command."""
 
@@ -65,16 +80,31 @@ class RevocationChecker:
         """The revocation state of one certificate."""
         return (await self.check_all([subject], now=now))[0]
 
-    async def check_all(self, subjects: Iterable[Subject], *, now: datetime | None = None) -> list[Revocation]:
+    async def check_all(
+        self,
+        subjects: Iterable[Subject],
+        *,
+        now: datetime | None = None,
+        on_result: Callable[[Subject, Revocation], None] | None = None,
+    ) -> list[Revocation]:
         """The states of several certificates, checked concurrently over one HTTP session (a CRL they share is
-        fetched once)."""
+        fetched once); ``on_result`` hears of each as soon as it is known."""
         items = list(subjects)
         when = now or datetime.now(UTC)
         timeout = aiohttp.ClientTimeout(total=self.timeout, sock_connect=self.timeout)
+
+        async def one(session: aiohttp.ClientSession, subject: Subject) -> Revocation:
+            verdict = await self._one(session, subject, when)
+            if on_result is not None:
+                on_result(subject, verdict)
+            return verdict
+
         async with aiohttp.ClientSession(timeout=timeout, trust_env=False) as session:
             try:
-                return list(await asyncio.gather(*(self._one(session, s, when) for s in items)))
+                return list(await asyncio.gather(*(one(session, s) for s in items)))
             finally:
+                for task in self._inflight.values():
+                    task.cancel()
                 self._inflight.clear()
 
     async def _one(self, session: aiohttp.ClientSession, subject: Subject, now: datetime) -> Revocation:
