@@ -31,6 +31,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from tui_ibhxh.core.models import Contact, Unit
@@ -94,7 +95,9 @@ DIRECTOR_NAME = x509.Name(
         x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Hà Nội"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Công ty TNHH ABC"),
         x509.NameAttribute(NameOID.TITLE, "Giám đốc"),
-        x509.NameAttribute(x509.ObjectIdentifier("2.5.4.20"), "0912345678"),  # telephoneNumber
+        x509.NameAttribute(  # telephoneNumber: a PrintableString, as X.520 says
+            x509.ObjectIdentifier("2.5.4.20"), "0912345678", _type=_ASN1Type.PrintableString
+        ),
         x509.NameAttribute(NameOID.COMMON_NAME, "NGUYỄN VĂN AN"),
         x509.NameAttribute(NameOID.USER_ID, f"MST:{DEMO_UNIT.mst}"),
         x509.NameAttribute(NameOID.USER_ID, f"CCCD:{DIRECTOR_CCCD}"),

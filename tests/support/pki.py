@@ -121,6 +121,9 @@ def _build(
     is_ca: bool,
     key_usage: tuple[str, ...] | None,
     serial: int | None,
+    path_length: int | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -130,9 +133,17 @@ def _build(
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length if is_ca else None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     if key_usage is not None:
         unknown = set(key_usage) - set(KEY_USAGES)
         if unknown:
@@ -151,6 +162,8 @@ def make_ca(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     serial: int | None = None,
+    path_length: int | None = None,
+    key_usage: tuple[str, ...] = ("digital_signature", "key_cert_sign", "crl_sign"),
 ) -> Issued:
     """A CA certificate: self-signed root, or an intermediate when ``parent`` is given."""
     key = rsa_key(key_index)
@@ -165,8 +178,9 @@ def make_ca(
         not_before=start,
         not_after=end,
         is_ca=True,
-        key_usage=("digital_signature", "key_cert_sign", "crl_sign"),
+        key_usage=key_usage,
         serial=serial,
+        path_length=path_length,
     )
     return Issued(cert, key)
 
@@ -188,17 +202,21 @@ def issue(
     key_usage: tuple[str, ...] | None = ("digital_signature", "content_commitment"),
     is_ca: bool = False,
     serial: int | None = None,
+    subject: x509.Name | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> Issued:
     """A leaf certificate issued by ``ca``: UID ``MST:<mst>`` (plus ``uids``), Vietnamese O/L/ST, C=VN.
 
-    Validity defaults to [now - 1 day, not_before + ``days``]; ``key_usage=None`` omits the extension.
+    Validity defaults to [now - 1 day, not_before + ``days``]; ``key_usage=None`` omits the extension; ``subject``
+    replaces the whole name; ``crl_url`` / ``ocsp_url`` add a CRL distribution point / an AIA OCSP responder.
     """
     key = rsa_key(key_index, key_bits)
     start = not_before or now() - dt.timedelta(days=1)
     end = not_after or start + dt.timedelta(days=days)
     all_uids = ((f"MST:{mst}",) if mst else ()) + uids
     cert = _build(
-        name(cn, o=o, l=l, st=st, uids=all_uids),
+        subject or name(cn, o=o, l=l, st=st, uids=all_uids),
         ca.name,
         ca.key,
         key,
@@ -207,6 +225,8 @@ def issue(
         is_ca=is_ca,
         key_usage=key_usage,
         serial=serial,
+        crl_url=crl_url,
+        ocsp_url=ocsp_url,
     )
     return Issued(cert, key)
 

@@ -59,14 +59,38 @@ class CertificateError(ValueError):
     """The bytes are not a certificate we can read."""
 
 
+#: string types by ASN.1 tag, for attribute values a CA encoded with another type than the standard says
+_STRING_CODECS: Final = {
+    12: "utf-8",
+    19: "latin-1",
+    20: "latin-1",
+    22: "latin-1",
+    26: "latin-1",
+    28: "utf-32-be",
+    30: "utf-16-be",
+}
+
+
+def _atv_value(atv: x509.NameTypeAndValue) -> str:
+    """An attribute's value as text. Real CAs put e.g. telephoneNumber in a UTF8String where X.520 says
+    PrintableString: the value is read by its own tag rather than the certificate refused."""
+    try:
+        value = atv["value"].native
+    except ValueError:
+        _class, _method, tag, _header, contents, *_ = atv.children[1]
+        codec = _STRING_CODECS.get(tag)
+        if codec is None:
+            raise
+        return bytes(contents).decode(codec, errors="replace")
+    return value if isinstance(value, str) else str(value)
+
+
 def _name_fields(name: x509.Name) -> tuple[tuple[str, str], ...]:
     fields: list[tuple[str, str]] = []
     for rdn in name.chosen:
         for atv in rdn:
             type_name = atv["type"].native
-            short = _SHORT_NAMES.get(type_name, atv["type"].dotted)
-            value = atv["value"].native
-            fields.append((short, value if isinstance(value, str) else str(value)))
+            fields.append((_SHORT_NAMES.get(type_name, atv["type"].dotted), _atv_value(atv)))
     return tuple(fields)
 
 
