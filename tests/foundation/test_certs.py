@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from tui_ibhxh.core.certs import (
     CertificateError,
@@ -210,3 +211,106 @@ def test_every_code_has_distinct_messages_in_both_languages(code: ProblemCode) -
         assert "5 ngày" in vi and "5 days" in en
     if code is ProblemCode.MST_MISMATCH:
         assert "0309876547" in vi and MST in vi
+
+
+def test_key_too_weak_is_blocking_with_the_key_named() -> None:
+    weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    info = parse_certificate(
+        der(
+            issue_certificate(
+                UNIT_NAME,
+                weak_key.public_key(),
+                CA_NAME,
+                key(0),
+                NOW - dt.timedelta(days=1),
+                NOW + dt.timedelta(days=300),
+                ca=False,
+            )
+        )
+    )
+    [problem] = check_certificate(info, has_private_key=True, ctx=ctx())
+    assert problem.code is ProblemCode.KEY_TOO_WEAK and problem.blocking
+    assert "RSA 1024" in problem_message(problem, info, "vi") and "2048" in problem_message(problem, info, "en")
+
+
+def test_ec_keys_only_on_p256_and_p384() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    found = {}
+    for curve in (ec.SECP256R1(), ec.SECP384R1(), ec.SECP256K1(), ec.SECP521R1()):
+        ec_key = ec.generate_private_key(curve)
+        cert = issue_certificate(
+            UNIT_NAME,
+            ec_key.public_key(),
+            CA_NAME,
+            key(0),
+            NOW - dt.timedelta(days=1),
+            NOW + dt.timedelta(days=300),
+            ca=False,  # type: ignore[arg-type]
+        )
+        found[curve.name] = codes(parse_certificate(der(cert)))
+    assert found == {
+        "secp256r1": [],
+        "secp384r1": [],
+        "secp256k1": [ProblemCode.KEY_TOO_WEAK],
+        "secp521r1": [ProblemCode.KEY_TOO_WEAK],
+    }
+
+
+def test_personal_certificates_are_not_the_units() -> None:
+    """DOMAIN.md: a director's certificate issued inside the company carries the company's MST and a CCCD; it is a
+    person's. So is a certificate with only a personal identifier, or one without an organisation."""
+    director = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "MobiFone IT"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "NGUYỄN HỒNG NHUNG"),
+            x509.NameAttribute(NameOID.USER_ID, f"MST:{MST}-199"),
+            x509.NameAttribute(NameOID.USER_ID, "CCCD:025199009534"),
+        ]
+    )
+    info = leaf(name=director)
+    [problem] = check_certificate(info, has_private_key=True, ctx=ctx(unit_mst=MST + "-199"))
+    assert problem.code is ProblemCode.PERSONAL_CERTIFICATE and problem.blocking
+    vi = problem_message(problem, info, "vi")
+    assert "chứng thư cá nhân" in vi and "cần chứng thư số của đơn vị/công ty" in vi and "CCCD:025199009534" in vi
+    for kind in ("CMND:012345678", "HC:B1234567"):
+        person = leaf(name=make_name("NGUYEN VAN A", "Công ty TNHH ABC", None, None, kind))
+        assert ProblemCode.PERSONAL_CERTIFICATE in codes(person)
+    no_o = leaf(
+        name=x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, "ABC"), x509.NameAttribute(NameOID.USER_ID, f"MST:{MST}")]
+        )
+    )
+    [problem] = check_certificate(no_o, has_private_key=True, ctx=ctx())
+    assert problem.code is ProblemCode.PERSONAL_CERTIFICATE and "(O)" in problem_message(problem, no_o, "vi")
+
+
+def test_mst_compared_without_the_branch_dash_and_an_invalid_one_said_so() -> None:
+    branch = leaf(name=make_name("CHI NHANH ABC", "Công ty TNHH ABC", None, None, "MST:0100686209-199"))
+    assert codes(branch, unit_mst="0100686209199") == []
+    assert codes(branch, unit_mst="0100686209-199") == []
+    wrong = leaf(name=make_name("ABC", "Công ty TNHH ABC", None, None, "MST:0101234567"))
+    [problem] = check_certificate(wrong, has_private_key=True, ctx=ctx())
+    assert problem.code is ProblemCode.MST_MISMATCH
+    assert "không hợp lệ" in problem_message(problem, wrong, "vi", unit_mst=MST)
+    assert "check digit" in problem_message(problem, wrong, "en", unit_mst=MST)
+
+
+def test_real_subjects_diacritics_several_uids_title_and_telephone_by_name() -> None:
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CÔNG TY CỔ PHẦN CÔNG NGHỆ NCCA"),
+            x509.NameAttribute(NameOID.TITLE, "Kế toán trưởng"),
+            x509.NameAttribute(x509.ObjectIdentifier("2.5.4.20"), "+84 24 3555 5555"),  # as a UTF8String, as CAs do
+            x509.NameAttribute(NameOID.COMMON_NAME, "CÔNG TY TNHH ĐẦU TƯ ÂU VIỆT"),
+            x509.NameAttribute(NameOID.USER_ID, "MST:0106793535"),
+            x509.NameAttribute(NameOID.USER_ID, "MNS:1234567"),
+        ]
+    )
+    info = leaf(name=name)
+    assert info.common_name == "CÔNG TY TNHH ĐẦU TƯ ÂU VIỆT"
+    assert [(i.kind, i.value) for i in info.ids] == [("MST", "0106793535"), ("MNS", "1234567")]
+    assert "T=Kế toán trưởng" in info.subject and "telephoneNumber=+84 24 3555 5555" in info.subject
+    assert "2.5.4" not in info.subject and info.mst == "0106793535" and info.personal_id is None

@@ -225,3 +225,20 @@ def test_a_registered_time_without_offset_is_refused_by_name(tmp_path: Path) -> 
     with pytest.raises(UserError) as info:
         load_config(path)
     assert "units.a.registered_cert_not_after" in info.value.message("en")
+
+
+@pytest.mark.parametrize("mst", ["0101234567", "0309876543", "0100000000", "0100686209-000", "01012345", "abc"])
+def test_an_invalid_mst_is_one_message_naming_the_file_and_the_key(tmp_path: Path, mst: str) -> None:
+    path = write(tmp_path, SAMPLE.replace('mst = "0101234565"', f'mst = "{mst}"'))
+    with pytest.raises(UserError) as info:
+        load_config(path)
+    vi, en = info.value.message("vi"), info.value.message("en")
+    assert str(path) in vi and "units.hn.mst" in vi and "chữ số kiểm tra" in vi
+    assert str(path) in en and "units.hn.mst" in en and "check digit" in en
+    assert "Traceback" not in vi + en and "Error" not in vi + en
+
+
+@pytest.mark.parametrize("mst", ["0101300842", "0100686209", "0100686209-199", "0100686209199", "001080012345"])
+def test_valid_msts_a_branch_and_the_12_digit_personal_number(tmp_path: Path, mst: str) -> None:
+    cfg = load_config(write(tmp_path, SAMPLE.replace('mst = "0101234565"', f'mst = "{mst}"')))
+    assert cfg.unit().unit.mst == mst
