@@ -225,6 +225,7 @@ class FakeBackend:
         self.choices_list: list[CertChoice] = list(CHOICES)
         self.verdicts: dict[str, Revocation] = dict(VERDICTS)  # the CAs' answers (absent: good)
         self.revocation_hang = False  # the CAs never answer: rows stay "checking"
+        self.revocation_gate: asyncio.Event | None = None  # the CAs answer once it is set
         self.revocation_checks = 0
 
     @property
@@ -354,6 +355,8 @@ class FakeBackend:
         self.revocation_checks += 1
         if self.revocation_hang:
             await asyncio.Event().wait()
+        if self.revocation_gate is not None:
+            await self.revocation_gate.wait()
         for c in certs:
             if not c.info.is_ca:
                 await asyncio.sleep(0)
