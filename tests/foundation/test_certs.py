@@ -213,21 +213,16 @@ def test_every_code_has_distinct_messages_in_both_languages(code: ProblemCode) -
         assert "0309876547" in vi and MST in vi
 
 
-def test_key_too_weak_is_blocking_with_the_key_named() -> None:
-    weak_key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    info = parse_certificate(
-        der(
-            issue_certificate(
-                UNIT_NAME,
-                weak_key.public_key(),
-                CA_NAME,
-                key(0),
-                NOW - dt.timedelta(days=1),
-                NOW + dt.timedelta(days=300),
-                ca=False,
-            )
-        )
+def unit_cert_with(public_key: object) -> CertInfo:
+    """A unit certificate of the test CA for another key (RSA of any size, EC on any curve)."""
+    end = NOW + dt.timedelta(days=300)
+    return parse_certificate(
+        der(issue_certificate(UNIT_NAME, public_key, CA_NAME, key(0), NOW - dt.timedelta(days=1), end, ca=False))  # type: ignore[arg-type]
     )
+
+
+def test_key_too_weak_is_blocking_with_the_key_named() -> None:
+    info = unit_cert_with(rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key())
     [problem] = check_certificate(info, has_private_key=True, ctx=ctx())
     assert problem.code is ProblemCode.KEY_TOO_WEAK and problem.blocking
     assert "RSA 1024" in problem_message(problem, info, "vi") and "2048" in problem_message(problem, info, "en")
@@ -238,17 +233,7 @@ def test_ec_keys_only_on_p256_and_p384() -> None:
 
     found = {}
     for curve in (ec.SECP256R1(), ec.SECP384R1(), ec.SECP256K1(), ec.SECP521R1()):
-        ec_key = ec.generate_private_key(curve)
-        cert = issue_certificate(
-            UNIT_NAME,
-            ec_key.public_key(),
-            CA_NAME,
-            key(0),
-            NOW - dt.timedelta(days=1),
-            NOW + dt.timedelta(days=300),
-            ca=False,  # type: ignore[arg-type]
-        )
-        found[curve.name] = codes(parse_certificate(der(cert)))
+        found[curve.name] = codes(unit_cert_with(ec.generate_private_key(curve).public_key()))
     assert found == {
         "secp256r1": [],
         "secp384r1": [],

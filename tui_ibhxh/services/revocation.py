@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import aiohttp
 
@@ -67,6 +67,23 @@ def subjects_for(
     return out
 
 
+class _Decide(Protocol):
+    def __call__(
+        self, data: bytes, cert_der: bytes, issuer_der: bytes, *, now: datetime, source: str
+    ) -> Revocation: ...
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One place that may answer: an OCSP responder (``body``: the request to POST) or a CRL."""
+
+    key: str  # the cache key
+    url: str
+    body: bytes | None
+    next_update: Callable[[bytes], datetime | None]
+    decide: _Decide
+
+
 class RevocationChecker:
     """Checks certificates against their CA's OCSP responder and CRLs; one instance per app or command."""
 
@@ -108,39 +125,28 @@ class RevocationChecker:
                 self._inflight.clear()
 
     async def _one(self, session: aiohttp.ClientSession, subject: Subject, now: datetime) -> Revocation:
+        """OCSP responders first, then CRL distribution points; the first definite answer wins."""
         urls = revocation_urls(subject.cert_der)
         if not urls.ocsp and not urls.crl:
             return Revocation.unknown(UnknownReason.NO_URL)
-        failures: list[Revocation] = []
         request = ocsp_request(subject.cert_der, subject.issuer_der)
-        for url in urls.ocsp:
-            key = f"ocsp {url} {hashlib.sha256(request).hexdigest()}"
-            data = await self._cached(key, now, ocsp_next_update)
+        sources = [
+            _Source(f"ocsp {url} {hashlib.sha256(request).hexdigest()}", url, request, ocsp_next_update, ocsp_decision)
+            for url in urls.ocsp
+        ] + [_Source(f"crl {url}", url, None, crl_next_update, crl_decision) for url in urls.crl]
+        failures: list[Revocation] = []
+        for source in sources:
+            data = await self._cached(source.key, now, source.next_update)
             fresh = data is None
             if data is None:
-                data = await self._fetch(session, key, url, request)
+                data = await self._fetch(session, source.key, source.url, source.body)
             if data is None:
-                failures.append(Revocation.unknown(UnknownReason.OFFLINE, url))
+                failures.append(Revocation.unknown(UnknownReason.OFFLINE, source.url))
                 continue
-            verdict = ocsp_decision(data, subject.cert_der, subject.issuer_der, now=now, source=url)
+            verdict = source.decide(data, subject.cert_der, subject.issuer_der, now=now, source=source.url)
             if verdict.state is not RevocationState.UNKNOWN:
                 if fresh:
-                    await self._store(key, data)
-                return verdict
-            failures.append(verdict)
-        for url in urls.crl:
-            key = f"crl {url}"
-            data = await self._cached(key, now, crl_next_update)
-            fresh = data is None
-            if data is None:
-                data = await self._fetch(session, key, url, None)
-            if data is None:
-                failures.append(Revocation.unknown(UnknownReason.OFFLINE, url))
-                continue
-            verdict = crl_decision(data, subject.cert_der, subject.issuer_der, now=now, source=url)
-            if verdict.state is not RevocationState.UNKNOWN:
-                if fresh:
-                    await self._store(key, data)
+                    await self._store(source.key, data)
                 return verdict
             failures.append(verdict)
         return min(failures, key=lambda r: _PRECEDENCE.index(r.reason) if r.reason in _PRECEDENCE else 99)
