@@ -156,8 +156,10 @@ async def history_discard(pilot: Pilot[int]) -> None:
 
 
 async def confirm_older(pilot: Pilot[int]) -> None:
-    """The registered certificate expires later than the one chosen: F5 asks for an explicit yes."""
+    """The registered certificate expires later than the one chosen (the old one, first row): F5 asks for an explicit
+    yes."""
     await to_certs(pilot)
+    await pilot.press(*(["up"] * 6))
     await pilot.press("enter", "f5")
     await settle(pilot)
     await pilot.press("f5")
