@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-BENCHES = ["bench.xmldsig", "bench.sim_load", "bench.tui"]
+BENCHES = ["bench.xmldsig", "bench.revocation", "bench.sim_load", "bench.tui"]
 
 
 def main() -> None:

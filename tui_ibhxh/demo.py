@@ -2,10 +2,18 @@
 signing certificate, and a config pointing the app at them. Everything lives under ``$IBHXH_HOME``.
 
 Token contents (keys generated ON the token, certificates issued by the demo CA):
-  (a) the certificate currently registered with the I-VAN: UID MST:0101234567, expires in 7 days
+  (a) the certificate currently registered with the I-VAN: UID MST:0101234565, expires in 7 days
   (b) the new certificate of the same unit, valid about 2 years
   (c) the demo CA certificate (no key)
-  (d) a certificate of another organisation (MST 0309876543)
+  (d) a certificate of another organisation (MST 0309876547)
+  (e) a certificate of the unit that the demo CA has revoked (REVOKED, once its CRL/OCSP can be reached)
+  (f) the director's personal certificate within the company: UID=MST:…, UID=CCCD:…, T, telephoneNumber
+      (PERSONAL_CERTIFICATE)
+
+Every certificate of the demo CA names the CA's CRL and OCSP responder (protocol §8) at a fixed loopback address,
+``http://127.0.0.1:<pki_port>/api/v1/pki/…``: the port is chosen once, free, when the demo is provisioned, and
+kept in ``demo.json``; whichever simulator serves the demo (``ibhxh demo`` on its free port, ``ibhxh sim serve
+--seed demo``) also listens there, so the URLs in the certificates stay valid for the life of the demo.
 """
 
 from __future__ import annotations
@@ -13,7 +21,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import random
 import shutil
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +31,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from tui_ibhxh.core.models import Contact, Unit
@@ -34,9 +45,14 @@ DEMO_SO_PIN = "12345678"
 SOFTHSM_UTIL = "softhsm2-util"
 DEMO_IVAN_URL = "http://127.0.0.1:8765"
 
+DEMO_CA_NAME = "demo-ca"  # the CRL is at /api/v1/pki/demo-ca.crl
+#: where the demo's fixed PKI port is drawn from: below Linux's ephemeral range (32768-60999), so an outgoing
+#: connection never holds it by chance
+PKI_PORTS = range(20000, 32000)
+
 DEMO_UNIT = Unit(
     ma_dvi="TA1234A",
-    mst="0101234567",
+    mst="0101234565",
     ten_dvi="Công ty TNHH ABC",
     diadiem="Hà Nội",
     co_quan_bhxh="BHXH quận Cầu Giấy",
@@ -47,7 +63,7 @@ DEMO_CONTACT = Contact(
     email="ketoan@abc.vn",
     nguoi_lhe="Nguyễn Văn A",
 )
-OTHER_MST = "0309876543"
+OTHER_MST = "0309876547"
 
 
 def make_name(cn: str, o: str, l_: str | None, st: str | None, uid: str | None, ou: str | None = None) -> x509.Name:
@@ -71,13 +87,29 @@ CA_NAME = make_name(
 BHXH_NAME = make_name("BẢO HIỂM XÃ HỘI VIỆT NAM (DEMO)", "Bảo hiểm xã hội Việt Nam", "Quận Ba Đình", "Hà Nội", None)
 ABC_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{DEMO_UNIT.mst}")
 XYZ_NAME = make_name("CONG TY CO PHAN XYZ", "Công ty Cổ phần XYZ", "Quận 1", "TP. Hồ Chí Minh", f"MST:{OTHER_MST}")
+DIRECTOR_CCCD = "001080012345"
+#: a person's certificate issued inside the company (as MobiFone IT's above in DOMAIN.md): not the unit's
+DIRECTOR_NAME = x509.Name(
+    [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Hà Nội"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Công ty TNHH ABC"),
+        x509.NameAttribute(NameOID.TITLE, "Giám đốc"),
+        x509.NameAttribute(  # telephoneNumber: a PrintableString, as X.520 says
+            x509.ObjectIdentifier("2.5.4.20"), "0912345678", _type=_ASN1Type.PrintableString
+        ),
+        x509.NameAttribute(NameOID.COMMON_NAME, "NGUYỄN VĂN AN"),
+        x509.NameAttribute(NameOID.USER_ID, f"MST:{DEMO_UNIT.mst}"),
+        x509.NameAttribute(NameOID.USER_ID, f"CCCD:{DIRECTOR_CCCD}"),
+    ]
+)
 
 
 @dataclass(frozen=True)
 class DemoCert:
     """One certificate the demo puts on the token."""
 
-    key: str  # "registered" | "new" | "ca" | "other"
+    key: str  # "registered" | "new" | "ca" | "other" | "revoked" | "director"
     label: str
     cka_id: bytes | None  # None: no key pair (the CA certificate)
     subject: x509.Name
@@ -90,6 +122,8 @@ DEMO_CERTS = (
     DemoCert("new", "Chứng thư số Công ty TNHH ABC (mới)", b"\x02", ABC_NAME, -1, 730),
     DemoCert("ca", "DEMO CA tui-ibhxh", None, CA_NAME, 0, 0),
     DemoCert("other", "Chứng thư số Công ty Cổ phần XYZ", b"\x04", XYZ_NAME, -30, 335),
+    DemoCert("revoked", "Chứng thư số Công ty TNHH ABC (đã bị thu hồi)", b"\x05", ABC_NAME, -60, 670),
+    DemoCert("director", "Chứng thư cá nhân Giám đốc Nguyễn Văn An", b"\x06", DIRECTOR_NAME, -20, 710),
 )
 
 
@@ -108,6 +142,14 @@ class DemoMaterial:
     contact: Contact
     pin: str = DEMO_PIN
     token_label: str = DEMO_TOKEN_LABEL
+    ca_key_pem: Path | None = None
+    pki_port: int = 0  # 0: a demo provisioned before its certificates named CRL/OCSP URLs
+    revoked_serials: tuple[str, ...] = ()  # upper-case hex
+
+    @property
+    def pki_url(self) -> str:
+        """The base of the demo CA's CRL and OCSP URLs ("" when the demo has none)."""
+        return pki_base(self.pki_port) if self.pki_port else ""
 
 
 def demo_dir(paths: AppPaths | None = None) -> Path:
@@ -140,6 +182,9 @@ def demo_material(paths: AppPaths | None = None) -> DemoMaterial:
         unit=DEMO_UNIT,
         contact=DEMO_CONTACT,
         pin=str(state.get("pin", DEMO_PIN)),
+        ca_key_pem=d / "ca.key.pem",
+        pki_port=int(state.get("pki_port", 0)),
+        revoked_serials=tuple(str(s) for s in state.get("revoked", [])),
     )
 
 
@@ -158,6 +203,25 @@ def _write_pair(d: Path, stem: str, key: rsa.RSAPrivateKey, cert: x509.Certifica
     _write_private(d / f"{stem}.key.pem", pkcs8)
 
 
+def pki_base(port: int) -> str:
+    """``http://127.0.0.1:PORT/api/v1/pki``: where the demo CA's revocation data lives."""
+    return f"http://127.0.0.1:{port}/api/v1/pki"
+
+
+def choose_pki_port() -> int:
+    """A loopback port free now, outside the ephemeral range: the demo CA's fixed CRL/OCSP address."""
+    rng = random.SystemRandom()
+    for _ in range(50):
+        port = rng.choice(PKI_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise UserError("demo.no_pki_port")
+
+
 def new_rsa_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -172,7 +236,9 @@ def issue_certificate(
     *,
     ca: bool,
     usage: x509.KeyUsage | None = None,
+    pki_url: str = "",
 ) -> x509.Certificate:
+    """A certificate of the demo CA; with ``pki_url``, naming its CRL distribution point and OCSP responder."""
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -192,6 +258,26 @@ def issue_certificate(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
         )
     builder = builder.add_extension(usage, critical=True)
+    if pki_url and not ca:
+        builder = builder.add_extension(
+            x509.CRLDistributionPoints(
+                [
+                    x509.DistributionPoint(
+                        [x509.UniformResourceIdentifier(f"{pki_url}/{DEMO_CA_NAME}.crl")], None, None, None
+                    )
+                ]
+            ),
+            critical=False,
+        ).add_extension(
+            x509.AuthorityInformationAccess(
+                [
+                    x509.AccessDescription(
+                        x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(f"{pki_url}/ocsp")
+                    )
+                ]
+            ),
+            critical=False,
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 
@@ -234,6 +320,8 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
     d.mkdir(parents=True, mode=0o700)
     conf = write_softhsm_conf(d)
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+    pki_port = choose_pki_port()
+    pki_url = pki_base(pki_port)
 
     ca_key = new_rsa_key()
     ca_cert = issue_certificate(
@@ -255,6 +343,7 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
         now - dt.timedelta(days=30),
         now + dt.timedelta(days=1825),
         ca=False,
+        pki_url=pki_url,
     )
     _write_pair(d, "bhxh", bhxh_key, bhxh_cert)
 
@@ -271,13 +360,18 @@ def provision(paths: AppPaths | None = None, *, now: dt.datetime | None = None) 
     )
     if res.returncode != 0:
         raise UserError("demo.token_failed", reason=(res.stderr or res.stdout).strip()[:200])
-    ders = _fill_token(conf, ca_cert, ca_key, now)
+    ders = _fill_token(conf, ca_cert, ca_key, now, pki_url)
     (d / "registered.der").write_bytes(ders["registered"])
     (d / "new.der").write_bytes(ders["new"])
-    _state_file(d).write_text(
-        json.dumps({"provisioned_at": now.isoformat(), "token": DEMO_TOKEN_LABEL, "pin": DEMO_PIN}, indent=2),
-        encoding="utf-8",
-    )
+    revoked = format(x509.load_der_x509_certificate(ders["revoked"]).serial_number, "X")
+    state = {
+        "provisioned_at": now.isoformat(),
+        "token": DEMO_TOKEN_LABEL,
+        "pin": DEMO_PIN,
+        "pki_port": pki_port,
+        "revoked": [revoked.zfill(len(revoked) + len(revoked) % 2)],
+    }
+    _state_file(d).write_text(json.dumps(state, indent=2), encoding="utf-8")
     material = demo_material(paths)
     _write_config(paths, material, overwrite=False)
     write_example_dossier(material, now.date())
@@ -310,7 +404,9 @@ def write_example_dossier(m: DemoMaterial, day: dt.date) -> Path:
     return path
 
 
-def _fill_token(conf: Path, ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, now: dt.datetime) -> dict[str, bytes]:
+def _fill_token(
+    conf: Path, ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey, now: dt.datetime, pki_url: str
+) -> dict[str, bytes]:
     """Generate the key pairs on the token and store the certificates (python-pkcs11, one session)."""
     import pkcs11
     from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
@@ -345,6 +441,7 @@ def _fill_token(conf: Path, ca_cert: x509.Certificate, ca_key: rsa.RSAPrivateKey
                     now + dt.timedelta(days=spec.not_before_days),
                     now + dt.timedelta(days=spec.not_after_days),
                     ca=False,
+                    pki_url=pki_url,
                 )
             der = cert.public_bytes(serialization.Encoding.DER)
             template = {

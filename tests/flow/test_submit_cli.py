@@ -149,8 +149,10 @@ def test_english_and_not_waiting(flow: Flow) -> None:
 
 
 def test_rejection_prints_the_vietnamese_reason(flow: Flow) -> None:
+    """BHXH's own CERT_REVOKED: the demo CA's OCSP/CRL are not served (``--pki-port 0``), so the client cannot know
+    and signs (not known is not blocking); the simulator rejects, in Vietnamese."""
     flow.sim.stop()
-    flow.sim.args += ["--revoked", flow.new_serial]
+    flow.sim.args += ["--revoked", flow.new_serial, "--pki-port", "0"]
     flow.point_at(flow.sim.start())
     res = submit(flow)
     assert res.returncode == 2, res.stderr

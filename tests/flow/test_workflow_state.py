@@ -56,6 +56,7 @@ def proxied(flow: Flow) -> Iterator[FaultProxy]:
 async def signed_not_sent(wf: UpdateWorkflow, proxy: FaultProxy) -> tuple[CertChoice, PendingDossier]:
     """Log in, choose the new certificate, and have every POST of the dossier fail: it is signed and pending."""
     await connected(wf)
+    await wf.check_revocation()  # as the certificates step does: the demo's revoked certificate is then blocked
     [choice] = [c for c in await wf.choices() if c.usable and c.older is None]
     proxy.faults = [("POST", "/dossiers", "reset")] * 10
     with pytest.raises(UserError) as info:
@@ -82,7 +83,7 @@ def test_a_result_reaches_every_observer_and_the_config_at_once(flow: Flow) -> N
             wf.observe(lambda state, change: seen.append(change))
             follower = asyncio.create_task(wf.follow_history(poll_interval=60))
             await wait_for(lambda: wf.state.feed.mode is Feed.LIVE)
-            [choice] = [c for c in await wf.choices() if c.usable and c.older is None]
+            [choice] = [c for c in await wf.choices() if c.cert.info.serial == flow.new_serial]
             tx = await wf.submit(choice, wf.default_contact())
             await wait_for(lambda: wf.state.transactions[tx.ref].status is TxStatus.ACCEPTED)
             await wait_for(lambda: wf.state.registration is not None and wf.state.registration.version == 2)
@@ -113,7 +114,7 @@ def test_the_page_and_the_stream_join_without_a_gap(flow: Flow) -> None:
             await connected(other)
             since = await wf.load_history()
             assert since is not None and wf.state.history_loaded
-            [choice] = [c for c in await other.choices() if c.usable and c.older is None]
+            [choice] = [c for c in await other.choices() if c.cert.info.serial == flow.new_serial]
             made = await other.submit(choice, other.default_contact())  # while nobody listens
             changes = wf.watch_history(since=since, poll_interval=3600)
             try:
@@ -211,7 +212,7 @@ def test_the_preview_is_what_gets_signed(flow: Flow) -> None:
     async def scenario() -> None:
         async with workflow(flow) as wf:
             await connected(wf)
-            [choice] = [c for c in await wf.choices() if c.usable and c.older is None]
+            [choice] = [c for c in await wf.choices() if c.cert.info.serial == flow.new_serial]
             contact = wf.default_contact()
             preview = wf.preview(choice.cert, contact)
             key = wf.draft().key
@@ -230,7 +231,7 @@ def test_observers_see_state_not_copies() -> None:
     from tui_ibhxh.core.models import Unit
     from tui_ibhxh.core.state import StateHub
 
-    hub = StateHub(UnitState(unit=Unit("TA1234A", "0101234567", "ABC")))
+    hub = StateHub(UnitState(unit=Unit("TA1234A", "0101234565", "ABC")))
     calls: list[str] = []
 
     def broken(state: UnitState, change: Change) -> None:

@@ -22,7 +22,7 @@ def test_token_removed_mid_flow_then_resumed(flow: Flow) -> None:
             [token] = [t for t in await wf.list_tokens() if t.label == "DEMO TOKEN"]
             await wf.login(token, PIN)
             await wf.connect()
-            [choice] = [c for c in await wf.choices() if c.usable]
+            [choice] = [c for c in await wf.choices() if c.cert.info.serial == flow.new_serial]
             contact = wf.default_contact()
 
             shutil.move(store, away)  # unplugged between "choose" and "Nộp"

@@ -9,6 +9,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 
 from tui_ibhxh.core.certs import (
     CertificateError,
@@ -23,7 +24,7 @@ from tui_ibhxh.core.models import BLOCKING, CertInfo, ProblemCode
 from tui_ibhxh.demo import issue_certificate, make_name, new_rsa_key
 
 NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
-MST = "0101234567"
+MST = "0101234565"
 CA_NAME = make_name("Test CA", "Tổ chức thử", None, None, None)
 UNIT_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{MST}")
 
@@ -130,7 +131,7 @@ def test_clean_certificate_has_no_problem() -> None:
             ProblemCode.IS_CA,
         ),
         (
-            lambda: leaf(name=make_name("XYZ", "Công ty XYZ", None, None, "MST:0309876543")),
+            lambda: leaf(name=make_name("XYZ", "Công ty XYZ", None, None, "MST:0309876547")),
             True,
             {},
             ProblemCode.MST_MISMATCH,
@@ -161,7 +162,8 @@ def test_same_as_registered_by_fingerprint_or_serial_and_issuer() -> None:
 def test_expires_soon_counts_days_and_does_not_block() -> None:
     [problem] = check_certificate(leaf(end=7), has_private_key=True, ctx=ctx())
     assert problem.days == 7 and not problem.blocking
-    assert frozenset(ProblemCode) - {ProblemCode.EXPIRES_SOON, ProblemCode.OLDER_THAN_REGISTERED} == BLOCKING
+    warnings = {ProblemCode.EXPIRES_SOON, ProblemCode.OLDER_THAN_REGISTERED, ProblemCode.REVOCATION_UNKNOWN}
+    assert frozenset(ProblemCode) - warnings == BLOCKING
     assert codes(leaf(end=40)) == [] and codes(leaf(end=40), soon_days=60) == [ProblemCode.EXPIRES_SOON]
 
 
@@ -180,7 +182,7 @@ def test_older_than_the_registered_certificate_is_a_warning_with_both_dates() ->
 
 
 def test_missing_mst_is_its_own_message() -> None:
-    info = leaf(name=make_name("NGUYEN VAN A", "Cá nhân", None, None, "CCCD:001099012345"))
+    info = leaf(name=make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", None, None, None))
     [p] = check_certificate(info, has_private_key=True, ctx=ctx())
     assert p.code is ProblemCode.MST_MISMATCH
     assert "UID" in problem_message(p, info, "en", unit_mst=MST)
@@ -195,12 +197,12 @@ def test_every_code_has_distinct_messages_in_both_languages(code: ProblemCode) -
     from tui_ibhxh.core.models import Problem
 
     info = leaf()
-    problem = Problem(code, days=5, detail="0309876543")
+    problem = Problem(code, days=5, detail="0309876547")
     vi = problem_message(problem, info, "vi", unit_mst=MST)
     en = problem_message(problem, info, "en", unit_mst=MST)
     assert vi and en and vi != en and "{" not in vi + en
     others = {
-        problem_message(Problem(c, days=5, detail="0309876543"), info, "vi", unit_mst=MST)
+        problem_message(Problem(c, days=5, detail="0309876547"), info, "vi", unit_mst=MST)
         for c in ProblemCode
         if c is not code
     }
@@ -208,4 +210,92 @@ def test_every_code_has_distinct_messages_in_both_languages(code: ProblemCode) -
     if code is ProblemCode.EXPIRES_SOON:
         assert "5 ngày" in vi and "5 days" in en
     if code is ProblemCode.MST_MISMATCH:
-        assert "0309876543" in vi and MST in vi
+        assert "0309876547" in vi and MST in vi
+
+
+def unit_cert_with(public_key: object) -> CertInfo:
+    """A unit certificate of the test CA for another key (RSA of any size, EC on any curve)."""
+    end = NOW + dt.timedelta(days=300)
+    return parse_certificate(
+        der(issue_certificate(UNIT_NAME, public_key, CA_NAME, key(0), NOW - dt.timedelta(days=1), end, ca=False))  # type: ignore[arg-type]
+    )
+
+
+def test_key_too_weak_is_blocking_with_the_key_named() -> None:
+    info = unit_cert_with(rsa.generate_private_key(public_exponent=65537, key_size=1024).public_key())
+    [problem] = check_certificate(info, has_private_key=True, ctx=ctx())
+    assert problem.code is ProblemCode.KEY_TOO_WEAK and problem.blocking
+    assert "RSA 1024" in problem_message(problem, info, "vi") and "2048" in problem_message(problem, info, "en")
+
+
+def test_ec_keys_only_on_p256_and_p384() -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    found = {}
+    for curve in (ec.SECP256R1(), ec.SECP384R1(), ec.SECP256K1(), ec.SECP521R1()):
+        found[curve.name] = codes(unit_cert_with(ec.generate_private_key(curve).public_key()))
+    assert found == {
+        "secp256r1": [],
+        "secp384r1": [],
+        "secp256k1": [ProblemCode.KEY_TOO_WEAK],
+        "secp521r1": [ProblemCode.KEY_TOO_WEAK],
+    }
+
+
+def test_personal_certificates_are_not_the_units() -> None:
+    """DOMAIN.md: a director's certificate issued inside the company carries the company's MST and a CCCD; it is a
+    person's. So is a certificate with only a personal identifier, or one without an organisation."""
+    director = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "MobiFone IT"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "NGUYỄN HỒNG NHUNG"),
+            x509.NameAttribute(NameOID.USER_ID, f"MST:{MST}-199"),
+            x509.NameAttribute(NameOID.USER_ID, "CCCD:025199009534"),
+        ]
+    )
+    info = leaf(name=director)
+    [problem] = check_certificate(info, has_private_key=True, ctx=ctx(unit_mst=MST + "-199"))
+    assert problem.code is ProblemCode.PERSONAL_CERTIFICATE and problem.blocking
+    vi = problem_message(problem, info, "vi")
+    assert "chứng thư cá nhân" in vi and "cần chứng thư số của đơn vị/công ty" in vi and "CCCD:025199009534" in vi
+    for kind in ("CMND:012345678", "HC:B1234567"):
+        person = leaf(name=make_name("NGUYEN VAN A", "Công ty TNHH ABC", None, None, kind))
+        assert ProblemCode.PERSONAL_CERTIFICATE in codes(person)
+    no_o = leaf(
+        name=x509.Name(
+            [x509.NameAttribute(NameOID.COMMON_NAME, "ABC"), x509.NameAttribute(NameOID.USER_ID, f"MST:{MST}")]
+        )
+    )
+    [problem] = check_certificate(no_o, has_private_key=True, ctx=ctx())
+    assert problem.code is ProblemCode.PERSONAL_CERTIFICATE and "(O)" in problem_message(problem, no_o, "vi")
+
+
+def test_mst_compared_without_the_branch_dash_and_an_invalid_one_said_so() -> None:
+    branch = leaf(name=make_name("CHI NHANH ABC", "Công ty TNHH ABC", None, None, "MST:0100686209-199"))
+    assert codes(branch, unit_mst="0100686209199") == []
+    assert codes(branch, unit_mst="0100686209-199") == []
+    wrong = leaf(name=make_name("ABC", "Công ty TNHH ABC", None, None, "MST:0101234567"))
+    [problem] = check_certificate(wrong, has_private_key=True, ctx=ctx())
+    assert problem.code is ProblemCode.MST_MISMATCH
+    assert "không hợp lệ" in problem_message(problem, wrong, "vi", unit_mst=MST)
+    assert "check digit" in problem_message(problem, wrong, "en", unit_mst=MST)
+
+
+def test_real_subjects_diacritics_several_uids_title_and_telephone_by_name() -> None:
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "CÔNG TY CỔ PHẦN CÔNG NGHỆ NCCA"),
+            x509.NameAttribute(NameOID.TITLE, "Kế toán trưởng"),
+            x509.NameAttribute(x509.ObjectIdentifier("2.5.4.20"), "+84 24 3555 5555"),  # as a UTF8String, as CAs do
+            x509.NameAttribute(NameOID.COMMON_NAME, "CÔNG TY TNHH ĐẦU TƯ ÂU VIỆT"),
+            x509.NameAttribute(NameOID.USER_ID, "MST:0106793535"),
+            x509.NameAttribute(NameOID.USER_ID, "MNS:1234567"),
+        ]
+    )
+    info = leaf(name=name)
+    assert info.common_name == "CÔNG TY TNHH ĐẦU TƯ ÂU VIỆT"
+    assert [(i.kind, i.value) for i in info.ids] == [("MST", "0106793535"), ("MNS", "1234567")]
+    assert "T=Kế toán trưởng" in info.subject and "telephoneNumber=+84 24 3555 5555" in info.subject
+    assert "2.5.4" not in info.subject and info.mst == "0106793535" and info.personal_id is None

@@ -25,7 +25,7 @@ modules = ["/usr/lib/fptca_v4.so"]
 
 [units.hn]
 ma_dvi = "TA1234A"
-mst = "0101234567"
+mst = "0101234565"
 ten_dvi = "Công ty TNHH ABC"
 diadiem = "Hà Nội"
 
@@ -156,7 +156,7 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
         "token.softhsm2_conf": str(tmp_path / "softhsm2.conf"),
         "token.poll_interval": 0.5,
         "units.abc.ma_dvi": "TA1234A",
-        "units.abc.mst": "0101234567",
+        "units.abc.mst": "0101234565",
         "units.abc.ten_dvi": "Công ty TNHH ABC",
         "units.abc.diadiem": "Hà Nội",
         "units.abc.co_quan_bhxh": "BHXH cơ sở Cầu Giấy",
@@ -206,10 +206,27 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
 def test_a_registered_time_without_offset_is_refused_by_name(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text(
-        '[units.a]\nma_dvi = "TA1234A"\nmst = "0101234567"\nten_dvi = "ABC"\n'
+        '[units.a]\nma_dvi = "TA1234A"\nmst = "0101234565"\nten_dvi = "ABC"\n'
         'registered_cert_not_after = "2026-12-01"\n',
         encoding="utf-8",
     )
     with pytest.raises(UserError) as info:
         load_config(path)
     assert "units.a.registered_cert_not_after" in info.value.message("en")
+
+
+@pytest.mark.parametrize("mst", ["0101234567", "0309876543", "0100000000", "0100686209-000", "01012345", "abc"])
+def test_an_invalid_mst_is_one_message_naming_the_file_and_the_key(tmp_path: Path, mst: str) -> None:
+    path = write(tmp_path, SAMPLE.replace('mst = "0101234565"', f'mst = "{mst}"'))
+    with pytest.raises(UserError) as info:
+        load_config(path)
+    vi, en = info.value.message("vi"), info.value.message("en")
+    assert str(path) in vi and "units.hn.mst" in vi and "chữ số kiểm tra" in vi
+    assert str(path) in en and "units.hn.mst" in en and "check digit" in en
+    assert "Traceback" not in vi + en and "Error" not in vi + en
+
+
+@pytest.mark.parametrize("mst", ["0101300842", "0100686209", "0100686209-199", "0100686209199", "001080012345"])
+def test_valid_msts_a_branch_and_the_12_digit_personal_number(tmp_path: Path, mst: str) -> None:
+    cfg = load_config(write(tmp_path, SAMPLE.replace('mst = "0101234565"', f'mst = "{mst}"')))
+    assert cfg.unit().unit.mst == mst

@@ -23,8 +23,10 @@ def test_rsa_under_2048_bits_is_too_weak(ca: pki.Issued) -> None:
     assert MIN_KEY_BITS["rsa"] == 2048
     info = pki.issue(ca, key_index=1).info
     assert key_too_weak(dataclasses.replace(info, key_bits=2047))
-    assert not key_too_weak(dataclasses.replace(info, key_algorithm="ec", key_bits=256))
-    assert key_too_weak(dataclasses.replace(info, key_algorithm="ec", key_bits=192))
+    for curve, bits in (("secp256r1", 256), ("secp384r1", 384)):
+        assert not key_too_weak(dataclasses.replace(info, key_algorithm="ec", key_bits=bits, key_curve=curve))
+    for curve, bits in (("secp192r1", 192), ("secp256k1", 256), ("secp521r1", 521), ("brainpoolP256r1", 256)):
+        assert key_too_weak(dataclasses.replace(info, key_algorithm="ec", key_bits=bits, key_curve=curve))
 
 
 def test_issuer_serial_designates_one_certificate(ca: pki.Issued) -> None:

@@ -49,9 +49,10 @@ def test_enumeration(service: TokenService) -> None:
 def test_certificates_paired_before_login(service: TokenService, demo_env: DemoEnv) -> None:
     certs = service.certificates_sync(demo_token(service).serial)
     by_label = {c.label: c for c in certs}
-    assert len(certs) == 4
+    assert len(certs) == 6
     keyed = {c.info.mst: c.has_private_key for c in certs if c.info.mst}
-    assert keyed == {"0101234567": True, "0309876543": True}
+    assert keyed == {"0101234565": True, "0309876547": True}
+    assert sum(c.info.mst == "0101234565" for c in certs) == 4  # registered, new, revoked, the director's
     ca = next(c for c in certs if c.info.is_ca)
     assert not ca.has_private_key and ca.key_id == ""
     assert "Chứng thư số Công ty TNHH ABC (mới)" in by_label

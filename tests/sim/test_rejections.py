@@ -159,7 +159,7 @@ ASYNC_CASES: dict[str, Callable[[World], bytes]] = {
     "CERT_EXPIRED": lambda w: signed_dossier(
         UNIT_R,
         CONTACT,
-        new=_r_cert(w, not_before=pki.now() - dt.timedelta(days=400), days=30),
+        new=_r_cert(w, not_before=pki.now() - dt.timedelta(days=360), days=30),  # the CA is 365 days old
         old=w.unit_r,
     ),
     "CERT_NOT_YET_VALID": lambda w: signed_dossier(

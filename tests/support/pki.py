@@ -5,7 +5,7 @@ Usage::
     from tests.support import pki
 
     ca = pki.make_ca("Test Root CA")                          # self-signed CA, key pki.rsa_key(0)
-    leaf = pki.issue(ca, cn="CONG TY TNHH ABC", mst="0101234567",
+    leaf = pki.issue(ca, cn="CONG TY TNHH ABC", mst="0101234565",
                      o="Công ty TNHH ABC", l="Cầu Giấy", st="Hà Nội")
     leaf.der, leaf.pem, leaf.info                            # DER bytes, PEM bytes, core CertInfo
     signer = pki.SoftwareSigner(leaf)                        # core.xmldsig.Signer
@@ -93,7 +93,7 @@ def name(
     c: str | None = "VN",
     uids: tuple[str, ...] = (),
 ) -> x509.Name:
-    """An X.500 name; ``uids`` are UID values such as ``"MST:0101234567"`` (OID 0.9.2342.19200300.100.1.1)."""
+    """An X.500 name; ``uids`` are UID values such as ``"MST:0101234565"`` (OID 0.9.2342.19200300.100.1.1)."""
     attrs = []
     if c:
         attrs.append(x509.NameAttribute(NameOID.COUNTRY_NAME, c))
@@ -121,6 +121,9 @@ def _build(
     is_ca: bool,
     key_usage: tuple[str, ...] | None,
     serial: int | None,
+    path_length: int | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> x509.Certificate:
     builder = (
         x509.CertificateBuilder()
@@ -130,9 +133,17 @@ def _build(
         .serial_number(serial if serial is not None else x509.random_serial_number())
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=None), critical=True)
+        .add_extension(x509.BasicConstraints(ca=is_ca, path_length=path_length if is_ca else None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
+    if crl_url:
+        point = x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url)], None, None, None)
+        builder = builder.add_extension(x509.CRLDistributionPoints([point]), critical=False)
+    if ocsp_url:
+        access = x509.AccessDescription(
+            x509.oid.AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url)
+        )
+        builder = builder.add_extension(x509.AuthorityInformationAccess([access]), critical=False)
     if key_usage is not None:
         unknown = set(key_usage) - set(KEY_USAGES)
         if unknown:
@@ -151,6 +162,8 @@ def make_ca(
     not_before: dt.datetime | None = None,
     not_after: dt.datetime | None = None,
     serial: int | None = None,
+    path_length: int | None = None,
+    key_usage: tuple[str, ...] = ("digital_signature", "key_cert_sign", "crl_sign"),
 ) -> Issued:
     """A CA certificate: self-signed root, or an intermediate when ``parent`` is given."""
     key = rsa_key(key_index)
@@ -165,8 +178,9 @@ def make_ca(
         not_before=start,
         not_after=end,
         is_ca=True,
-        key_usage=("digital_signature", "key_cert_sign", "crl_sign"),
+        key_usage=key_usage,
         serial=serial,
+        path_length=path_length,
     )
     return Issued(cert, key)
 
@@ -175,7 +189,7 @@ def issue(
     ca: Issued,
     *,
     cn: str = "CONG TY TNHH ABC",
-    mst: str | None = "0101234567",
+    mst: str | None = "0101234565",
     uids: tuple[str, ...] = (),
     o: str | None = "Công ty TNHH ABC",
     l: str | None = "Cầu Giấy",  # noqa: E741
@@ -188,17 +202,21 @@ def issue(
     key_usage: tuple[str, ...] | None = ("digital_signature", "content_commitment"),
     is_ca: bool = False,
     serial: int | None = None,
+    subject: x509.Name | None = None,
+    crl_url: str | None = None,
+    ocsp_url: str | None = None,
 ) -> Issued:
     """A leaf certificate issued by ``ca``: UID ``MST:<mst>`` (plus ``uids``), Vietnamese O/L/ST, C=VN.
 
-    Validity defaults to [now - 1 day, not_before + ``days``]; ``key_usage=None`` omits the extension.
+    Validity defaults to [now - 1 day, not_before + ``days``]; ``key_usage=None`` omits the extension; ``subject``
+    replaces the whole name; ``crl_url`` / ``ocsp_url`` add a CRL distribution point / an AIA OCSP responder.
     """
     key = rsa_key(key_index, key_bits)
     start = not_before or now() - dt.timedelta(days=1)
     end = not_after or start + dt.timedelta(days=days)
     all_uids = ((f"MST:{mst}",) if mst else ()) + uids
     cert = _build(
-        name(cn, o=o, l=l, st=st, uids=all_uids),
+        subject or name(cn, o=o, l=l, st=st, uids=all_uids),
         ca.name,
         ca.key,
         key,
@@ -207,6 +225,8 @@ def issue(
         is_ca=is_ca,
         key_usage=key_usage,
         serial=serial,
+        crl_url=crl_url,
+        ocsp_url=ocsp_url,
     )
     return Issued(cert, key)
 

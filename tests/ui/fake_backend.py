@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tui_ibhxh.core.certs import problem_message
+from tui_ibhxh.core.certs import problem_message, revocation_problem
 from tui_ibhxh.core.i18n import Lang, fmt_date
 from tui_ibhxh.core.models import (
     CertInfo,
@@ -28,6 +28,8 @@ from tui_ibhxh.core.models import (
     Unit,
 )
 from tui_ibhxh.core.receipt import ReceiptCheck
+from tui_ibhxh.core.revocation import PENDING as REVOCATION_PENDING
+from tui_ibhxh.core.revocation import Revocation, RevocationState
 from tui_ibhxh.core.state import Aspect, Draft, Feed, FeedState, Observer, PendingDossier, StateHub, UnitState
 from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services.errors import UserError
@@ -36,7 +38,7 @@ from tui_ibhxh.services.report import history_csv
 from tui_ibhxh.services.workflow import CertChoice, Resent, Step
 
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
-UNIT = Unit("TA1234A", "0101234567", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
+UNIT = Unit("TA1234A", "0101234565", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
 CONTACT = Contact("Số 1 Trần Duy Hưng, phường Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
 CA_FIELDS = (("C", "VN"), ("O", "Demo tui-ibhxh"), ("CN", "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)"))
 ORG_FIELDS = (
@@ -45,7 +47,7 @@ ORG_FIELDS = (
     ("L", "Phường Cầu Giấy"),
     ("O", "Công ty TNHH ABC"),
     ("CN", "CONG TY TNHH ABC"),
-    ("UID", "MST:0101234567"),
+    ("UID", "MST:0101234565"),
 )
 XYZ_FIELDS = (
     ("C", "VN"),
@@ -53,16 +55,30 @@ XYZ_FIELDS = (
     ("L", "Phường Sài Gòn"),
     ("O", "Công ty Cổ phần XYZ"),
     ("CN", "CONG TY CO PHAN XYZ"),
-    ("UID", "MST:0309876543"),
+    ("UID", "MST:0309876547"),
 )
+
+
+DIRECTOR_FIELDS = (
+    ("C", "VN"),
+    ("ST", "Hà Nội"),
+    ("O", "Công ty TNHH ABC"),
+    ("T", "Giám đốc"),
+    ("telephoneNumber", "0912345678"),
+    ("CN", "NGUYỄN VĂN AN"),
+    ("UID", "MST:0101234565"),
+    ("UID", "CCCD:001080012345"),
+)
+PKI = "http://127.0.0.1:24680/api/v1/pki"
 
 
 def _name(fields: tuple[tuple[str, str], ...]) -> str:
     return ", ".join(f"{k}={v}" for k, v in reversed(fields))
 
 
-def cert(serial: str, fields: tuple[tuple[str, str], ...], start: int, end: int, *, ca: bool = False) -> CertInfo:
-    mst = next((v.split(":", 1)[1] for k, v in fields if k == "UID"), None)
+def cert(
+    serial: str, fields: tuple[tuple[str, str], ...], start: int, end: int, *, ca: bool = False, bits: int = 2048
+) -> CertInfo:
     return CertInfo(
         der=b"",
         serial=serial,
@@ -71,14 +87,14 @@ def cert(serial: str, fields: tuple[tuple[str, str], ...], start: int, end: int,
         subject_fields=fields,
         issuer_fields=CA_FIELDS,
         common_name=dict(fields)["CN"],
-        ids=(SubjectId("MST", mst),) if mst else (),
+        ids=tuple(SubjectId(*v.split(":", 1)) for k, v in fields if k == "UID"),
         not_before=NOW + timedelta(days=start),
         not_after=NOW + timedelta(days=end),
         key_usage=frozenset({"key_cert_sign", "crl_sign"} if ca else {"digital_signature", "non_repudiation"}),
         is_ca=ca,
         sha256=(serial * 4)[:64],
         key_algorithm="rsa",
-        key_bits=2048,
+        key_bits=bits,
         signature_algorithm="sha256_rsa",
     )
 
@@ -87,6 +103,9 @@ OLD = cert("5F1A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C", ORG_FIELDS, -358, 7)
 NEW = cert("6A7B8C9D0E1F20314253647586970A1B2C3D4E5F", ORG_FIELDS, -1, 730)
 CA = cert("0A84879EE39D817C07F25E0570FEE79C61ED06FE", CA_FIELDS, -365, 3650, ca=True)
 OTHER = cert("2AE0D95BF490677C6B1305887F269E02EE4DED6C", XYZ_FIELDS, -30, 335)
+REVOKED = cert("3C51E0A2B7D94F6811C0DE5A17C0DE2026112401", ORG_FIELDS, -60, 670)
+DIRECTOR = cert("4D62F1B3C8EA5079A2D1EF6B28D1EF3137223512", DIRECTOR_FIELDS, -20, 710)
+WEAK = cert("1B40DF91A6C83E5700BFCD4906BFCD1A15001290", ORG_FIELDS, -10, 355, bits=1024)
 TOKEN = TokenInfo(
     "/usr/lib/softhsm/libsofthsm2.so", 0, "DEMO TOKEN", "SoftHSM project", "SoftHSM v2", "1cb6cd3bfafc11bb", PinFlags()
 )
@@ -108,9 +127,24 @@ CHOICES = [
     ),
     CertChoice(
         token_cert(OTHER, "Chứng thư số Công ty Cổ phần XYZ", True),
-        (Problem(ProblemCode.MST_MISMATCH, detail="0309876543"),),
+        (Problem(ProblemCode.MST_MISMATCH, detail="0309876547"),),
+    ),
+    CertChoice(token_cert(REVOKED, "Chứng thư số Công ty TNHH ABC (đã bị thu hồi)", True), ()),
+    CertChoice(
+        token_cert(DIRECTOR, "Chứng thư cá nhân Giám đốc Nguyễn Văn An", True),
+        (Problem(ProblemCode.PERSONAL_CERTIFICATE, detail="CCCD:001080012345"),),
     ),
 ]
+WEAK_CHOICE = CertChoice(
+    token_cert(WEAK, "Chứng thư số Công ty TNHH ABC (khóa 1024 bit)", True),
+    (Problem(ProblemCode.KEY_TOO_WEAK, detail="RSA 1024 bit"),),
+)
+#: what the demo CA says: the revoked certificate is revoked (OCSP), every other one good
+VERDICTS = {
+    REVOKED.sha256: Revocation(
+        RevocationState.REVOKED, source=f"{PKI}/ocsp", revoked_at=NOW - timedelta(days=3), next_update=NOW
+    )
+}
 REGISTRATION = Registration(
     UNIT,
     CONTACT,
@@ -193,6 +227,10 @@ class FakeBackend:
         self.notices: list[UserError] = []
         self.pin_error: UserError | None = None
         self.pin_changes: list[TokenInfo] = []
+        self.verdicts: dict[str, Revocation] = dict(VERDICTS)  # the CAs' answers (absent: good)
+        self.revocation_hang = False  # the CAs never answer: rows stay "checking"
+        self.revocation_gate: asyncio.Event | None = None  # the CAs answer once it is set
+        self.revocation_checks = 0
 
     @property
     def state(self) -> UnitState:
@@ -330,15 +368,42 @@ class FakeBackend:
         await self._maybe_hang()
         return [self.recheck(c) for c in self.choices_list]
 
+    async def check_revocation(self, certs: list[TokenCert]) -> None:
+        """As the workflow does: each verdict into the state as it comes (never, with ``revocation_hang``)."""
+        self.revocation_checks += 1
+        if self.revocation_hang:
+            await asyncio.Event().wait()
+        if self.revocation_gate is not None:
+            await self.revocation_gate.wait()
+        for c in certs:
+            if not c.info.is_ca:
+                await asyncio.sleep(0)
+                self.state.revocation[c.info.sha256] = self.verdicts.get(
+                    c.info.sha256, Revocation(RevocationState.GOOD, source=f"{PKI}/ocsp")
+                )
+                self.hub.changed(Aspect.REVOCATION)
+
     def recheck(self, choice: CertChoice) -> CertChoice:
-        """As the workflow does: the registered certificate is the one on record now; an older one is flagged."""
+        """As the workflow does: the registered certificate is the one on record now; an older one is flagged; what
+        the CAs said (checking until they answer) for the certificates that are not a CA's."""
         reg = self.state.registration
         info = choice.cert.info
         problems = [
             p
             for p in choice.problems
-            if p.code not in (ProblemCode.SAME_AS_REGISTERED, ProblemCode.OLDER_THAN_REGISTERED)
+            if p.code
+            not in (
+                ProblemCode.SAME_AS_REGISTERED,
+                ProblemCode.OLDER_THAN_REGISTERED,
+                ProblemCode.REVOKED,
+                ProblemCode.REVOCATION_UNKNOWN,
+            )
         ]
+        revocation = revocation_problem(
+            self.state.revocation.get(info.sha256, None if info.is_ca else REVOCATION_PENDING)
+        )
+        if revocation is not None:
+            problems.append(revocation)
         if reg is not None and info.serial == reg.certificate.serial:
             problems.append(Problem(ProblemCode.SAME_AS_REGISTERED))
         elif reg is not None and choice.cert.has_private_key and info.not_after < reg.certificate.not_after:

@@ -179,7 +179,7 @@ def test_launch_applies_mouse_and_theme_from_config(tmp_path: Path, monkeypatch:
     from tui_ibhxh.services.config import parse_config
 
     monkeypatch.setenv("IBHXH_HOME", str(tmp_path))
-    unit = '[ivan]\nurl = "http://127.0.0.1:9"\n[units.a]\nma_dvi = "TA1234A"\nmst = "0101234567"\nten_dvi = "ABC"\n'
+    unit = '[ivan]\nurl = "http://127.0.0.1:9"\n[units.a]\nma_dvi = "TA1234A"\nmst = "0101234565"\nten_dvi = "ABC"\n'
     text = unit + '[ui]\ntheme = "ansi-dark"\nmouse = false\n'
     cfg = parse_config(text, tmp_path / "config.toml")
     seen: dict[str, object] = {}
@@ -375,3 +375,36 @@ async def test_change_pin_dialog_moves_field_to_field_and_keeps_no_pin(make_app)
         await until(pilot, lambda: isinstance(app.screen, TokenScreen))
         assert [t.serial for t in backend.pin_changes] == ["1cb6cd3bfafc11bb"]
         await pilot.press("ctrl+q")
+
+
+async def test_a_slow_ca_never_freezes_the_certificates_step(make_app) -> None:  # type: ignore[no-untyped-def]
+    """The revocation check runs in a worker: while the CA is silent the rows say "checking" and the keys work;
+    its answers rewrite the rows in place (the revoked one is refused in words), asked once."""
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    backend = FakeBackend()
+    gate = asyncio.Event()
+    backend.revocation_gate = gate
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, CertificatesScreen)
+        table = screen.query_one("#choices", DataTable)
+
+        def cell(row: int) -> str:
+            return str(table.get_cell(str(row), "state"))
+
+        await until(pilot, lambda: "đang kiểm tra" in cell(1) and "đang kiểm tra" in cell(4), what="checking rows")
+        await pilot.press("down", "down", "down")
+        await until(pilot, lambda: table.cursor_row == 4, what="the cursor to move while the CA is silent")
+        await until(pilot, lambda: "Đang kiểm tra" in plain(screen.query_one("#detail")), what="the detail")
+        gate.set()
+        await until(pilot, lambda: "thu hồi" in cell(4), what="the revoked row")
+        assert "dùng được" in cell(1) and backend.revocation_checks == 1
+        assert "thu hồi (ngày 21/11/2026" in plain(screen.query_one("#detail"))
+        await pilot.press("enter")  # refused, in words, on the same screen
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, CertificatesScreen)

@@ -15,12 +15,15 @@ from tests.ui.fake_backend import (
     NEW,
     NOW,
     PENDING,
+    PKI,
     REGISTRATION,
     TOKEN,
+    WEAK_CHOICE,
     FakeBackend,
     transaction,
 )
 from tui_ibhxh.core.models import PinFlags, RegisteredCert, TxStatus
+from tui_ibhxh.core.revocation import Revocation, UnknownReason
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.ui.app import IbhxhApp
@@ -165,12 +168,25 @@ async def history_discard(pilot: Pilot[int]) -> None:
 
 
 async def confirm_older(pilot: Pilot[int]) -> None:
-    """The registered certificate expires later than the one chosen: F5 asks for an explicit yes."""
+    """The registered certificate expires later than the one chosen (the old one, first row): F5 asks for an explicit
+    yes."""
     await to_certs(pilot)
+    await pilot.press(*(["up"] * 6))
     await pilot.press("enter", "f5")
     await settle(pilot)
     await pilot.press("f5")
     await settle(pilot)
+
+
+def certs_row(downs: int) -> Steps:
+    """The certificates step with the cursor ``downs`` rows below the pre-selected (new) certificate."""
+
+    async def steps(pilot: Pilot[int]) -> None:
+        await to_certs(pilot)
+        await pilot.press(*(["down"] * downs))
+        await settle(pilot)
+
+    return steps
 
 
 async def certs_after_accept(pilot: Pilot[int]) -> None:
@@ -287,6 +303,21 @@ def older_chosen(b: FakeBackend) -> None:
     b.registration_now = replace(REGISTRATION, certificate=new, version=8)
 
 
+def revocation_hangs(b: FakeBackend) -> None:
+    """The CAs do not answer (yet): every certificate's row says it is being checked."""
+    b.revocation_hang = True
+
+
+def revocation_offline(b: FakeBackend) -> None:
+    """No CA can be reached: not known, and why, on every row (not blocking)."""
+    for choice in b.choices_list:
+        b.verdicts[choice.cert.info.sha256] = Revocation.unknown(UnknownReason.OFFLINE, f"{PKI}/ocsp")
+
+
+def weak_key(b: FakeBackend) -> None:
+    b.choices_list.append(WEAK_CHOICE)
+
+
 def stream_down(b: FakeBackend) -> None:
     b.live = False
 
@@ -315,6 +346,11 @@ STATES = [
     State("help", nothing, help_token),
     State("certs", nothing, to_certs),
     State("certs_blocked", nothing, certs_blocked),
+    State("certs_revoked", nothing, certs_row(3)),
+    State("certs_personal", nothing, certs_row(4)),
+    State("certs_checking", revocation_hangs, to_certs),
+    State("certs_revocation_unknown", revocation_offline, to_certs),
+    State("certs_key_too_weak", weak_key, certs_row(5)),
     State("contact", nothing, to_contact),
     State("contact_invalid", nothing, contact_invalid),
     State("confirm", nothing, to_confirm),

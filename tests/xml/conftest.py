@@ -63,7 +63,7 @@ def p() -> Pki:
 
 
 def make_dossier(p: Pki, **unit_overrides: str) -> ChangeDossier:
-    unit = dict(ma_dvi="TA1234A", mst="0101234567", ten_dvi="Công ty TNHH Xây dựng Hà Nội", diadiem="Hà Nội")
+    unit = dict(ma_dvi="TA1234A", mst="0101234565", ten_dvi="Công ty TNHH Xây dựng Hà Nội", diadiem="Hà Nội")
     unit.update(unit_overrides)
     return ChangeDossier(
         unit=Unit(**unit),

@@ -52,7 +52,7 @@ def test_round_trip(dossier: ChangeDossier) -> None:
 def test_round_trip_keeps_special_characters_and_whitespace(dossier: ChangeDossier) -> None:
     d = dataclasses.replace(
         dossier,
-        unit=Unit("TA1234A", "0101234567-001", "  A & B <C> \"D\" 'E'  ", diadiem=""),
+        unit=Unit("TA1234A", "0101234565-001", "  A & B <C> \"D\" 'E'  ", diadiem=""),
         contact=dataclasses.replace(dossier.contact, diachi_lhe="Dòng 1\r\nDòng 2\tTab ", nguoi_lhe=""),
     )
     xml = build_dossier(d)
@@ -102,9 +102,9 @@ def test_build_refuses_characters_xml_cannot_carry(dossier: ChangeDossier, field
 @pytest.mark.parametrize(
     ("change", "element"),
     [
-        ({"unit": Unit("ta-1", "0101234567", "X")}, "MA_DVI"),
+        ({"unit": Unit("ta-1", "0101234565", "X")}, "MA_DVI"),
         ({"unit": Unit("TA1", "01012345", "X")}, "MST"),
-        ({"unit": Unit("TA1", "0101234567", "")}, "TEN_DVI"),
+        ({"unit": Unit("TA1", "0101234565", "")}, "TEN_DVI"),
         ({"ten_ivan": ""}, "TEN_IVAN"),
         ({"ma_yeucau": "not-a-uuid"}, "MA_YEUCAU"),
         ({"loai_dky": 7}, "LOAI_DKY"),
@@ -129,7 +129,7 @@ def _mutate(xml: bytes, old: bytes, new: bytes) -> bytes:
     [
         (b"<NGAY_LAP>24/11/2026</NGAY_LAP>", b"<NGAY_LAP>2026-11-24</NGAY_LAP>"),
         (b"<LOAI_DKY>2</LOAI_DKY>", b""),
-        (b"<MST>0101234567</MST><TEN_DVI>", b"<TEN_DVI>"),
+        (b"<MST>0101234565</MST><TEN_DVI>", b"<TEN_DVI>"),
         (b"</DKI_BHXH>", b"</DKI_BHXH><EXTRA/>"),
         (b"</DKI_BHXH>", b"</DKI_BHXH><ds:Object xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/><Z/>"),
         (b"<MA_DVI>", b"<MA_DVI><B>x</B>"),
@@ -193,5 +193,5 @@ def test_validate_accepts_element(dossier: ChangeDossier) -> None:
 
 
 def test_comments_do_not_truncate_values(dossier: ChangeDossier) -> None:
-    xml = _mutate(build_dossier(dossier), b"<MST>0101234567", b"<MST>0101<!-- x -->234567")
+    xml = _mutate(build_dossier(dossier), b"<MST>0101234565", b"<MST>0101<!-- x -->234565")
     assert parse_dossier(xml) == dossier

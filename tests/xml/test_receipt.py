@@ -30,7 +30,7 @@ def make_receipt(p: Pki, **kw: object) -> Receipt:
         ten_dvi="Công ty TNHH Xây dựng Hà Nội",
         ten_coquan="BHXH quận Cầu Giấy",
         ma_dvi="TA1234A",
-        mst="0101234567",
+        mst="0101234565",
         diadiem="Hà Nội",
         ngay_thongbao=dt.date(2026, 11, 26),
         so_hso="HS-000123",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +20,11 @@ from tui_ibhxh.core.certs import (
 )
 from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.models import CertInfo, Problem, TokenCert, TokenInfo
+from tui_ibhxh.core.revocation import Revocation
 from tui_ibhxh.services.config import Config, load_config
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.paths import app_paths
+from tui_ibhxh.services.revocation import RevocationChecker, subjects_for
 from tui_ibhxh.services.token import TokenService, service_from_config
 
 if TYPE_CHECKING:
@@ -69,14 +74,31 @@ def read_anchors(paths: list[Path]) -> list[CertInfo]:
     return anchors
 
 
-def check_context(cfg: Config, *, unit: str | None = None, now: datetime | None = None) -> CheckContext:
+def check_context(
+    cfg: Config, *, unit: str | None = None, now: datetime | None = None, certs: Sequence[TokenCert] = ()
+) -> CheckContext:
+    """What the token's ``certs`` are checked against: the unit, the anchors, the token's CA certificates as
+    intermediates, and the CAs' revocation verdicts (asked now, each fetch bounded by ``[revocation] timeout``)."""
     profile = cfg.unit(unit) if cfg.units else None
-    return CheckContext(
+    ctx = CheckContext(
         now=now or datetime.now(UTC),
         unit_mst=profile.unit.mst if profile else None,
         anchors=read_anchors(cfg.ivan.trust_anchors),
+        intermediates=tuple(c.info for c in certs if c.info.is_ca),
         registered_sha256=(profile.registered_cert_sha256 or None) if profile else None,
     )
+    return replace(ctx, revocation=revocation_verdicts(cfg, [c.info for c in certs], ctx))
+
+
+def revocation_verdicts(cfg: Config, certs: Sequence[CertInfo], ctx: CheckContext) -> dict[str, Revocation]:
+    """The CAs' verdicts on ``certs`` (those with a validated path), by SHA-256; answers cached under the data
+    directory until their nextUpdate."""
+    subjects = subjects_for(certs, ctx.anchors, ctx.intermediates, at=ctx.now)
+    if not subjects:
+        return {}
+    checker = RevocationChecker(app_paths().data_dir / "revocation", timeout=cfg.revocation.timeout)
+    verdicts = asyncio.run(checker.check_all(subjects.values(), now=ctx.now))
+    return dict(zip(subjects, verdicts, strict=True))
 
 
 def token_json(info: TokenInfo) -> dict[str, Any]:
@@ -122,6 +144,8 @@ def cert_json(cert: TokenCert, problems: list[Problem], ctx: CheckContext, lang:
                 "code": str(p.code),
                 "blocking": p.blocking,
                 "days": p.days,
+                "detail": p.detail or None,
+                "source": p.source or None,
                 "message": problem_message(p, info, lang, unit_mst=ctx.unit_mst),
             }
             for p in problems

@@ -1,4 +1,5 @@
-"""``ibhxh certs [--json] [--token SERIAL]``: the certificates on the tokens and their problems (no PIN)."""
+"""``ibhxh certs [--json] [--token SERIAL]``: the certificates on the tokens and their problems (no PIN); their
+CAs are asked whether they are revoked (OCSP/CRL, each fetch bounded by ``[revocation] timeout``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import fmt_date, t
+from tui_ibhxh.core.models import TokenCert
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
@@ -22,16 +24,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     cfg = _common.config(ctx.config_path)
-    check = _common.check_context(cfg, unit=args.unit)
-    rows: list[dict[str, Any]] = []
+    certs: list[TokenCert] = []
     with _common.token_service(cfg) as service:
         tokens = service.list_tokens_sync()
         _common.print_warnings(service, ctx)
         for tok in tokens:
             if args.token and tok.serial != args.token:
                 continue
-            for cert in service.certificates_sync(tok.serial):
-                rows.append(_common.cert_json(cert, _common.checked(cert, check), check, ctx.lang))
+            certs.extend(service.certificates_sync(tok.serial))
+    check = _common.check_context(cfg, unit=args.unit, certs=certs)
+    rows: list[dict[str, Any]] = [_common.cert_json(c, _common.checked(c, check), check, ctx.lang) for c in certs]
     if args.json:
         ctx.out(_common.dump_json(rows))
         return 0

@@ -1,6 +1,7 @@
 """``ibhxh check [--days 30]`` for cron: exit 1 with a one-line reason when the registered certificate expires
-within N days or a newer valid certificate of the unit is on a token but not registered; 0 when all is well;
-3 when it cannot tell (no unit, nothing known about the registration). No PIN and no network needed."""
+within N days, was revoked by its CA, or a newer valid certificate of the unit is on a token but not registered;
+0 when all is well; 3 when it cannot tell (no unit, nothing known about the registration). No PIN needed; the
+network only to ask the CA about revocation (bounded; an unreachable CA is not an alarm)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
+from tui_ibhxh.core.certs import key_too_weak, personal_certificate
 from tui_ibhxh.core.i18n import fmt_date, t
 from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.core.models import TokenCert
+from tui_ibhxh.core.revocation import Revocation, RevocationState
+from tui_ibhxh.services.config import Config
 from tui_ibhxh.services.errors import UserError
 
 if TYPE_CHECKING:
@@ -41,6 +45,10 @@ register_messages(
         "check.no_newer": (
             "chưa có chứng thư mới trên token: hãy gia hạn với nhà cung cấp chứng thư số",
             "no newer certificate on the token: renew it with your certificate provider",
+        ),
+        "check.revoked": (
+            "Chứng thư đang đăng ký {serial} đã bị tổ chức chứng thực thu hồi ngày {date}",
+            "The registered certificate {serial} was revoked by its certificate authority on {date}",
         ),
         "check.unknown": (
             "Chưa biết chứng thư đang đăng ký của đơn vị {ma_dvi}: chạy «ibhxh registration» một lần.",
@@ -79,6 +87,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         ctx.out(t("check.unknown", ctx.lang, ma_dvi=profile.unit.ma_dvi))
         return EXIT_UNKNOWN
     days = (not_after - now).days
+    verdicts = _verdicts(cfg, args.unit, now, certs)
     newer = sorted(
         (
             c
@@ -89,12 +98,17 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             and c.info.sha256 != sha
             and c.info.not_before <= now <= c.info.not_after
             and c.info.not_after > not_after
+            and not _unfit(c, verdicts)
         ),
         key=lambda c: c.info.not_after,
         reverse=True,
     )
     parts: list[str] = []
-    if not_after < now:
+    revoked = verdicts.get(sha)
+    if revoked is not None and revoked.state is RevocationState.REVOKED:
+        when = fmt_date(revoked.revoked_at) if revoked.revoked_at else "?"
+        parts.append(t("check.revoked", ctx.lang, serial=serial, date=when))
+    elif not_after < now:
         parts.append(t("check.expired", ctx.lang, serial=serial, date=fmt_date(not_after)))
     elif days < args.days:
         parts.append(t("check.expiring", ctx.lang, serial=serial, date=fmt_date(not_after), days=days))
@@ -108,3 +122,20 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         return EXIT_ACTION
     ctx.out(t("check.ok", ctx.lang, serial=serial, date=fmt_date(not_after), days=days))
     return EXIT_OK
+
+
+def _verdicts(cfg: Config, unit: str | None, now: datetime, certs: list[TokenCert]) -> dict[str, Revocation]:
+    """What the CAs say about the token's certificates; nothing when it cannot be asked (no token, no anchors)."""
+    if not certs:
+        return {}
+    try:
+        return dict(_common.check_context(cfg, unit=unit, now=now, certs=certs).revocation)
+    except UserError:
+        return {}
+
+
+def _unfit(cert: TokenCert, verdicts: dict[str, Revocation]) -> bool:
+    """Not worth suggesting: revoked, a person's certificate, or a key BHXH refuses."""
+    verdict = verdicts.get(cert.info.sha256)
+    revoked = verdict is not None and verdict.state is RevocationState.REVOKED
+    return revoked or personal_certificate(cert.info) or key_too_weak(cert.info)

@@ -52,6 +52,12 @@ def _launch(args: argparse.Namespace, ctx: CliContext) -> int:
         bhxh_cert=material.bhxh_cert_pem,
         bhxh_key=material.bhxh_key_pem,
         delays=DEMO_DELAYS,
+        revoked=frozenset(material.revoked_serials),
+        # the demo CA's CRL and OCSP, also at the fixed loopback port its certificates name
+        ca_cert=material.ca_pem,
+        ca_key=material.ca_key_pem,
+        ca_name=demo.DEMO_CA_NAME,
+        pki_port=material.pki_port,
     )
     cfg = load_config(ctx.config_path)
     with BackgroundSimulator(sim_config) as url:

@@ -83,6 +83,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--revoked", action="append", default=[], help="revoked certificate serial (repeatable)")
     s.add_argument("--bhxh-cert", type=Path, default=None, help="BHXH signing certificate (PEM)")
     s.add_argument("--bhxh-key", type=Path, default=None, help="BHXH signing key (PEM, unencrypted)")
+    s.add_argument("--ca-cert", type=Path, default=None, help="publish this CA's CRL and OCSP (PEM certificate)")
+    s.add_argument("--ca-key", type=Path, default=None, help="the CA's key (PEM, unencrypted) that signs them")
+    s.add_argument("--ca-name", default=None, help="the CRL is served at /api/v1/pki/NAME.crl (default demo-ca)")
+    s.add_argument("--pki-port", type=int, default=None, help="also serve on 127.0.0.1:PORT (the CA's fixed URL)")
     s.add_argument("--heartbeat", type=float, default=None, help="event-stream heartbeat seconds (15)")
     s.add_argument(
         "--rate-limit", type=_rate, default=None, help="authenticated calls per unit BURST,PER_SECOND (300,50)"
@@ -118,6 +122,9 @@ def build_config(args: argparse.Namespace) -> SimConfig:
     trust = list(cfg.trust) + list(args.trust)
     seeds = list(cfg.seed)
     bhxh_cert, bhxh_key = args.bhxh_cert or cfg.bhxh_cert, args.bhxh_key or cfg.bhxh_key
+    ca_cert, ca_key = args.ca_cert or cfg.ca_cert, args.ca_key or cfg.ca_key
+    revoked = set(cfg.revoked) | {normalise_serial(s) for s in args.revoked}
+    pki_port = cfg.pki_port
     if args.seed == "demo" or args.seed_cert is not None:
         from tui_ibhxh import demo
 
@@ -127,15 +134,23 @@ def build_config(args: argparse.Namespace) -> SimConfig:
             seeds.append(SeedUnit(material.unit, material.contact, cert_der=material.registered_cert_der))
             if bhxh_cert is None and bhxh_key is None:
                 bhxh_cert, bhxh_key = material.bhxh_cert_pem, material.bhxh_key_pem
+            if ca_cert is None and ca_key is None:  # the demo CA's CRL and OCSP, at the URLs its certificates name
+                ca_cert, ca_key, pki_port = material.ca_pem, material.ca_key_pem, material.pki_port
+            revoked |= set(material.revoked_serials)
         if args.seed_cert is not None:
             seeds.append(SeedUnit(demo.DEMO_UNIT, demo.DEMO_CONTACT, cert_der=read_cert_der(args.seed_cert)))
     updates: dict[str, object] = {
         "trust": tuple(trust),
         "seed": tuple(seeds),
-        "revoked": cfg.revoked | {normalise_serial(s) for s in args.revoked},
+        "revoked": frozenset(revoked),
         "bhxh_cert": bhxh_cert,
         "bhxh_key": bhxh_key,
+        "ca_cert": ca_cert,
+        "ca_key": ca_key,
+        "pki_port": args.pki_port if args.pki_port is not None else pki_port,
     }
+    if args.ca_name is not None:
+        updates["ca_name"] = args.ca_name
     if args.delays is not None:
         updates["delays"] = args.delays
     if args.heartbeat is not None:

@@ -128,7 +128,8 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
             return await _finish(wf, resent[-1], args, ctx)
         choices = await wf.choices()
         wanted = find_cert([c.cert for c in choices], args.cert)
-        choice = next(c for c in choices if c.cert is wanted)
+        await wf.check_revocation([wanted])  # the summary and the refusal say what the CA says (bounded)
+        choice = wf.choice_for(wanted)
         await wf.precheck(choice, ctx.lang)
         contact = _contact(wf.default_contact(), args)
         for line in _summary(wf, choice, contact, ctx):

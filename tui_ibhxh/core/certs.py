@@ -1,23 +1,27 @@
 """X.509 certificates as the app sees them: asn1crypto -> CertInfo, Vietnamese conventions, problem checks.
 
-Vietnamese organisation certificates carry the tax code in the subject's UID attribute as ``MST:0101234567``;
+Vietnamese organisation certificates carry the tax code in the subject's UID attribute as ``MST:0101234565``;
 personal ones use ``CCCD:``/``CMND:``. Serial numbers are shown as upper-case hex without separators.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Final
 
 from asn1crypto import pem, x509
 from cryptography import x509 as cx509
-from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from tui_ibhxh.core.i18n import Lang, fmt_date, t
 from tui_ibhxh.core.models import CertInfo, Problem, ProblemCode, SubjectId
+from tui_ibhxh.core.revocation import Revocation, RevocationState, UnknownReason
+from tui_ibhxh.core.validation import mst_ok, normalise_mst
 
 _SHORT_NAMES = {
     "common_name": "CN",
@@ -33,16 +37,52 @@ _SHORT_NAMES = {
     "title": "T",
     "given_name": "GN",
     "surname": "SN",
+    "telephone_number": "telephoneNumber",
+    "domain_component": "DC",
+    "name": "name",
+    "pseudonym": "pseudonym",
+    "dn_qualifier": "dnQualifier",
+    "postal_code": "postalCode",
 }
 
 SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
 DEFAULT_SOON_DAYS = 30
 #: the shortest key accepted for signing, by key algorithm (protocol §3.3: RSA at least 2048 bits)
 MIN_KEY_BITS: Final = {"rsa": 2048, "rsassa_pss": 2048, "dsa": 2048, "ec": 256}
+#: the EC curves accepted for signing (P-256, P-384)
+EC_CURVES: Final = frozenset({"secp256r1", "secp384r1"})
+#: the longest chain looked for, leaf and anchor included
+MAX_CHAIN_DEPTH: Final = 6
 
 
 class CertificateError(ValueError):
     """The bytes are not a certificate we can read."""
+
+
+#: string types by ASN.1 tag, for attribute values a CA encoded with another type than the standard says
+_STRING_CODECS: Final = {
+    12: "utf-8",
+    19: "latin-1",
+    20: "latin-1",
+    22: "latin-1",
+    26: "latin-1",
+    28: "utf-32-be",
+    30: "utf-16-be",
+}
+
+
+def _atv_value(atv: x509.NameTypeAndValue) -> str:
+    """An attribute's value as text. Real CAs put e.g. telephoneNumber in a UTF8String where X.520 says
+    PrintableString: the value is read by its own tag rather than the certificate refused."""
+    try:
+        value = atv["value"].native
+    except ValueError:
+        _class, _method, tag, _header, contents, *_ = atv.children[1]
+        codec = _STRING_CODECS.get(tag)
+        if codec is None:
+            raise
+        return bytes(contents).decode(codec, errors="replace")
+    return value if isinstance(value, str) else str(value)
 
 
 def _name_fields(name: x509.Name) -> tuple[tuple[str, str], ...]:
@@ -50,9 +90,7 @@ def _name_fields(name: x509.Name) -> tuple[tuple[str, str], ...]:
     for rdn in name.chosen:
         for atv in rdn:
             type_name = atv["type"].native
-            short = _SHORT_NAMES.get(type_name, atv["type"].dotted)
-            value = atv["value"].native
-            fields.append((short, value if isinstance(value, str) else str(value)))
+            fields.append((_SHORT_NAMES.get(type_name, atv["type"].dotted), _atv_value(atv)))
     return tuple(fields)
 
 
@@ -68,7 +106,7 @@ def format_serial(number: int) -> str:
 
 
 def parse_subject_id(value: str) -> SubjectId | None:
-    """``MST:0101234567`` -> SubjectId("MST", "0101234567"); None when there is no ``PREFIX:`` form."""
+    """``MST:0101234565`` -> SubjectId("MST", "0101234565"); None when there is no ``PREFIX:`` form."""
     if ":" not in value:
         return None
     kind, _, ident = value.partition(":")
@@ -92,6 +130,7 @@ def parse_certificate(der: bytes) -> CertInfo:
         public_key = cert.public_key
         key_bits = public_key.bit_size
         key_algorithm = public_key.algorithm
+        key_curve = public_key.curve[1] if key_algorithm == "ec" else ""
         sig_algo = cert["signature_algorithm"]["algorithm"].native
     except (ValueError, TypeError, KeyError) as exc:  # asn1crypto raises these on malformed input
         raise CertificateError(f"not a readable X.509 certificate: {exc}") from exc
@@ -115,6 +154,7 @@ def parse_certificate(der: bytes) -> CertInfo:
         key_algorithm=str(key_algorithm),
         key_bits=int(key_bits),
         signature_algorithm=str(sig_algo),
+        key_curve=str(key_curve),
     )
 
 
@@ -137,10 +177,19 @@ def usable_for_signing(info: CertInfo) -> bool:
 
 
 def key_too_weak(info: CertInfo) -> bool:
-    """True when the certificate's key is shorter than :data:`MIN_KEY_BITS` allows: the one rule behind both
-    a refused signature (protocol §3.3) and a certificate flagged as unfit for signing."""
+    """True when the certificate's key is shorter than :data:`MIN_KEY_BITS` allows, or on an EC curve outside
+    :data:`EC_CURVES`: the one rule behind both a refused signature (protocol §3.3) and the KEY_TOO_WEAK problem."""
+    if info.key_algorithm == "ec" and info.key_curve not in EC_CURVES:
+        return True
     minimum = MIN_KEY_BITS.get(info.key_algorithm)
     return minimum is not None and info.key_bits < minimum
+
+
+def personal_certificate(info: CertInfo) -> bool:
+    """True for a person's certificate: a personal identifier (CCCD/CMND/HC) beside or instead of the MST, or no
+    organisation (O) in the subject. Such a certificate is not the unit's, even when it carries the unit's MST (a
+    director's certificate issued inside the company)."""
+    return info.personal_id is not None or not info.organisation.strip()
 
 
 def _name_key(name: cx509.Name) -> tuple[frozenset[tuple[str, str]], ...]:
@@ -161,54 +210,71 @@ def names_issuer_serial(info: CertInfo, issuer_name: str, serial_number: str) ->
         return False
     if serial != int(info.serial, 16):
         return False
-    return _name_key(issuer) == _name_key(cx509.load_der_x509_certificate(info.der).issuer)
+    return _name_key(issuer) == _name_key(_x509(info.der).issuer)
 
 
-def _issued_by(child: CertInfo, parent: CertInfo) -> bool:
-    if child.issuer_fields != parent.subject_fields:
-        return False
-    try:
-        cx509.load_der_x509_certificate(child.der).verify_directly_issued_by(
-            cx509.load_der_x509_certificate(parent.der)
-        )
-    except (ValueError, TypeError, InvalidSignature):
-        return False
-    return True
+@lru_cache(maxsize=512)
+def _x509(der: bytes) -> cx509.Certificate:
+    return cx509.load_der_x509_certificate(der)
 
 
-def _valid_at(info: CertInfo, at: datetime | None) -> bool:
-    return at is None or info.not_before <= at <= info.not_after
+@dataclass(frozen=True)
+class TrustPath:
+    """The outcome of path validation: the chain found (leaf first, trust anchor last), or why there is none."""
+
+    chain: tuple[CertInfo, ...] = ()
+    reason: str = ""  # the validator's words (English, for logs) when there is no chain
+
+    @property
+    def trusted(self) -> bool:
+        return bool(self.chain)
+
+    @property
+    def issuer(self) -> CertInfo | None:
+        """The certificate that issued the leaf (None when there is no chain or the leaf is itself an anchor)."""
+        return self.chain[1] if len(self.chain) > 1 else None
 
 
-def chains_to_anchor(
+def within_validity(info: CertInfo, at: datetime) -> datetime:
+    """``at`` moved into the validity period of ``info``: the time its issuers must be valid at."""
+    return min(max(at, info.not_before), info.not_after)
+
+
+def validate_path(
     cert: CertInfo,
     anchors: Sequence[CertInfo],
     intermediates: Iterable[CertInfo] = (),
     *,
-    at: datetime | None,
-    max_depth: int = 6,
-) -> bool:
-    """True when a chain of CA certificates valid at ``at`` leads from ``cert`` to a trust anchor
-    (``at=None``: validity periods are not checked, only names and signatures).
+    at: datetime,
+) -> TrustPath:
+    """Path validation by ``cryptography.x509.verification`` (RFC 5280 with the Web PKI's CA profile): a chain
+    from ``cert`` through ``intermediates`` (from the token, from KeyInfo) to one of ``anchors``, every issuer a
+    CA (basicConstraints, pathLen, keyUsage keyCertSign, RSA of at least 2048 bits) and valid at the time; the
+    leaf's own extensions are its problems' business (NOT_FOR_SIGNING, IS_CA, ...), not the path's.
 
-    Issuers are matched by name *and* signature, so a look-alike CA (same name, other key) does not count.
+    The leaf's validity is checked by the callers (EXPIRED, CERT_EXPIRED): the chain is validated at ``at``
+    moved into the leaf's validity period, so an expired certificate is expired, not also "untrusted".
     """
-    anchor_hashes = {a.sha256 for a in anchors}
-    pool = [c for c in intermediates if c.is_ca and c.sha256 not in anchor_hashes]
-    current = cert
-    seen: set[str] = set()
-    for _ in range(max_depth):
-        if current.sha256 in anchor_hashes:
-            return True
-        seen.add(current.sha256)
-        anchor = next((a for a in anchors if _valid_at(a, at) and _issued_by(current, a)), None)
-        if anchor is not None:
-            return True
-        parent = next((c for c in pool if c.sha256 not in seen and _valid_at(c, at) and _issued_by(current, c)), None)
-        if parent is None:
-            return False
-        current = parent
-    return False
+    if not anchors:
+        return TrustPath(reason="no trust anchor is configured")
+    known = {c.der: c for c in (cert, *anchors, *intermediates)}
+    others = [_x509(der) for der in known if der != cert.der]
+    builder = (
+        PolicyBuilder()
+        .store(Store([_x509(a.der) for a in anchors]))
+        .time(within_validity(cert, at))
+        .max_chain_depth(MAX_CHAIN_DEPTH)
+        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=ExtensionPolicy.permit_all())
+    )
+    try:
+        verified = builder.build_client_verifier().verify(_x509(cert.der), others)
+    except VerificationError as exc:
+        return TrustPath(reason=str(exc))
+    chain = []
+    for c in verified.chain:
+        der = c.public_bytes(serialization.Encoding.DER)
+        chain.append(known.get(der) or parse_certificate(der))
+    return TrustPath(tuple(chain))
 
 
 @dataclass(frozen=True)
@@ -218,15 +284,29 @@ class CheckContext:
     now: datetime
     unit_mst: str | None = None
     anchors: Sequence[CertInfo] = ()
-    intermediates: Sequence[CertInfo] = ()
+    intermediates: Sequence[CertInfo] = ()  # CA certificates found beside it (on the token)
     registered_sha256: str | None = None
     registered_serial_issuer: tuple[str, str] | None = None
     registered_not_after: datetime | None = None
     soon_days: int = DEFAULT_SOON_DAYS
+    revocation: Mapping[str, Revocation] = field(default_factory=dict)  # by certificate SHA-256
+    unchecked: Revocation | None = None  # what a checkable certificate absent from ``revocation`` shows (PENDING)
 
 
-def normalise_mst(value: str) -> str:
-    return "".join(value.split()).upper()
+def revocation_checkable(info: CertInfo, path: TrustPath) -> bool:
+    """Whether the revocation of ``info`` is worth asking its CA: an end-entity certificate with a validated path
+    (its issuer signs the CRL or OCSP answer). An untrusted or CA certificate is refused for other reasons."""
+    return not info.is_ca and path.issuer is not None
+
+
+def revocation_problem(revocation: Revocation | None) -> Problem | None:
+    """REVOKED (blocking) or REVOCATION_UNKNOWN (with why) for a revocation verdict; None when good or unchecked."""
+    if revocation is None or revocation.state is RevocationState.GOOD:
+        return None
+    if revocation.state is RevocationState.REVOKED:
+        when = fmt_date(revocation.revoked_at) if revocation.revoked_at is not None else ""
+        return Problem(ProblemCode.REVOKED, detail=when, source=revocation.source)
+    return Problem(ProblemCode.REVOCATION_UNKNOWN, detail=str(revocation.reason or ""), source=revocation.source)
 
 
 def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContext) -> list[Problem]:
@@ -244,12 +324,21 @@ def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContex
         problems.append(Problem(ProblemCode.NO_PRIVATE_KEY))
     if info.is_ca:
         problems.append(Problem(ProblemCode.IS_CA))
+    elif personal_certificate(info):
+        problems.append(Problem(ProblemCode.PERSONAL_CERTIFICATE, detail=_personal_detail(info)))
     if ctx.unit_mst is not None and (info.mst is None or normalise_mst(info.mst) != normalise_mst(ctx.unit_mst)):
         problems.append(Problem(ProblemCode.MST_MISMATCH, detail=info.mst or ""))
     if not usable_for_signing(info):
         problems.append(Problem(ProblemCode.NOT_FOR_SIGNING))
-    if not chains_to_anchor(info, ctx.anchors, ctx.intermediates, at=ctx.now):
+    if key_too_weak(info):
+        problems.append(Problem(ProblemCode.KEY_TOO_WEAK, detail=key_description(info)))
+    path = validate_path(info, ctx.anchors, ctx.intermediates, at=ctx.now)
+    if not path.trusted:
         problems.append(Problem(ProblemCode.UNTRUSTED))
+    unchecked = ctx.unchecked if revocation_checkable(info, path) else None
+    revoked = revocation_problem(ctx.revocation.get(info.sha256, unchecked))
+    if revoked is not None:
+        problems.append(revoked)
     same = ctx.registered_sha256 is not None and info.sha256 == ctx.registered_sha256.upper()
     if ctx.registered_serial_issuer is not None:
         same = same or ctx.registered_serial_issuer == (info.serial, info.issuer)
@@ -260,7 +349,23 @@ def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContex
     return problems
 
 
+def key_description(info: CertInfo) -> str:
+    """``RSA 1024 bit`` / ``EC secp224r1``: the key, as the KEY_TOO_WEAK message names it."""
+    if info.key_algorithm == "ec":
+        return f"EC {info.key_curve or info.key_bits}"
+    return f"{info.key_algorithm.upper()} {info.key_bits} bit"
+
+
+def _personal_detail(info: CertInfo) -> str:
+    person = info.personal_id
+    return f"{person.kind}:{person.value}" if person is not None else ""
+
+
+_UNKNOWN_REASONS: Final = frozenset(str(r) for r in UnknownReason)
+
+
 def problem_message(problem: Problem, info: CertInfo, lang: Lang, *, unit_mst: str | None = None) -> str:
+    """The sentence that explains ``problem`` of ``info`` to the user."""
     code = problem.code
     if code is ProblemCode.EXPIRED or code is ProblemCode.EXPIRES_SOON:
         return t(f"problem.{code}", lang, date=fmt_date(info.not_after), days=problem.days)
@@ -271,5 +376,16 @@ def problem_message(problem: Problem, info: CertInfo, lang: Lang, *, unit_mst: s
     if code is ProblemCode.MST_MISMATCH:
         if not problem.detail:
             return t("problem.MST_MISSING", lang, unit=unit_mst or "?")
-        return t("problem.MST_MISMATCH", lang, found=problem.detail, unit=unit_mst or "?")
+        key = "problem.MST_MISMATCH" if mst_ok(problem.detail) else "problem.MST_INVALID"
+        return t(key, lang, found=problem.detail, unit=unit_mst or "?")
+    if code is ProblemCode.PERSONAL_CERTIFICATE:
+        key = "problem.PERSONAL_CERTIFICATE" if problem.detail else "problem.PERSONAL_NO_O"
+        return t(key, lang, person=problem.detail)
+    if code is ProblemCode.KEY_TOO_WEAK:
+        return t("problem.KEY_TOO_WEAK", lang, key=problem.detail or key_description(info))
+    if code is ProblemCode.REVOKED:
+        return t("problem.REVOKED", lang, date=problem.detail or "?", source=problem.source or "?")
+    if code is ProblemCode.REVOCATION_UNKNOWN:
+        reason = problem.detail if problem.detail in _UNKNOWN_REASONS else UnknownReason.PENDING
+        return t(f"problem.REVOCATION_UNKNOWN.{reason}", lang, source=problem.source or "?")
     return t(f"problem.{code}", lang)

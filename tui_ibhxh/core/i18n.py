@@ -65,6 +65,53 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "This certificate expires on {date}, EARLIER than the registered one (expires on {registered}): "
         "registering it is a downgrade; do it only if you really mean to.",
     ),
+    "problem.MST_INVALID": (
+        "MST trên chứng thư ({found}) không hợp lệ (sai chữ số kiểm tra), khác MST của đơn vị ({unit}).",
+        "The tax code on the certificate ({found}) is not valid (wrong check digit); the unit's is {unit}.",
+    ),
+    "problem.PERSONAL_CERTIFICATE": (
+        "Đây là chứng thư cá nhân ({person}); cần chứng thư số của đơn vị/công ty, không phải của người ký.",
+        "This is a personal certificate ({person}); the unit's (company's) certificate is needed, not a person's.",
+    ),
+    "problem.PERSONAL_NO_O": (
+        "Chứng thư không ghi tên tổ chức (O): chứng thư cá nhân; cần chứng thư số của đơn vị/công ty.",
+        "The certificate names no organisation (O): a personal certificate; the unit's (company's) certificate"
+        " is needed.",
+    ),
+    "problem.KEY_TOO_WEAK": (
+        "Khóa của chứng thư ({key}) quá yếu: cần RSA từ 2048 bit (hoặc EC P-256/P-384). BHXH không chấp nhận"
+        " chữ ký bằng khóa này; hãy xin cấp chứng thư mới.",
+        "The certificate's key ({key}) is too weak: RSA of at least 2048 bits (or EC P-256/P-384) is needed. BHXH"
+        " refuses signatures made with it; ask for a new certificate.",
+    ),
+    "problem.REVOKED": (
+        "Chứng thư số đã bị tổ chức chứng thực thu hồi (ngày {date}, theo {source}); không dùng được để ký.",
+        "The certificate was revoked by its certificate authority (on {date}, according to {source}); it cannot sign.",
+    ),
+    "problem.REVOCATION_UNKNOWN.pending": (
+        "Đang kiểm tra chứng thư có bị thu hồi không…",
+        "Checking whether the certificate was revoked…",
+    ),
+    "problem.REVOCATION_UNKNOWN.offline": (
+        "Chưa biết chứng thư có bị thu hồi không: không kết nối được máy chủ OCSP/CRL của CA ({source}). Kiểm tra"
+        " mạng rồi thử lại.",
+        "Not known whether the certificate was revoked: the CA's OCSP/CRL server could not be reached ({source})."
+        " Check the network and retry.",
+    ),
+    "problem.REVOCATION_UNKNOWN.no_url": (
+        "Chưa biết chứng thư có bị thu hồi không: chứng thư không ghi địa chỉ CRL hay OCSP nào để kiểm tra.",
+        "Not known whether the certificate was revoked: it names no CRL or OCSP address to check.",
+    ),
+    "problem.REVOCATION_UNKNOWN.stale": (
+        "Chưa biết chứng thư có bị thu hồi không: danh sách thu hồi (CRL) của CA đã quá hạn cập nhật ({source}).",
+        "Not known whether the certificate was revoked: the CA's revocation list (CRL) is out of date ({source}).",
+    ),
+    "problem.REVOCATION_UNKNOWN.invalid": (
+        "Chưa biết chứng thư có bị thu hồi không: câu trả lời của CA ({source}) không kiểm tra được (chữ ký hoặc"
+        " định dạng sai).",
+        "Not known whether the certificate was revoked: the CA's answer ({source}) cannot be verified (signature"
+        " or format).",
+    ),
     # token errors
     "token.pin_incorrect": (
         "Mã PIN không đúng. Hãy kiểm tra lại và nhập lại.",
@@ -184,6 +231,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
     "demo.softhsm_missing": (
         "Không tìm thấy SoftHSM2 (softhsm2-util, {path}). Cài gói Debian softhsm2 (make demo tự cài).",
         "SoftHSM2 is not installed (softhsm2-util, {path}). Install the Debian package softhsm2 (make demo does).",
+    ),
+    "demo.no_pki_port": (
+        "Không tìm được cổng trống trên 127.0.0.1 cho địa chỉ CRL/OCSP của CA demo. Đóng bớt chương trình rồi chạy"
+        " lại «ibhxh demo --reset».",
+        "No free port on 127.0.0.1 for the demo CA's CRL/OCSP address. Close some programs and run"
+        " 'ibhxh demo --reset' again.",
     ),
     "demo.provisioned": (
         "Đã chuẩn bị dữ liệu demo trong {home} (token «DEMO TOKEN», PIN {pin}).",

@@ -30,10 +30,14 @@ class Contact:
 
 @dataclass(frozen=True)
 class SubjectId:
-    """One identifier carried in a subject UID attribute, e.g. ``MST:0101234567``."""
+    """One identifier carried in a subject UID attribute, e.g. ``MST:0101234565``."""
 
     kind: str  # "MST", "CCCD", "CMND", "MNS", "HC", or whatever prefix the CA used
     value: str
+
+
+#: UID prefixes of a person's identifier: citizen ID (12 digits), old ID card, passport
+PERSONAL_ID_KINDS = frozenset({"CCCD", "CMND", "HC"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class CertInfo:
     key_algorithm: str  # "rsa", "ec", ...
     key_bits: int
     signature_algorithm: str  # e.g. "sha256_rsa"
+    key_curve: str = ""  # EC keys: the named curve ("secp256r1", ...)
 
     @property
     def mst(self) -> str | None:
@@ -63,7 +68,12 @@ class CertInfo:
 
     @property
     def personal_id(self) -> SubjectId | None:
-        return next((i for i in self.ids if i.kind in ("CCCD", "CMND", "HC")), None)
+        return next((i for i in self.ids if i.kind in PERSONAL_ID_KINDS), None)
+
+    @property
+    def organisation(self) -> str:
+        """The subject's O ("" when it has none)."""
+        return next((v for k, v in self.subject_fields if k == "O"), "")
 
     @property
     def self_signed(self) -> bool:
@@ -81,6 +91,10 @@ class ProblemCode(StrEnum):
     UNTRUSTED = "UNTRUSTED"
     SAME_AS_REGISTERED = "SAME_AS_REGISTERED"
     OLDER_THAN_REGISTERED = "OLDER_THAN_REGISTERED"  # expires before the registered one: a downgrade
+    KEY_TOO_WEAK = "KEY_TOO_WEAK"  # RSA under 2048 bits, an EC curve other than P-256/P-384
+    PERSONAL_CERTIFICATE = "PERSONAL_CERTIFICATE"  # a person's certificate, not the organisation's
+    REVOKED = "REVOKED"  # the CA revoked it (CRL or OCSP)
+    REVOCATION_UNKNOWN = "REVOCATION_UNKNOWN"  # not known whether revoked (offline, no URL, stale, checking)
 
 
 #: problems that forbid using a certificate to sign the change dossier (the others need the user's eyes:
@@ -88,6 +102,7 @@ class ProblemCode(StrEnum):
 BLOCKING: frozenset[ProblemCode] = frozenset(ProblemCode) - {
     ProblemCode.EXPIRES_SOON,
     ProblemCode.OLDER_THAN_REGISTERED,
+    ProblemCode.REVOCATION_UNKNOWN,
 }
 
 
@@ -95,7 +110,8 @@ BLOCKING: frozenset[ProblemCode] = frozenset(ProblemCode) - {
 class Problem:
     code: ProblemCode
     days: int | None = None  # EXPIRES_SOON: whole days left
-    detail: str = ""  # e.g. the MST found, for the message
+    detail: str = ""  # e.g. the MST found, the revocation date, why the revocation state is unknown
+    source: str = ""  # REVOKED / REVOCATION_UNKNOWN: the CRL or OCSP URL concerned
 
     @property
     def blocking(self) -> bool:

@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from tui_ibhxh.core.models import Contact, Registration, TokenInfo, Transaction, TxRef, Unit
+from tui_ibhxh.core.revocation import Revocation
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Aspect(StrEnum):
     TRANSACTIONS = "transactions"  # the unit's transactions
     FEED = "feed"  # how the transactions are kept up to date
     DRAFT = "draft"  # what the user is preparing (certificate, contact, request key)
+    REVOCATION = "revocation"  # what the CAs say about the token's certificates (checking, good, revoked, unknown)
 
 
 class Feed(StrEnum):
@@ -109,6 +111,7 @@ class UnitState:
     feed: FeedState = field(default_factory=FeedState)
     replaced: dict[str, str] = field(default_factory=dict)  # certificate serial → the serial it replaced
     draft: Draft | None = None
+    revocation: dict[str, Revocation] = field(default_factory=dict)  # certificate SHA-256 → the CA's verdict
 
     @property
     def connected(self) -> bool:

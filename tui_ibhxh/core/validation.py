@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from stdnum.vn import mst as vn_mst
+
 from tui_ibhxh.core.i18n import Lang, register, t
 from tui_ibhxh.core.models import Contact
 
@@ -29,8 +31,11 @@ register(
             "Not a valid phone number: 10–11 digits starting with 0 or +84 (e.g. 0912345678).",
         ),
         "validation.mst": (
-            "MST phải gồm 10 chữ số, hoặc 10 chữ số - 3 chữ số với chi nhánh (ví dụ 0101234567-001).",
-            "A tax code (MST) is 10 digits, or 10 digits - 3 digits for a branch (e.g. 0101234567-001).",
+            "MST không hợp lệ: cần 10 chữ số với chữ số kiểm tra đúng, thêm -3 chữ số với chi nhánh (ví dụ"
+            " 0101300842 hoặc 0100686209-199), hoặc số định danh cá nhân 12 chữ số của hộ, cá nhân kinh doanh.",
+            "Not a valid tax code (MST): 10 digits with a correct check digit, plus -3 digits for a branch (e.g."
+            " 0101300842 or 0100686209-199), or the 12-digit personal identification number of a household or"
+            " individual business.",
         ),
         "field.diachi_lhe": ("Địa chỉ liên hệ", "Contact address"),
         "field.dien_thoai": ("Điện thoại", "Phone"),
@@ -57,7 +62,7 @@ _EMAIL_RE = re.compile(
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 _PHONE_RE = re.compile(r"(?:\+84|0)\d{9,10}")
-_MST_RE = re.compile(r"\d{10}(?:-\d{3})?")
+_PERSONAL_ID_RE = re.compile(r"\d{12}")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 LIMITS = {"diachi_lhe": 255, "dien_thoai": 20, "email": 254, "nguoi_lhe": 100}
@@ -116,9 +121,18 @@ def phone_ok(value: str) -> bool:
     return _PHONE_RE.fullmatch(normalise_phone(value.strip())) is not None
 
 
+def normalise_mst(value: str) -> str:
+    """The MST as compared: separators and white space dropped (``0100686209-199`` ≡ ``0100686209199``)."""
+    return vn_mst.compact(value).replace(" ", "").upper()
+
+
 def mst_ok(value: str) -> bool:
-    """Format only: the documented demo MST does not pass the check digit, real ones do."""
-    return _MST_RE.fullmatch(value.strip()) is not None
+    """A valid MST: 10 digits with the check digit (python-stdnum ``stdnum.vn.mst``), optionally a 3-digit branch
+    suffix; or, since 1 July 2025, the 12-digit personal identification number of an individual or household
+    employer (it has no check digit of its own)."""
+    if vn_mst.is_valid(value):
+        return True
+    return _PERSONAL_ID_RE.fullmatch(value.strip()) is not None
 
 
 def check_field(name: str, value: str) -> FieldError | None:

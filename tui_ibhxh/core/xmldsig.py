@@ -19,8 +19,8 @@ its exact bytes.
 
 Verification (:func:`verify_document`) first checks the structure (what xmlsec does not: exactly one
 signature, where it is, which algorithms, no ``Object``/wrapping containers, ``URI=""`` only), then the
-certificate (pinned and/or chain to a :class:`TrustStore` with ``core.certs.chains_to_anchor``, validity only
-when a check time is given), and finally lets xmlsec check digest and signature with the key of the
+certificate (pinned and/or a path to a :class:`TrustStore` validated by ``core.certs.validate_path``, the
+leaf's validity only when a check time is given), and finally lets xmlsec check digest and signature with the key of the
 certificate found in ``KeyInfo``. xmlsec's own X.509 chain verification is not used: it always checks validity
 periods at the current clock, which would make ``check_time=None`` (accept expired certificates; BHXH rejects
 them later, asynchronously) impossible. Callers must read values only from ``VerifiedDocument.content``: the
@@ -45,11 +45,12 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stub
 from tui_ibhxh.core.certs import (
     MIN_KEY_BITS,
     CertificateError,
-    chains_to_anchor,
+    TrustPath,
     key_too_weak,
     load_certificates,
     names_issuer_serial,
     parse_certificate,
+    validate_path,
 )
 from tui_ibhxh.core.i18n import fmt_date, register
 from tui_ibhxh.core.models import CertInfo
@@ -342,8 +343,10 @@ class TrustStore:
     def from_pem(cls, anchors_pem: bytes, intermediates_pem: bytes = b"") -> TrustStore:
         return cls(load_certificates(anchors_pem), load_certificates(intermediates_pem) if intermediates_pem else ())
 
-    def chains(self, cert: CertInfo, extra: Sequence[CertInfo] = (), *, at: datetime | None) -> bool:
-        return chains_to_anchor(cert, self.anchors, (*self.intermediates, *extra), at=at)
+    def path(self, cert: CertInfo, extra: Sequence[CertInfo] = (), *, at: datetime) -> TrustPath:
+        """The validated path from ``cert`` (with ``extra`` intermediates, e.g. from KeyInfo) to an anchor: the one
+        implementation (``core.certs.validate_path``) the client's checks and the simulator use too."""
+        return validate_path(cert, self.anchors, (*self.intermediates, *extra), at=at)
 
     @property
     def keys_manager(self) -> Any:
@@ -614,9 +617,10 @@ def verify_document(
 ) -> VerifiedDocument:
     """Verify the enveloped signature of ``xml``; raise :class:`SignatureInvalid` with the reason.
 
-    ``pinned_cert_der``: the signing certificate must be exactly this one. ``trust``: it must chain (by name
-    and signature) to an anchor. At least one is required. ``check_time``: also require the signing
-    certificate (and its chain) to be valid at that time; None means validity periods are not checked.
+    ``pinned_cert_der``: the signing certificate must be exactly this one. ``trust``: a validated path must lead
+    from it to an anchor. At least one is required. ``check_time``: also require the signing certificate to be
+    valid at that time, and its issuers then; None: the leaf's validity is not checked (its issuers are checked
+    within the leaf's validity period).
     """
     if pinned_cert_der is None and trust is None:
         raise ValueError("verify_document needs pinned_cert_der or trust")
@@ -633,12 +637,12 @@ def verify_document(
             raise SignatureInvalid("CERT_EXPIRED", "sig.CERT_EXPIRED", date=fmt_date(cert.not_after))
         if check_time < cert.not_before:
             raise SignatureInvalid("CERT_NOT_YET_VALID", "sig.CERT_NOT_YET_VALID", date=fmt_date(cert.not_before))
-    if trust is not None and not trust.chains(cert, extra, at=check_time):
+    if trust is not None and not trust.path(cert, extra, at=check_time or datetime.now(UTC)).trusted:
         raise SignatureInvalid("UNTRUSTED", "sig.UNTRUSTED", issuer=cert.issuer)
     _xmlsec_verify(sig, cert.der)
     if trust is not None and trust.all_valid_now([cert, *extra], datetime.now(UTC)):
         _xmlsec_verify(sig, cert.der, trust.keys_manager)  # xmlsec's own chain check agrees
     # Comments are outside the signed content (C14N without comments) and would split text nodes
-    # (<MST>0101<!---->234567</MST>): remove them, merging the text around them, before anyone reads.
+    # (<MST>0101<!---->234565</MST>): remove them, merging the text around them, before anyone reads.
     etree.strip_tags(root, etree.Comment)
     return VerifiedDocument(root=root, content=enveloped_content(root), certificate=cert)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 from aiohttp import web
 
@@ -16,6 +17,7 @@ from tui_ibhxh.ivan_sim.config import SimConfig, SimConfigError
 from tui_ibhxh.ivan_sim.keys import bhxh_signer
 from tui_ibhxh.ivan_sim.lifecycle import run_lifecycle
 from tui_ibhxh.ivan_sim.middleware import json_errors, log_requests
+from tui_ibhxh.ivan_sim.pki import Authority, load_authority
 from tui_ibhxh.ivan_sim.ratelimit import RateLimiter
 from tui_ibhxh.ivan_sim.routes import add_routes
 from tui_ibhxh.ivan_sim.seed import seed_unit
@@ -35,10 +37,23 @@ def load_anchors(config: SimConfig) -> list[CertInfo]:
     return anchors
 
 
+def load_pki(config: SimConfig) -> Authority | None:
+    """The CA whose revocation data is published, when one is configured; its revoked serials are the
+    simulator's (the same list CERT_REVOKED uses), revoked as of now."""
+    if config.ca_cert is None and config.ca_key is None:
+        return None
+    if config.ca_cert is None or config.ca_key is None:
+        raise SimConfigError("give both the CA certificate and its key to publish its CRL and OCSP")
+    now = datetime.now(UTC).replace(microsecond=0)
+    revoked = {int(serial, 16): now for serial in config.revoked}
+    return load_authority(config.ca_name, config.ca_cert, config.ca_key, revoked, config.pki_validity)
+
+
 def build_state(config: SimConfig) -> SimState:
     """Open the store, load keys and anchors, register the seed units."""
     anchors = load_anchors(config)
     signer = bhxh_signer(config.bhxh_cert, config.bhxh_key, config.db_path.parent)
+    authority = load_pki(config)
     store = Store(config.db_path)
     try:
         for seed in config.seed:
@@ -58,6 +73,7 @@ def build_state(config: SimConfig) -> SimState:
         limiter=RateLimiter(config.rate_burst, config.rate_per_second),
         auth_limiter=RateLimiter(config.auth_rate_burst, config.auth_rate_per_second),
         verify_pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivan-sim-verify"),
+        authority=authority,
     )
 
 

@@ -17,7 +17,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tui_ibhxh.core.certs import CertificateError, chains_to_anchor, normalise_mst, parse_certificate
+from tui_ibhxh.core.certs import CertificateError, parse_certificate, validate_path
+from tui_ibhxh.core.validation import normalise_mst
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.state import SimState
 from tui_ibhxh.ivan_sim.views import iso
@@ -75,7 +76,7 @@ async def issue_token(state: SimState, ma_dvi: str, challenge: str, cert_b64: st
     at = datetime.now(UTC)
     if not info.not_before <= at <= info.not_after:
         raise _fail(f"certificate {info.serial} is not valid now")
-    if not chains_to_anchor(info, state.anchors, at=at):
+    if not validate_path(info, state.anchors, at=at).trusted:
         raise _fail(f"certificate {info.serial} does not chain to a trust anchor")
     if info.mst is None or normalise_mst(info.mst) != normalise_mst(record.unit.mst):
         raise _fail(f"the certificate's tax code ({info.mst}) is not the unit's ({record.unit.mst})")

@@ -12,10 +12,15 @@ TOML layout (every key optional)::
     token_ttl = 900.0              # lifetime of an access token (an event stream ends with it), seconds
     bhxh_cert = "bhxh.pem"         # BHXH signing certificate + key (PEM); created next to the db if absent
     bhxh_key = "bhxh.key.pem"
+    ca_cert = "ca.pem"             # a CA whose CRL and OCSP the simulator publishes (protocol §8), + its key
+    ca_key = "ca.key.pem"
+    ca_name = "demo-ca"            # the CRL is served at /api/v1/pki/{ca_name}.crl; OCSP at /api/v1/pki/ocsp
+    pki_validity = 3600.0          # nextUpdate of the CRL and of OCSP answers, seconds after they are made
+    pki_port = 0                   # also serve on 127.0.0.1:pki_port (the fixed URL in the CA's certificates)
 
     [[units]]
     ma_dvi = "TA1234A"
-    mst = "0101234567"
+    mst = "0101234565"
     ten_dvi = "Công ty TNHH ABC"
     diadiem = "Hà Nội"
     co_quan_bhxh = "BHXH quận Cầu Giấy"
@@ -76,6 +81,11 @@ class SimConfig:
     auth_rate_per_second: float = 5.0
     bhxh_cert: Path | None = None
     bhxh_key: Path | None = None
+    ca_cert: Path | None = None
+    ca_key: Path | None = None
+    ca_name: str = "demo-ca"
+    pki_validity: float = 3600.0
+    pki_port: int = 0  # 0: no extra listener
     seed: tuple[SeedUnit, ...] = ()
     challenge_ttl: float = CHALLENGE_TTL
     token_ttl: float = TOKEN_TTL
@@ -162,6 +172,11 @@ def load_toml(path: Path, *, db_path: Path | None = None) -> SimConfig:
             token_ttl=float(data.get("token_ttl", TOKEN_TTL)),
             bhxh_cert=base / str(data["bhxh_cert"]) if "bhxh_cert" in data else None,
             bhxh_key=base / str(data["bhxh_key"]) if "bhxh_key" in data else None,
+            ca_cert=base / str(data["ca_cert"]) if "ca_cert" in data else None,
+            ca_key=base / str(data["ca_key"]) if "ca_key" in data else None,
+            ca_name=str(data.get("ca_name", "demo-ca")),
+            pki_validity=float(data.get("pki_validity", 3600.0)),
+            pki_port=int(data.get("pki_port", 0)),
             seed=tuple(_unit(u, base, i) for i, u in enumerate(data.get("units", []))),
         )
     except (TypeError, ValueError, IndexError, KeyError) as exc:

@@ -113,6 +113,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Health": {"type": "object", "properties": _str_props("status", "version")},
     "Xml": {"type": "string"},
+    "Der": {"type": "string", "format": "binary"},
     "EventStream": {"type": "string"},
     "OpenApi": {"type": "object"},
 }
@@ -231,6 +232,33 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/pki/{name}.crl": {
+        "get": {
+            "summary": "The CRL of the CA the simulator runs with (protocol §8), DER",
+            "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {
+                "200": _ok("the current CRL (nextUpdate = thisUpdate + pki_validity)", "Der", "application/pkix-crl"),
+                "404": _error("no CA configured, or another name"),
+                "429": _limited("per client address"),
+            },
+        }
+    },
+    "/pki/ocsp": {
+        "post": {
+            "summary": "OCSP responder of the same CA (RFC 6960), signed by the CA itself",
+            "requestBody": {"required": True, "content": {"application/ocsp-request": {"schema": _ref("Der")}}},
+            "responses": {
+                "200": _ok(
+                    "an OCSP response: good/revoked, or unauthorized (another CA) / malformedRequest",
+                    "Der",
+                    "application/ocsp-response",
+                ),
+                "404": _error("no CA configured"),
+                "413": _error("body over 1 MiB"),
+                "429": _limited("per client address"),
+            },
+        }
+    },
     "/health": {"get": {"summary": "Liveness", "responses": {"200": _ok("ok", "Health")}}},
     "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _ok("OpenAPI 3", "OpenApi")}}},
 }
@@ -253,7 +281,7 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "paths": {
             path: {
-                method: {**op, "security": []} if path.startswith(("/auth/", "/health", "/openapi")) else op
+                method: {**op, "security": []} if path.startswith(("/auth/", "/pki/", "/health", "/openapi")) else op
                 for method, op in ops.items()
             }
             for path, ops in PATHS.items()

@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +16,7 @@ from tui_ibhxh.ivan_sim import auth
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.events import parse_last_event_id, stream_events
 from tui_ibhxh.ivan_sim.openapi import openapi_document
+from tui_ibhxh.ivan_sim.pki import CRL_CONTENT_TYPE, OCSP_CONTENT_TYPE, OCSP_PATH, Authority
 from tui_ibhxh.ivan_sim.state import STATE, SimState
 from tui_ibhxh.ivan_sim.store import NewSubmission, SubmitOutcome, TxRecord
 from tui_ibhxh.ivan_sim.verify import verify_submission
@@ -237,6 +239,31 @@ async def get_events(request: web.Request) -> web.StreamResponse:
     )
 
 
+# --- PKI (protocol §8) ---------------------------------------------------------------------------------------
+# Unauthenticated, like /auth/*: they spend the client address's budget.
+def _authority(state: SimState, request: web.Request) -> Authority:
+    state.rate_limit_client(request)
+    if state.authority is None:
+        raise ApiError(404, "NOT_FOUND", "this simulator publishes no CA's revocation data (--ca-cert/--ca-key)")
+    return state.authority
+
+
+async def get_crl(request: web.Request) -> web.Response:
+    authority = _authority(_state(request), request)
+    if request.match_info["name"] != authority.name:
+        raise ApiError(404, "NOT_FOUND", f"no CA named {request.match_info['name']}; this one is {authority.name}")
+    crl = authority.crl(datetime.now(UTC).replace(microsecond=0))
+    return web.Response(body=crl, content_type=CRL_CONTENT_TYPE)
+
+
+async def post_ocsp(request: web.Request) -> web.Response:
+    state = _state(request)
+    authority = _authority(state, request)
+    body = await read_body(request, state.config.max_body)
+    answer = authority.ocsp(body, datetime.now(UTC).replace(microsecond=0))
+    return web.Response(body=answer, content_type=OCSP_CONTENT_TYPE)
+
+
 # --- service ------------------------------------------------------------------------------------------------
 async def get_health(request: web.Request) -> web.Response:
     return _json({"status": "ok", "version": __version__})
@@ -255,6 +282,8 @@ ROUTES: tuple[tuple[str, str, Any], ...] = (
     ("GET", "/units/{ma_dvi}/events", get_events),
     ("GET", "/transactions/{ma_gdich}", get_transaction),
     ("GET", "/transactions/{ma_gdich}/receipt", get_receipt),
+    ("GET", "/pki/{name}.crl", get_crl),
+    ("POST", OCSP_PATH, post_ocsp),
     ("GET", "/health", get_health),
     ("GET", "/openapi.json", get_openapi),
 )

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from tui_ibhxh.core.certs import normalise_mst
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier
 from tui_ibhxh.core.models import CertInfo
-from tui_ibhxh.core.validation import contact_ok
+from tui_ibhxh.core.validation import contact_ok, normalise_mst
 from tui_ibhxh.ivan_sim.config import normalise_serial
 
 

@@ -15,6 +15,22 @@ from tui_ibhxh.ivan_sim.app import make_app
 from tui_ibhxh.ivan_sim.config import SimConfig
 from tui_ibhxh.ivan_sim.routes import PREFIX
 
+PKI_HOST = "127.0.0.1"
+
+
+async def _pki_site(runner: web.AppRunner, port: int) -> None:
+    """Also listen on the fixed loopback port the CA's certificates name for their CRL and OCSP (the demo's: its
+    simulator otherwise runs on a free port). Busy: the revocation data is unreachable, everything else works."""
+    try:
+        await web.TCPSite(runner, PKI_HOST, port, reuse_address=True).start()
+    except OSError as exc:
+        logging.getLogger("tui_ibhxh.ivan_sim").warning(
+            "the CRL/OCSP address http://%s:%s is not served (%s): revocation checks will say 'offline'",
+            PKI_HOST,
+            port,
+            exc.strerror or exc,
+        )
+
 
 def setup_logging(level: int = logging.INFO) -> None:
     handler = logging.StreamHandler(sys.stderr)
@@ -40,6 +56,8 @@ async def serve(
         site = web.TCPSite(runner, host, port, reuse_address=True)
         await site.start()
         real_port = runner.addresses[0][1]
+        if config.pki_port:
+            await _pki_site(runner, config.pki_port)
         shown = f"[{host}]" if ":" in host else host
         on_ready(f"http://{shown}:{real_port}{PREFIX}")
         stop = stop or asyncio.Event()

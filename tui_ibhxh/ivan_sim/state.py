@@ -14,6 +14,7 @@ from tui_ibhxh.ivan_sim.config import SimConfig
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.events import Broadcaster
 from tui_ibhxh.ivan_sim.keys import SoftwareSigner
+from tui_ibhxh.ivan_sim.pki import Authority
 from tui_ibhxh.ivan_sim.ratelimit import RateLimiter, address_key
 from tui_ibhxh.ivan_sim.store import Store
 
@@ -28,6 +29,7 @@ class SimState:
     limiter: RateLimiter  # authenticated calls, per unit (keys: units with a live token only)
     auth_limiter: RateLimiter  # the unauthenticated /auth/* endpoints, per client address
     verify_pool: ThreadPoolExecutor  # XML + signature checks, off the event loop
+    authority: Authority | None = None  # the CA whose CRL and OCSP answers are published (protocol §8)
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
 

@@ -12,6 +12,9 @@ Layout (every section optional)::
     connect_timeout = 10
     read_timeout = 30
 
+    [revocation]
+    timeout = 5.0             # seconds for one OCSP or CRL fetch (answers are cached until their nextUpdate)
+
     [token]
     modules = []              # PKCS#11 modules; empty: p11-kit's modules, plus SoftHSM if installed
                               # (+ p11-kit-client.so when a token is forwarded over SSH)
@@ -20,7 +23,7 @@ Layout (every section optional)::
 
     [units.demo]
     ma_dvi = "TA1234A"
-    mst = "0101234567"
+    mst = "0101234565"
     ten_dvi = "Công ty TNHH ABC"
     diadiem = "Hà Nội"
     co_quan_bhxh = "BHXH quận Cầu Giấy"
@@ -50,6 +53,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.toml_document import TOMLDocument
 
 from tui_ibhxh.core.models import Unit
+from tui_ibhxh.core.validation import mst_ok
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.p11kit import discover_modules
 from tui_ibhxh.services.paths import app_paths
@@ -63,6 +67,11 @@ class IvanConfig:
     ca_bundle: Path | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+
+
+@dataclass
+class RevocationConfig:
+    timeout: float = 5.0  # one OCSP request or CRL download, whole
 
 
 @dataclass
@@ -94,6 +103,7 @@ class Config:
     path: Path
     ivan: IvanConfig = field(default_factory=IvanConfig)
     token: TokenConfig = field(default_factory=TokenConfig)
+    revocation: RevocationConfig = field(default_factory=RevocationConfig)
     units: dict[str, UnitProfile] = field(default_factory=dict)
     default_unit: str = ""
     ui: UiConfig = field(default_factory=UiConfig)
@@ -204,6 +214,8 @@ def parse_config(text: str, path: Path) -> Config:
     )
     if cfg.ivan.url and not cfg.ivan.url.startswith(("http://", "https://")):
         raise r.fail("ivan.url", "phải bắt đầu bằng https:// hoặc http://", "must start with https:// or http://")
+    revocation = r.table(doc, "revocation", "revocation")
+    cfg.revocation = RevocationConfig(timeout=r.number(revocation, "timeout", "revocation.timeout", 5.0))
     token = r.table(doc, "token", "token")
     cfg.token = TokenConfig(
         modules=[Path(p).expanduser() for p in r.strings(token, "modules", "token.modules")],
@@ -218,6 +230,14 @@ def parse_config(text: str, path: Path) -> Config:
         for key in _UNIT_REQUIRED:
             if not r.string(body, key, f"{prefix}.{key}").strip():
                 raise r.fail(f"{prefix}.{key}", "bắt buộc phải có", "is required")
+        if not mst_ok(r.string(body, "mst", f"{prefix}.mst")):
+            raise r.fail(
+                f"{prefix}.mst",
+                "không phải MST hợp lệ (10 chữ số với chữ số kiểm tra đúng, có thể thêm -3 chữ số chi nhánh; hoặc"
+                " số định danh cá nhân 12 chữ số)",
+                "is not a valid tax code (10 digits with a correct check digit, optionally -3 digits of a branch; or"
+                " a 12-digit personal identification number)",
+            )
         cfg.units[str(name)] = UnitProfile(
             name=str(name),
             unit=Unit(
@@ -309,9 +329,10 @@ def save_config(cfg: Config) -> None:
     os.replace(tmp, cfg.path)
     # re-read so the typed view matches what is on disk
     fresh = parse_config(data, cfg.path)
-    cfg.ivan, cfg.token, cfg.units, cfg.default_unit, cfg.ui = (
+    cfg.ivan, cfg.token, cfg.revocation, cfg.units, cfg.default_unit, cfg.ui = (
         fresh.ivan,
         fresh.token,
+        fresh.revocation,
         fresh.units,
         fresh.default_unit,
         fresh.ui,

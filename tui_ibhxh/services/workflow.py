@@ -46,6 +46,7 @@ from tui_ibhxh.core.models import (
     TxStatus,
 )
 from tui_ibhxh.core.receipt import ReceiptCheck, verify_receipt
+from tui_ibhxh.core.revocation import PENDING, Revocation, UnknownReason
 from tui_ibhxh.core.state import (
     Aspect,
     Draft,
@@ -63,6 +64,8 @@ from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_valu
 from tui_ibhxh.services.errors import UserError, error_text
 from tui_ibhxh.services.ivan_client import IvanClient, IvanError
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
+from tui_ibhxh.services.paths import app_paths
+from tui_ibhxh.services.revocation import RevocationChecker, Subject, subjects_for
 from tui_ibhxh.services.signing import sign_xml
 from tui_ibhxh.services.token import TokenService
 
@@ -158,6 +161,13 @@ class CertChoice:
         return any(p.code is ProblemCode.SAME_AS_REGISTERED for p in self.problems)
 
     @property
+    def checking(self) -> bool:
+        """Its CA has not answered yet (revocation check under way)."""
+        return any(
+            p.code is ProblemCode.REVOCATION_UNKNOWN and p.detail == UnknownReason.PENDING for p in self.problems
+        )
+
+    @property
     def older(self) -> Problem | None:
         """The downgrade warning, when it expires before the registered certificate."""
         return next((p for p in self.problems if p.code is ProblemCode.OLDER_THAN_REGISTERED), None)
@@ -199,6 +209,7 @@ class UpdateWorkflow:
         client: IvanClient,
         unit: str | None = None,
         clock: Callable[[], datetime] = utc_now,
+        revocation: RevocationChecker | None = None,
     ) -> None:
         self.cfg = cfg
         self.tokens = tokens
@@ -209,6 +220,10 @@ class UpdateWorkflow:
         self.hub = StateHub(UnitState(unit=self.profile.unit))
         self._anchors: list[CertInfo] | None = None
         self._trust: TrustStore | None = None
+        self.revocation = revocation or RevocationChecker(
+            app_paths().data_dir / "revocation", timeout=cfg.revocation.timeout
+        )
+        self._token_cas: tuple[CertInfo, ...] = ()  # CA certificates on the token: intermediates for the paths
 
     # -- the state ----------------------------------------------------------------------------------------
     @property
@@ -288,7 +303,9 @@ class UpdateWorkflow:
         return token
 
     async def token_certificates(self) -> list[TokenCert]:
-        return await self.tokens.certificates(self._require_token().serial)
+        certs = await self.tokens.certificates(self._require_token().serial)
+        self._token_cas = tuple(c.info for c in certs if c.info.is_ca)
+        return certs
 
     # -- step 2: I-VAN ----------------------------------------------------------------------------------
     async def connect(self) -> Registration:
@@ -381,6 +398,9 @@ class UpdateWorkflow:
             now=self.clock(),
             unit_mst=p.unit.mst,
             anchors=self.anchors(),
+            intermediates=self._token_cas,
+            revocation=self.state.revocation,
+            unchecked=PENDING,
             registered_sha256=(reg.certificate.sha256 if reg else p.registered_cert_sha256) or None,
             registered_serial_issuer=(reg.certificate.serial, reg.certificate.issuer) if reg else None,
             registered_not_after=registered_not_after,
@@ -396,6 +416,34 @@ class UpdateWorkflow:
 
     async def choices(self) -> list[CertChoice]:
         return [self.choice_for(c) for c in await self.token_certificates()]
+
+    async def check_revocation(self, certs: Iterable[TokenCert] | None = None) -> None:
+        """Ask the CAs (OCSP, then CRL) whether the token's certificates are revoked. The state shows each verdict
+        as soon as it is known (PENDING until then) and the observers are told; every fetch is time-bounded and a
+        network failure is a verdict (unknown: offline), never an exception."""
+        infos = [c.info for c in (certs if certs is not None else await self.token_certificates())]
+        subjects = subjects_for(infos, self.anchors(), self._token_cas, at=self.clock())
+        if not subjects:
+            return
+        state = self.state
+        asked = [sha for sha in subjects if sha not in state.revocation]
+        for sha in asked:
+            state.revocation[sha] = PENDING
+        self.hub.changed(Aspect.REVOCATION)
+        sha_of = {s.cert_der: sha for sha, s in subjects.items()}
+
+        def heard(subject: Subject, verdict: Revocation) -> None:
+            state.revocation[sha_of[subject.cert_der]] = verdict
+            self.hub.changed(Aspect.REVOCATION)
+
+        try:
+            await self.revocation.check_all(subjects.values(), now=self.clock(), on_result=heard)
+        finally:  # interrupted: what was never answered goes back to "not checked"
+            unanswered = [sha for sha in asked if state.revocation.get(sha) is PENDING]
+            for sha in unanswered:
+                del state.revocation[sha]
+            if unanswered:
+                self.hub.changed(Aspect.REVOCATION)
 
     def ensure_usable(self, choice: CertChoice, lang: Lang = "vi") -> None:
         blocking = [p for p in choice.problems if p.blocking]
@@ -488,6 +536,7 @@ class UpdateWorkflow:
         self._require_token()
         with self.journal.claim(self.ma_dvi):
             await self.refresh_registration()  # another process may have changed it since the user looked
+            await self.check_revocation([choice.cert])  # a revoked certificate is never signed with (bounded)
             fresh = self.choice_for(choice.cert)
             await self.precheck(fresh, lang)
             older = fresh.older

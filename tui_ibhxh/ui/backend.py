@@ -16,7 +16,7 @@ from typing import Protocol
 
 from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
-from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenInfo, Transaction, Unit
+from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenCert, TokenInfo, Transaction, Unit
 from tui_ibhxh.core.receipt import ReceiptCheck, render_html
 from tui_ibhxh.core.state import Draft, Observer, UnitState
 from tui_ibhxh.core.validation import PinRule
@@ -53,6 +53,7 @@ class Backend(Protocol):
     async def follow_history(self) -> None: ...
     async def refresh_history(self) -> None: ...
     async def choices(self) -> list[CertChoice]: ...
+    async def check_revocation(self, certs: list[TokenCert]) -> None: ...
     def recheck(self, choice: CertChoice) -> CertChoice: ...
     def problem_text(self, problem: Problem, info: CertInfo) -> str: ...
     def default_contact(self) -> Contact: ...
@@ -135,6 +136,10 @@ class WorkflowBackend:
 
     async def choices(self) -> list[CertChoice]:
         return await self.wf.choices()
+
+    async def check_revocation(self, certs: list[TokenCert]) -> None:
+        """The CAs' verdicts into the state (observers see each as it comes); bounded in time."""
+        await self.wf.check_revocation(certs)
 
     def recheck(self, choice: CertChoice) -> CertChoice:
         return self.wf.choice_for(choice.cert)

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_ibhxh.core.i18n import fmt_date
+from tui_ibhxh.core.models import Problem, ProblemCode, TokenCert
+from tui_ibhxh.core.revocation import UnknownReason
 from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.services.workflow import CertChoice, preferred_choice
 from tui_ibhxh.ui.screens.base import BaseScreen
@@ -21,7 +23,7 @@ from tui_ibhxh.ui.widgets.stepper import Stepper
 class CertificatesScreen(BaseScreen):
     HELP_KEY = "ui.help.certs"
     STEP = "certs"
-    OBSERVES = frozenset({Aspect.REGISTRATION})
+    OBSERVES = frozenset({Aspect.REGISTRATION, Aspect.REVOCATION})
     BINDINGS = [
         Binding("enter", "choose", "Chọn", id="certs.choose", priority=True),
         Binding("escape", "back", "Quay lại", id="wizard.back"),
@@ -53,9 +55,20 @@ class CertificatesScreen(BaseScreen):
         self.load()
 
     def unit_state_changed(self, change: Change) -> None:
-        """A new registration on record (e.g. the change was accepted): both panels show it at once."""
-        self.show_registered()
-        self.load()
+        """A new registration on record (e.g. the change was accepted): both panels show it at once. A CA's
+        verdict on revocation: the rows are checked again against the state and their status cells rewritten."""
+        if Aspect.REGISTRATION in change:
+            self.show_registered()
+            self.load()
+        elif Aspect.REVOCATION in change and self.choices:
+            self.recheck_rows()
+
+    def recheck_rows(self) -> None:
+        table = self.query_one("#choices", DataTable)
+        self.choices = [self.backend.recheck(c) for c in self.choices]
+        for i, choice in enumerate(self.choices):
+            table.update_cell(str(i), "state", Text(self.state_text(choice)))
+        self.show_detail()
 
     def show_registered(self) -> None:
         reg = self.state.registration
@@ -90,6 +103,15 @@ class CertificatesScreen(BaseScreen):
             table.move_cursor(row=self.initial_row(choices, keep))
         table.focus()
         self.show_detail()
+        self.check_revocation([c.cert for c in choices])
+
+    @work(exclusive=True, exit_on_error=False, group="revocation")
+    async def check_revocation(self, certs: list[TokenCert]) -> None:
+        """Ask the CAs in the background: each row changes as its verdict arrives (a slow CA freezes nothing)."""
+        try:
+            await self.backend.check_revocation(certs)
+        except Exception as exc:  # the rows keep "not known"; say why once
+            self.show_error(exc)
 
     def initial_row(self, choices: list[CertChoice], keep: CertChoice | None) -> int:
         """The row the user had (or chose before a token removal); else the best candidate, never the
@@ -106,9 +128,16 @@ class CertificatesScreen(BaseScreen):
             return self.tr("ui.certs.is_registered")
         if choice.replaced:
             return self.tr("ui.certs.replaced")
-        if not choice.usable:
-            return self.tr("ui.certs.blocked")
-        return self.tr("ui.certs.warning") if choice.problems else self.tr("ui.certs.usable")
+        blocking = next(
+            (p for p in sorted(choice.problems, key=lambda p: p.code not in _WHAT_IT_IS) if p.blocking), None
+        )
+        if blocking is not None:
+            return self.tr(f"ui.certs.short.{blocking.code}")
+        if choice.checking:
+            return self.tr("ui.certs.checking")
+        if choice.problems:
+            return self.tr(f"ui.certs.short.{choice.problems[0].code}")
+        return self.tr("ui.certs.usable")
 
     def selected(self) -> CertChoice | None:
         table = self.query_one("#choices", DataTable)
@@ -129,7 +158,7 @@ class CertificatesScreen(BaseScreen):
         if reg is not None:
             c = reg.certificate
             compare = cert_rows(c.serial, c.subject, c.issuer, c.not_before, c.not_after, self.lang)
-        notes = [("✗" if p.blocking else "!", self.backend.problem_text(p, info)) for p in choice.problems]
+        notes = [(_mark(p), self.backend.problem_text(p, info)) for p in choice.problems]
         if not notes:
             notes = [("✓", self.tr("ui.certs.no_problem"))]
         self.query_one("#detail", CertPanel).show(
@@ -154,3 +183,15 @@ class CertificatesScreen(BaseScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+#: problems that say what a certificate is (a CA's, a person's, a revoked one): named first in its row
+_WHAT_IT_IS = frozenset({ProblemCode.IS_CA, ProblemCode.PERSONAL_CERTIFICATE, ProblemCode.REVOKED})
+
+
+def _mark(problem: Problem) -> str:
+    """✗ blocks, ! warns, ⋯ is still being checked."""
+    if problem.blocking:
+        return "✗"
+    pending = problem.code is ProblemCode.REVOCATION_UNKNOWN and problem.detail == UnknownReason.PENDING
+    return "⋯" if pending else "!"
