@@ -55,10 +55,15 @@ DEMO_UNIT = Unit(
     mst="0101234565",
     ten_dvi="Công ty TNHH ABC",
     diadiem="Hà Nội",
-    co_quan_bhxh="BHXH quận Cầu Giấy",
+    co_quan_bhxh="BHXH cơ sở Cầu Giấy",
+    ma_co_quan_bhxh="903",
+    loai_doi_tuong="1",
+    nguoi_ky="Trần Văn Bình",
 )
+DEMO_IVAN_NAME = "I-VAN demo tui-ibhxh (KHÔNG DÙNG THẬT)"
+DEMO_IVAN_CODE = "00099"
 DEMO_CONTACT = Contact(
-    diachi_lhe="Số 1 Trần Duy Hưng, Cầu Giấy, Hà Nội",
+    diachi_lhe="Số 1 Trần Duy Hưng, phường Cầu Giấy, Hà Nội",
     dien_thoai="0912345678",
     email="ketoan@abc.vn",
     nguoi_lhe="Nguyễn Văn A",
@@ -480,6 +485,9 @@ default_unit = "demo"
 [ivan]
 # the embedded simulator (`ibhxh demo` starts it; `ibhxh sim serve --seed demo` too)
 url = "{DEMO_IVAN_URL}"
+name = "{DEMO_IVAN_NAME}"   # TEN_IVAN / TenIVAN in every dossier
+code = "{DEMO_IVAN_CODE}"   # MaIVAN
+provider = "tui-ibhxh"      # the I-VAN's API: this protocol (IVAN_PROTOCOL.md)
 trust_anchors = ["{m.ca_pem}"]
 bhxh_certificate = "{m.bhxh_cert_pem}"
 connect_timeout = 5
@@ -496,6 +504,9 @@ mst = "{u.mst}"
 ten_dvi = "{u.ten_dvi}"
 diadiem = "{u.diadiem}"
 co_quan_bhxh = "{u.co_quan_bhxh}"
+ma_co_quan_bhxh = "{u.ma_co_quan_bhxh}"   # the BHXH office's code (CoQuanQuanLy)
+loai_doi_tuong = "{u.loai_doi_tuong}"
+nguoi_ky = "{u.nguoi_ky}"   # who signs the dossiers for the unit (NguoiKy)
 # SHA-256 of the certificate registered with the I-VAN (updated after each accepted change)
 registered_cert_sha256 = "{_sha256_hex(m.registered_cert_der)}"
 

@@ -1,32 +1,15 @@
-"""Start the TUI on a configuration: token service, journal, I-VAN client, workflow, backend, app."""
+"""Start the TUI on a configuration: the workflow (token service, journal, I-VAN provider), backend, app."""
 
 from __future__ import annotations
 
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.services.config import Config
-from tui_ibhxh.services.ivan_client import IvanClient
-from tui_ibhxh.services.journal import Journal
-from tui_ibhxh.services.paths import app_paths
-from tui_ibhxh.services.token import service_from_config
 from tui_ibhxh.services.workflow import UpdateWorkflow
 from tui_ibhxh.ui.backend import WorkflowBackend
 
 
 def build_backend(cfg: Config, lang: Lang, *, unit: str | None = None) -> WorkflowBackend:
-    paths = app_paths()
-    paths.ensure()
-    workflow = UpdateWorkflow(
-        cfg,
-        tokens=service_from_config(cfg),
-        journal=Journal(paths.journal),
-        client=IvanClient(
-            cfg.ivan.url,
-            ca_bundle=cfg.ivan.ca_bundle,
-            connect_timeout=cfg.ivan.connect_timeout,
-            read_timeout=cfg.ivan.read_timeout,
-        ),
-        unit=unit,
-    )
+    workflow = UpdateWorkflow.from_config(cfg, unit=unit)
     return WorkflowBackend(workflow, lang, token_poll_interval=cfg.token.poll_interval)
 
 

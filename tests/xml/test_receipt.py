@@ -19,6 +19,7 @@ from tui_ibhxh.core.receipt import (
     build_receipt,
     parse_receipt,
     render_html,
+    sign_receipt,
     verify_receipt,
 )
 from tui_ibhxh.core.xmldsig import sign_document
@@ -56,7 +57,7 @@ def receipt(p: Pki) -> Receipt:
 
 @pytest.fixture(scope="module")
 def signed(p: Pki, receipt: Receipt) -> bytes:
-    return sign_document(build_receipt(receipt), pki.SoftwareSigner(p.bhxh))
+    return sign_receipt(receipt, pki.SoftwareSigner(p.bhxh))
 
 
 def test_layout(receipt: Receipt) -> None:
@@ -105,7 +106,7 @@ def test_tampered_receipt_is_invalid(p: Pki, signed: bytes) -> None:
 def test_wrong_bhxh_certificate_is_invalid(p: Pki, signed: bytes, receipt: Receipt) -> None:
     check = verify_receipt(signed, p.leaf.der)
     assert (check.valid, check.reason_code) == (False, "CERT_MISMATCH")
-    forged = sign_document(build_receipt(receipt), pki.SoftwareSigner(p.leaf))  # signed by someone else
+    forged = sign_receipt(receipt, pki.SoftwareSigner(p.leaf))  # signed by someone else
     assert verify_receipt(forged, p.bhxh.der).reason_code == "CERT_MISMATCH"
 
 
@@ -125,7 +126,7 @@ def test_bad_input_never_raises(p: Pki, data: bytes, code: str) -> None:
 
 
 def test_signed_but_not_a_receipt(p: Pki) -> None:
-    other = sign_document(b"<BHXH><DKI_BHXH/></BHXH>", pki.SoftwareSigner(p.bhxh))
+    other = sign_document(b"<BHXH><DKI_BHXH/></BHXH>", pki.SoftwareSigner(p.bhxh), container=None)
     check = verify_receipt(other, p.bhxh.der)
     assert (check.valid, check.reason_code, check.reason_key) == (False, "STRUCTURE", "receipt.STRUCTURE")
 

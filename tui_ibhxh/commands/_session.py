@@ -12,10 +12,6 @@ from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.ivan_client import IvanClient
-from tui_ibhxh.services.journal import Journal
-from tui_ibhxh.services.paths import app_paths
-from tui_ibhxh.services.token import service_from_config
 from tui_ibhxh.services.workflow import UpdateWorkflow
 
 if TYPE_CHECKING:
@@ -32,23 +28,11 @@ def add_session_args(p: argparse.ArgumentParser) -> None:
 
 @asynccontextmanager
 async def open_workflow(ctx: CliContext, args: argparse.Namespace) -> AsyncIterator[UpdateWorkflow]:
-    cfg = _common.config(ctx.config_path)
-    paths = app_paths()
-    paths.ensure()
-    tokens = service_from_config(cfg)
-    journal = Journal(paths.journal)
-    client = IvanClient(
-        cfg.ivan.url,
-        ca_bundle=cfg.ivan.ca_bundle,
-        connect_timeout=cfg.ivan.connect_timeout,
-        read_timeout=cfg.ivan.read_timeout,
-    )
+    wf = UpdateWorkflow.from_config(_common.config(ctx.config_path), unit=getattr(args, "unit", None))
     try:
-        yield UpdateWorkflow(cfg, tokens=tokens, journal=journal, client=client, unit=getattr(args, "unit", None))
+        yield wf
     finally:
-        await client.close()
-        journal.close()
-        tokens.close()
+        await wf.close()
 
 
 async def pick_token(wf: UpdateWorkflow, wanted: str | None) -> TokenInfo:

@@ -72,6 +72,12 @@ register(
             "Mất luồng sự kiện của I-VAN: kiểm tra định kỳ mỗi {seconds} giây cho đến khi kết nối lại.",
             "The I-VAN's event stream is down: checking every {seconds} s until it is back.",
         ),
+        "cli.handed_over": (
+            "Đã ký và lưu hồ sơ (phong bì 05_SD-IVAN) vào {path}. Ứng dụng không gửi tệp này và không bao giờ tự "
+            "gửi lại nó: hãy tải tệp lên cổng của nhà cung cấp I-VAN.",
+            "Signed and saved the dossier (05_SD-IVAN envelope) to {path}. The app does not send this file and "
+            "never re-sends it: upload it on your I-VAN provider's portal.",
+        ),
         "cli.watch_unreachable": (
             "Không kết nối được I-VAN từ {since}: {reason} Vẫn tiếp tục thử mỗi {seconds} giây.",
             "The I-VAN cannot be reached since {since}: {reason} Still trying every {seconds} s.",
@@ -102,7 +108,7 @@ def registration_json(reg: Registration) -> dict[str, Any]:
         "ma_dvi": u.ma_dvi,
         "mst": u.mst,
         "ten_dvi": u.ten_dvi,
-        "co_quan_bhxh": u.co_quan_bhxh,
+        "co_quan_bhxh": {"ma": u.ma_co_quan_bhxh, "ten": u.co_quan_bhxh},
         "contact": contact_to_json(reg.contact),
         "certificate": {
             "serial": c.serial,
@@ -114,6 +120,7 @@ def registration_json(reg: Registration) -> dict[str, Any]:
         },
         "updated_at": reg.updated_at.isoformat(),
         "version": reg.version,
+        "ivan_id": reg.ivan_id,
     }
 
 
@@ -121,7 +128,7 @@ def registration_lines(reg: Registration, lang: Lang) -> list[str]:
     c = reg.certificate
     rows = [
         (t("reg.unit", lang), f"{reg.unit.ten_dvi} — {reg.unit.ma_dvi}, MST {reg.unit.mst}"),
-        (t("reg.office", lang), reg.unit.co_quan_bhxh),
+        (t("reg.office", lang), " — ".join(x for x in (reg.unit.ma_co_quan_bhxh, reg.unit.co_quan_bhxh) if x)),
         (t("reg.cert", lang), f"{c.serial} — {c.subject}"),
         (t("cli.field.issuer", lang), c.issuer),
         (

@@ -30,7 +30,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
 async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
     async with _session.open_workflow(ctx, args) as wf:
         await _session.login_and_connect(wf, args, ctx)
-        items = await wf.client.all_transactions(wf.ma_dvi)
+        items = (await wf.client.history(wf.ma_dvi)).items
     write_atomic(args.csv, history_csv(items, ctx.lang))
     ctx.err(t("cli.written", ctx.lang, path=args.csv))
     return 0

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common, _session, _text
@@ -24,7 +25,7 @@ from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
 
-EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED, EXIT_PENDING = 0, 1, 2, 4
+EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED, EXIT_PENDING = 0, 1, 2, 4  # --out: 0 when the file is written
 #: the refusals that mean "another dossier of the unit is in the way": exit 4, nothing was signed
 IN_THE_WAY = frozenset({"journal.busy", "journal.pending", "journal.in_progress", "workflow.already_registered"})
 
@@ -43,6 +44,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="accept a certificate that expires before the registered one (a downgrade)",
     )
     p.add_argument("--wait", action="store_true", help="wait for BHXH's final answer")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="PATH",
+        help="sign and write the envelope to this file (or into this directory, named after 05_SD-IVAN) instead "
+        "of sending it, for an I-VAN that takes uploads on its web portal; never sent by the app",
+    )
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this")
     p.add_argument("--json", action="store_true", help="print the transaction as JSON")
     _session.add_session_args(p)
@@ -123,7 +131,8 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
                 ctx.err(t("cli.resent", ctx.lang, key=done.entry.key, ma_gdich=tx.ma_gdich, status=status))
                 resent.append(tx)
 
-        await wf.resume(on_resent)
+        if args.out is None:  # a file for the portal does not send anything, not even what is pending
+            await wf.resume(on_resent)
         if resent:
             return await _finish(wf, resent[-1], args, ctx)
         choices = await wf.choices()
@@ -142,6 +151,13 @@ async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
         def on_step(step: Step) -> None:
             progress.say(t(f"cli.step.{step}", ctx.lang))
 
+        if args.out is not None:
+            path = await wf.hand_over(
+                choice, contact, args.out, lang=ctx.lang, progress=on_step, allow_older=args.allow_older
+            )
+            progress.end()
+            ctx.out(t("cli.handed_over", ctx.lang, path=path))
+            return EXIT_ACCEPTED
         try:
             tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step, allow_older=args.allow_older)
         except asyncio.CancelledError:  # ctrl+c: a signed dossier is already safe in the journal

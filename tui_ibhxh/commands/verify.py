@@ -1,4 +1,8 @@
-"""``ibhxh verify FILE [--cert PEM] [--trust PEM ...]``: exit 0 valid; 1 invalid, the reason on one line."""
+"""``ibhxh verify FILE [--cert PEM] [--trust PEM ...]``: exit 0 valid; 1 invalid, the reason on one line.
+
+A BHXH envelope (``Hoso``) is checked completely — its signature, the form inside and its signature, the same
+signer, the unit in both — and a failure names the part; any other signed XML (a form, a confirmation) is
+checked as one signed document."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.certs import CertificateError, load_certificates
+from tui_ibhxh.core.envelope import TEN_FILE_05, is_envelope, signature_place, verify_envelope
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.xmldsig import TrustStore, verify_document
 from tui_ibhxh.core.xmlsafe import XmlError
@@ -56,10 +61,13 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
             raise UserError("verify.no_trust")
     trust = TrustStore([der for p in anchor_paths for der in _certs(p)]) if anchor_paths else None
     try:
-        result = verify_document(xml, pinned_cert_der=pinned, trust=trust)
+        if is_envelope(xml):
+            info = verify_envelope(xml, pinned_cert_der=pinned, trust=trust).certificate
+            ctx.out(t("verify.valid_envelope", ctx.lang, subject=info.subject, serial=info.serial, file=TEN_FILE_05))
+            return 0
+        info = verify_document(xml, pinned_cert_der=pinned, trust=trust, container=signature_place(xml)).certificate
     except XmlError as exc:
         ctx.out(t("verify.invalid", ctx.lang, code=exc.code, reason=exc.message(ctx.lang)))
         return 1
-    info = result.certificate
     ctx.out(t("verify.valid", ctx.lang, subject=info.subject, serial=info.serial))
     return 0

@@ -1,4 +1,6 @@
-"""The change-registration dossier (form 05/SĐ-IVAN, I-VAN protocol v1 §3): build, parse, XSD-validate.
+"""Form 05/SĐ-IVAN (file ``05_SD-IVAN.xml``, I-VAN protocol v2 §3.1): build, parse, XSD-validate.
+
+It travels signed (``BHXH/CKy_Dvi``), inside the transport envelope of ``core.envelope``.
 
 Values are written verbatim: nothing is stripped or normalised here (whitespace included), so
 ``parse_dossier(build_dossier(d)) == d`` holds exactly; trimming and checking what the user typed is the
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
@@ -95,6 +98,10 @@ class CertSummary:
         )
 
 
+#: the procedure of form 05 (TEN_THUTUC in the form, TenThuTuc in the envelope)
+TEN_THUTUC_05: Final = "Thay đổi, bổ sung thông tin đăng ký sử dụng dịch vụ I-VAN"
+
+
 @dataclass(frozen=True)
 class ChangeDossier:
     """Everything form 05/SĐ-IVAN carries (before signing)."""
@@ -106,7 +113,7 @@ class ChangeDossier:
     new_cert: CertSummary
     old_cert: CertSummary
     ma_yeucau: str  # UUID string: also the idempotency key of the submission
-    loai_dky: int = 2  # 1 đăng ký mới, 2 thay đổi thông tin, 3 ngừng
+    ten_thutuc: str = TEN_THUTUC_05
 
 
 # --- schema -------------------------------------------------------------------------------------------------
@@ -114,21 +121,22 @@ class ChangeDossier:
 _local = threading.local()
 
 
-def _schema() -> etree.XMLSchema:
-    # one compiled schema per thread (lxml validators are not shared between threads)
-    schema: etree.XMLSchema | None = getattr(_local, "schema", None)
+def load_schema(name: str) -> etree.XMLSchema:
+    """The compiled XSD ``data/{name}``: one per thread (lxml validators are not shared between threads)."""
+    cache: dict[str, etree.XMLSchema] | None = getattr(_local, "schemas", None)
+    if cache is None:
+        cache = _local.schemas = {}
+    schema = cache.get(name)
     if schema is None:
-        xsd = resources.files("tui_ibhxh").joinpath("data/dossier.xsd").read_bytes()
+        xsd = resources.files("tui_ibhxh").joinpath(f"data/{name}").read_bytes()
         schema = etree.XMLSchema(etree.fromstring(xsd, etree.XMLParser(resolve_entities=False, no_network=True)))
-        _local.schema = schema
+        cache[name] = schema
     return schema
 
 
-def validate_dossier(root_or_bytes: etree._Element | bytes) -> etree._Element:
-    """Validate a dossier (signed or not) against ``data/dossier.xsd``; return its root element.
-
-    Bytes are parsed with :func:`parse_xml` first. Raises :class:`DossierInvalid`.
-    """
+def validate_against(root_or_bytes: etree._Element | bytes, xsd: str) -> etree._Element:
+    """Parse bytes safely (:func:`parse_xml`) and validate against ``data/{xsd}``; return the root element.
+    Raises :class:`DossierInvalid` (an ``XmlRejected`` code, or SCHEMA with line, element and problem)."""
     if isinstance(root_or_bytes, bytes):
         try:
             root = parse_xml(root_or_bytes, max_bytes=DEFAULT_MAX_BYTES)
@@ -136,23 +144,19 @@ def validate_dossier(root_or_bytes: etree._Element | bytes) -> etree._Element:
             raise DossierInvalid(exc.code, exc.key, **exc.params) from None
     else:
         root = root_or_bytes
-    schema = _schema()
+    schema = load_schema(xsd)
     if not schema.validate(root):
         first = schema.error_log[0] if len(schema.error_log) else schema.error_log.last_error
         problem = first.message if first is not None else "invalid"
         line = first.line if first is not None else 0
         element = (first.path if first is not None else None) or f"/{etree.QName(root).localname}"
         raise DossierInvalid("SCHEMA", "xml.SCHEMA", line=line, element=element, problem=problem)
-    last = root[len(root) - 1] if len(root) else None
-    if last is not None and last.tag != f"{{{DSIG_NS}}}Signature" and last.tag != "DKI_BHXH":
-        raise DossierInvalid(
-            "SCHEMA",
-            "xml.SCHEMA",
-            line=last.sourceline or 0,
-            element=etree.QName(last).localname,
-            problem="only a ds:Signature may follow DKI_BHXH",
-        )
     return root
+
+
+def validate_dossier(root_or_bytes: etree._Element | bytes) -> etree._Element:
+    """Validate a form 05 (signed or not) against ``data/dossier.xsd``; return its root element."""
+    return validate_against(root_or_bytes, "dossier.xsd")
 
 
 # --- build --------------------------------------------------------------------------------------------------
@@ -176,29 +180,35 @@ def _ttcky(parent: etree._Element, tag: str, cert: CertSummary) -> None:
 
 
 def build_dossier(d: ChangeDossier) -> bytes:
-    """The unsigned dossier XML (UTF-8, XML declaration, compact), validated against the XSD.
-
-    Raises :class:`DossierInvalid` (INVALID_CHAR, SCHEMA) when the values cannot make a valid dossier.
-    """
+    """The unsigned form 05 (UTF-8, XML declaration, compact; an empty ``CKy_Dvi`` where the unit's signature
+    goes), validated against the XSD. Raises :class:`DossierInvalid` (INVALID_CHAR, SCHEMA) when the values
+    cannot make a valid form."""
     root = etree.Element("BHXH")
     dki = etree.SubElement(root, "DKI_BHXH")
-    _sub(dki, "LOAI_DKY", str(d.loai_dky))
     tt = etree.SubElement(dki, "TTDVI")
+    _sub(tt, "TEN_DVI", d.unit.ten_dvi)
     _sub(tt, "MA_DVI", d.unit.ma_dvi)
     _sub(tt, "MST", d.unit.mst)
-    _sub(tt, "TEN_DVI", d.unit.ten_dvi)
     _sub(tt, "DIACHI_LHE", d.contact.diachi_lhe)
-    _sub(tt, "DIEN_THOAI", d.contact.dien_thoai)
     _sub(tt, "EMAIL", d.contact.email)
+    _sub(tt, "DIEN_THOAI", d.contact.dien_thoai)
     _sub(tt, "NGUOI_LHE", d.contact.nguoi_lhe)
     _sub(tt, "DIADIEM", d.unit.diadiem)
     _sub(tt, "NGAY_LAP", format_ngay(d.ngay_lap))
     _sub(tt, "TEN_IVAN", d.ten_ivan)
+    _sub(tt, "TEN_THUTUC", d.ten_thutuc)
     _ttcky(dki, "TTCKY_DVI", d.new_cert)
     _ttcky(dki, "TTCKY_CU", d.old_cert)
     _sub(dki, "MA_YEUCAU", d.ma_yeucau)
+    etree.SubElement(root, "CKy_Dvi")
+    return serialise_validated(root, validate_dossier)
+
+
+def serialise_validated(root: etree._Element, validate: Callable[[bytes], etree._Element]) -> bytes:
+    """The compact UTF-8 bytes of ``root`` with the XML declaration, validated as parsed back (so the schema
+    errors carry line numbers of exactly the bytes returned)."""
     data: bytes = XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False)
-    validate_dossier(data)  # re-parsed: validates exactly the bytes we return, with line numbers
+    validate(data)
     return data
 
 
@@ -263,14 +273,14 @@ def dossier_from_root(root: etree._Element) -> ChangeDossier:
         new_cert=_cert(dki, "TTCKY_DVI"),
         old_cert=_cert(dki, "TTCKY_CU"),
         ma_yeucau=_text(dki, "MA_YEUCAU"),
-        loai_dky=int(_text(dki, "LOAI_DKY")),
+        ten_thutuc=_text(tt, "TEN_THUTUC"),
     )
 
 
 def parse_dossier(xml: bytes) -> ChangeDossier:
     """Parse (safely) and validate a dossier, signed or not. Raises :class:`DossierInvalid`.
 
-    This does not verify the signature: for a signed dossier, verify first with ``core.xmldsig`` and pass
-    ``VerifiedDocument.content`` to :func:`dossier_from_root`.
+    This does not verify the signature: for a signed form, verify first with ``core.xmldsig`` and pass
+    ``VerifiedDocument.content`` to :func:`dossier_from_root` (``core.envelope.verify_envelope`` does it all).
     """
     return dossier_from_root(validate_dossier(xml))

@@ -319,6 +319,12 @@ _CATALOGUE: dict[str, tuple[str, str]] = {
         "Chữ ký hợp lệ — người ký: {subject} (sê-ri {serial}).",
         "Valid signature — signer: {subject} (serial {serial}).",
     ),
+    "verify.valid_envelope": (
+        "Hồ sơ hợp lệ: chữ ký của phong bì và của tờ khai {file} đều đúng, cùng một người ký: {subject} "
+        "(sê-ri {serial}).",
+        "Valid dossier: the envelope's signature and that of form {file} both verify, by the same signer: "
+        "{subject} (serial {serial}).",
+    ),
     "verify.invalid": ("Chữ ký KHÔNG hợp lệ [{code}]: {reason}", "INVALID signature [{code}]: {reason}"),
     "verify.no_trust": (
         "Cần --cert hoặc --trust, hoặc khai báo [ivan] trust_anchors trong tệp cấu hình.",

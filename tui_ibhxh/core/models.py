@@ -15,7 +15,10 @@ class Unit:
     mst: str
     ten_dvi: str
     diadiem: str = ""
-    co_quan_bhxh: str = ""
+    co_quan_bhxh: str = ""  # the BHXH office's name
+    ma_co_quan_bhxh: str = ""  # and its code (CoQuanQuanLy of the envelope, e.g. "903")
+    loai_doi_tuong: str = "1"  # LoaiDoiTuong of the envelope
+    nguoi_ky: str = ""  # who signs for the unit (NguoiKy of the envelope)
 
 
 @dataclass(frozen=True)

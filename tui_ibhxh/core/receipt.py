@@ -20,7 +20,7 @@ from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stub
 
 from tui_ibhxh.core.dossier import format_ngay, parse_ngay
 from tui_ibhxh.core.i18n import VN_TZ, register
-from tui_ibhxh.core.xmldsig import DSIG_NS, SignatureInvalid, verify_document
+from tui_ibhxh.core.xmldsig import DSIG_NS, SignatureInvalid, Signer, sign_document, verify_document
 from tui_ibhxh.core.xmlsafe import (
     DEFAULT_MAX_BYTES,
     XmlError,
@@ -256,6 +256,15 @@ def parse_receipt(xml: bytes) -> Receipt:
     return receipt_from_root(root)
 
 
+#: BHXH's signature ends the confirmation's root (the unit's CKy_Dvi is for what the unit signs)
+SIGNATURE_CONTAINER: Final = None
+
+
+def sign_receipt(r: Receipt, signer: Signer) -> bytes:
+    """The confirmation, signed by BHXH's key (the simulator's, or a test's)."""
+    return sign_document(build_receipt(r), signer, container=SIGNATURE_CONTAINER)
+
+
 def verify_receipt(xml: bytes, bhxh_cert_der: bytes) -> ReceiptCheck:
     """Verify BHXH's signature (pinned to ``bhxh_cert_der``) and read the receipt from the verified tree.
 
@@ -263,7 +272,7 @@ def verify_receipt(xml: bytes, bhxh_cert_der: bytes) -> ReceiptCheck:
     or ``receipt.*`` message key, rendered with ``t(reason_key, lang, **dict(reason_params))``).
     """
     try:
-        verified = verify_document(xml, pinned_cert_der=bhxh_cert_der)
+        verified = verify_document(xml, pinned_cert_der=bhxh_cert_der, container=SIGNATURE_CONTAINER)
         receipt = receipt_from_root(verified.content)
     except (SignatureInvalid, ReceiptInvalid, XmlError) as exc:
         return ReceiptCheck(

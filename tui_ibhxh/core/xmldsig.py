@@ -1,8 +1,10 @@
 """Enveloped XMLDSig with the I-VAN protocol's strict profile (IVAN_PROTOCOL.md §3.3).
 
-Profile: one ``<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">`` (default namespace, no prefix) as the
-root's last child; RSA-SHA256 with a key of at least 2048 bits (``core.certs.key_too_weak``); exactly one
-``Reference URI=""`` with exactly the transforms enveloped-signature then inclusive C14N 1.0; SHA-256 digest;
+Profile: one ``<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">`` (default namespace, no prefix) alone in
+``{root}/CKy_Dvi`` (:data:`CONTAINER`, the unit's signature element of the BHXH forms and envelope), the root's
+last child (BHXH's own confirmations keep it as the root's last child: ``container=None``); RSA-SHA256 with a key
+of at least 2048 bits (``core.certs.key_too_weak``); exactly one ``Reference URI=""`` with exactly the
+transforms enveloped-signature then inclusive C14N 1.0; SHA-256 digest;
 SignedInfo canonicalised with inclusive C14N 1.0 (exclusive C14N and C14N with comments are refused);
 ``KeyInfo`` holds only one ``X509Data`` with the signing ``X509Certificate`` (optionally the intermediate CA
 certificates and one ``X509IssuerSerial`` that must designate the signer) and nothing else; no ``Object``.
@@ -14,8 +16,9 @@ Signing is two-phase so the RSA step (on a PKCS#11 token, in another thread) sta
     value = token.sign(prepared.signed_info_c14n)       # RSA PKCS#1 v1.5 over SHA-256 (the signer hashes)
     signed = prepared.finish(value)                     # inserts the value, self-verifies with xmlsec
 
-The signature is spliced into the original bytes just before the root's end tag, so the signed content keeps
-its exact bytes.
+The signature is spliced into the original bytes (into the empty ``CKy_Dvi`` that ends the root, or with a new
+one just before the root's end tag), so the signed content keeps its exact bytes. The enveloped-signature
+transform removes only the Signature: the empty ``CKy_Dvi`` is part of the signed content.
 
 Verification (:func:`verify_document`) first checks the structure (what xmlsec does not: exactly one
 signature, where it is, which algorithms, no ``Object``/wrapping containers, ``URI=""`` only), then the
@@ -66,6 +69,8 @@ ALG_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _TRANSFORMS: Final = (ALG_ENVELOPED, ALG_C14N)
 _WEAK_RE: Final = re.compile(r"(?:sha-?1|md5)(?![0-9])", re.IGNORECASE)
 _XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+#: where the unit's signature lives in the BHXH forms and the envelope: ``{root}/CKy_Dvi/Signature``
+CONTAINER: Final = "CKy_Dvi"
 
 register(
     {
@@ -79,8 +84,8 @@ register(
             "The document carries {count} signatures; exactly one is accepted.",
         ),
         "sig.SIGNATURE_NOT_LAST": (
-            "Chữ ký số không nằm ở cuối phần tử gốc của tài liệu.",
-            "The signature is not the last child of the document's root element.",
+            "Chữ ký số không nằm đúng chỗ quy định ({where}, ở cuối phần tử gốc).",
+            "The signature is not where the profile puts it ({where}, ending the root element).",
         ),
         "sig.MULTIPLE_REFERENCES": (
             "Chữ ký số có {count} tham chiếu (Reference); chỉ chấp nhận đúng một.",
@@ -220,28 +225,63 @@ def _signature_element(digest: bytes, certificate_der: bytes) -> etree._Element:
     return sig
 
 
-def _splice(xml: bytes, root: etree._Element, fragment: bytes) -> bytes | None:
-    """``xml`` with ``fragment`` inserted just before the root's end tag, or None when that is not safe."""
+def _splice(
+    xml: bytes, root: etree._Element, fragment: bytes, container: str | None, *, has_container: bool
+) -> bytes | None:
+    """``xml`` with the Signature ``fragment`` in place — inside the empty ``container`` that ends the root
+    (``has_container``) or a new one, or as the root's last child — or None when the bytes do not allow it."""
     name = f"{root.prefix}:{etree.QName(root).localname}" if root.prefix else etree.QName(root).localname
     idx = xml.rfind(b"</" + name.encode("utf-8"))
     if idx < 0:
         return None
-    out = xml[:idx] + fragment + xml[idx:]
+    if container is None:
+        out = xml[:idx] + fragment + xml[idx:]
+    elif has_container:
+        tag = container.encode("ascii")
+        found = list(re.finditer(rb"<" + tag + rb"\s*(/>|>\s*</" + tag + rb"\s*>)", xml[:idx]))
+        m = found[-1] if found else None  # the last one: the container that ends the root
+        if m is None or xml[m.end() : idx].strip():
+            return None
+        out = xml[: m.start()] + b"<" + tag + b">" + fragment + b"</" + tag + b">" + xml[m.end() :]
+    else:
+        tag = container.encode("ascii")
+        out = xml[:idx] + b"<" + tag + b">" + fragment + b"</" + tag + b">" + xml[idx:]
     if not out.lstrip(b"\xef\xbb\xbf").startswith(b"<?xml"):
         out = _XML_DECLARATION + out
     return out
 
 
-def _spliced_ok(out: bytes, original_c14n: bytes) -> etree._Element | None:
+def _empty_container(root: etree._Element, container: str) -> etree._Element | None:
+    """The root's last element child when it is an empty ``container`` (where the signature goes)."""
+    children = _elements(root)
+    last = children[-1] if children else None
+    if last is None or last.tag != container or len(last) or (last.text or "").strip():
+        return None
+    return last
+
+
+def _signature_place(root: etree._Element, container: str | None) -> etree._Element:
+    """The element the Signature must be the child of; raises SIGNATURE_NOT_LAST when the document has none."""
+    if container is None:
+        return root
+    children = _elements(root)
+    last = children[-1] if children else None
+    if last is None or last.tag != container:
+        raise SignatureInvalid("SIGNATURE_NOT_LAST", "sig.SIGNATURE_NOT_LAST", where=f"{container}/Signature")
+    return last
+
+
+def _spliced_ok(out: bytes, original_c14n: bytes, container: str | None) -> etree._Element | None:
     try:
         new_root = parse_xml(out, max_bytes=len(out))
-    except XmlRejected:
-        return None
-    sigs = _find_signatures(new_root)
-    if len(sigs) != 1 or sigs[0].getparent() is not new_root or new_root[len(new_root) - 1] is not sigs[0]:
+        _check_place(new_root, container)
+    except (XmlRejected, SignatureInvalid):
         return None
     probe = parse_xml(out, max_bytes=len(out))
-    probe.remove(probe[len(probe) - 1])
+    sig = _find_signatures(probe)[0]
+    parent = sig.getparent()
+    assert parent is not None
+    parent.remove(sig)
     if _c14n_document(probe) != original_c14n:
         return None
     return new_root
@@ -254,6 +294,7 @@ class PreparedSignature:
     template: bytes  # the signed document with an empty SignatureValue
     signed_info_c14n: bytes  # what the signer must sign (it hashes with SHA-256 itself)
     certificate_der: bytes
+    container: str | None = CONTAINER
 
     def finish(self, signature_value: bytes) -> bytes:
         """The signed document (UTF-8, XML declaration, not pretty-printed).
@@ -268,17 +309,25 @@ class PreparedSignature:
             out = self.template[:idx] + value + self.template[idx + len(marker) :]
         else:  # not produced by prepare_signature: fill it through lxml
             root = parse_xml(self.template, max_bytes=len(self.template))
-            value_el = root[len(root) - 1].find(_q("SignatureValue"))
+            sigs = _find_signatures(root)
+            value_el = sigs[-1].find(_q("SignatureValue")) if sigs else None
             if value_el is None:
                 raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="no SignatureValue")
             value_el.text = _b64(signature_value)
             out = _serialise(root)
-        verify_document(out, pinned_cert_der=self.certificate_der, max_bytes=len(out))
+        verify_document(out, pinned_cert_der=self.certificate_der, max_bytes=len(out), container=self.container)
         return out
 
 
-def prepare_signature(xml: bytes, certificate_der: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PreparedSignature:
-    """Phase 1 of signing ``xml`` (unsigned) with the key of ``certificate_der``; see the module docstring."""
+def prepare_signature(
+    xml: bytes,
+    certificate_der: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    container: str | None = CONTAINER,
+) -> PreparedSignature:
+    """Phase 1 of signing ``xml`` (unsigned) with the key of ``certificate_der``; see the module docstring. The
+    Signature goes into ``{root}/{container}`` (added, empty, when the document does not end with one)."""
     try:
         root = parse_xml(xml, max_bytes=max_bytes)
     except XmlRejected as exc:
@@ -296,25 +345,33 @@ def prepare_signature(xml: bytes, certificate_der: bytes, *, max_bytes: int = DE
         raise SignatureInvalid(
             "UNSUPPORTED_DOCUMENT", "sig.UNSUPPORTED_DOCUMENT", detail="xml:* attributes on the root element"
         )
-    original_c14n = _c14n_document(root)
+    place = root
+    existing = _empty_container(root, container) if container is not None else None
+    if container is not None:
+        place = existing if existing is not None else etree.SubElement(root, container)
+    original_c14n = _c14n_document(root)  # with the empty container: what the Reference will cover
     sig = _signature_element(hashlib.sha256(original_c14n).digest(), certificate_der)
     fragment = etree.tostring(sig, encoding="UTF-8")
-    template = _splice(xml, root, fragment)
-    new_root = _spliced_ok(template, original_c14n) if template is not None else None
+    template = _splice(xml, root, fragment, container, has_container=existing is not None)
+    new_root = _spliced_ok(template, original_c14n, container) if template is not None else None
     if template is None or new_root is None:
         # fall back to lxml's serialisation (content bytes may be re-encoded, the signed C14N is the same)
-        root.append(sig)
+        place.append(sig)
         template = _serialise(root)
         new_root = parse_xml(template, max_bytes=len(template))  # re-parsed: no stray xmlns="" in C14N
-    signed_info = new_root[len(new_root) - 1].find(_q("SignedInfo"))
+    signed_info = _find_signatures(new_root)[0].find(_q("SignedInfo"))
     assert signed_info is not None
     c14n = _c14n_subtree(signed_info)
-    return PreparedSignature(template=template, signed_info_c14n=c14n, certificate_der=certificate_der)
+    return PreparedSignature(
+        template=template, signed_info_c14n=c14n, certificate_der=certificate_der, container=container
+    )
 
 
-def sign_document(xml: bytes, signer: Signer, *, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def sign_document(
+    xml: bytes, signer: Signer, *, max_bytes: int = DEFAULT_MAX_BYTES, container: str | None = CONTAINER
+) -> bytes:
     """Sign ``xml`` in one call (the signer runs in this thread)."""
-    prepared = prepare_signature(xml, signer.certificate_der, max_bytes=max_bytes)
+    prepared = prepare_signature(xml, signer.certificate_der, max_bytes=max_bytes, container=container)
     return prepared.finish(signer.sign(prepared.signed_info_c14n))
 
 
@@ -386,12 +443,15 @@ class VerifiedDocument:
 
 
 def enveloped_content(root: etree._Element) -> etree._Element:
-    """What ``Reference URI=""`` with the enveloped-signature transform covers: a copy of ``root`` without the
-    Signature that is its last child. For a document verified with :func:`verify_document`, and for the bytes
-    of one verified earlier (e.g. a dossier the I-VAN stored after verifying it)."""
+    """What ``Reference URI=""`` with the enveloped-signature transform covers: a copy of ``root`` without its
+    Signature (an empty ``CKy_Dvi`` stays: it is signed content). For a document verified with
+    :func:`verify_document`, and for the bytes of one verified earlier (e.g. a dossier the I-VAN stored after
+    verifying it)."""
     content = copy.deepcopy(root)
-    for sig in [c for c in content if c.tag == _q("Signature")]:
-        content.remove(sig)
+    for sig in list(content.iter(_q("Signature"))):
+        parent = sig.getparent()
+        if parent is not None:
+            parent.remove(sig)
     return content
 
 
@@ -443,16 +503,30 @@ def _expect(parent: etree._Element, names: Sequence[str], optional: frozenset[st
         )
 
 
-def _check_structure(root: etree._Element) -> etree._Element:
-    """Everything xmlsec does not check; returns the one Signature element."""
+def _check_place(root: etree._Element, container: str | None) -> etree._Element:
+    """Exactly one Signature, alone where the profile puts it; returns it."""
     sigs = _find_signatures(root)
     if not sigs:
         raise SignatureInvalid("NO_SIGNATURE", "sig.NO_SIGNATURE")
     if len(sigs) > 1:
         raise SignatureInvalid("MULTIPLE_SIGNATURES", "sig.MULTIPLE_SIGNATURES", count=len(sigs))
     sig = sigs[0]
-    if sig.getparent() is not root or root[len(root) - 1] is not sig:
-        raise SignatureInvalid("SIGNATURE_NOT_LAST", "sig.SIGNATURE_NOT_LAST")
+    place = _signature_place(root, container)
+    where = "Signature" if container is None else f"{container}/Signature"
+    if sig.getparent() is not place or _elements(place)[-1] is not sig:
+        raise SignatureInvalid("SIGNATURE_NOT_LAST", "sig.SIGNATURE_NOT_LAST", where=where)
+    if container is not None:
+        if len(_elements(place)) != 1:
+            raise SignatureInvalid(
+                "BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"{container} holds more than Signature"
+            )
+        _no_text(place)
+    return sig
+
+
+def _check_structure(root: etree._Element, container: str | None) -> etree._Element:
+    """Everything xmlsec does not check; returns the one Signature element."""
+    sig = _check_place(root, container)
     inside = set(sig.iter())
     stray = next((el for el in root.iter(f"{{{DSIG_NS}}}*") if el not in inside), None)
     if stray is not None:  # e.g. a ds:Object or SignedInfo copy wrapping the original content elsewhere
@@ -614,6 +688,7 @@ def verify_document(
     trust: TrustStore | None = None,
     check_time: datetime | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    container: str | None = CONTAINER,
 ) -> VerifiedDocument:
     """Verify the enveloped signature of ``xml``; raise :class:`SignatureInvalid` with the reason.
 
@@ -628,7 +703,7 @@ def verify_document(
         root = parse_xml(xml, max_bytes=max_bytes)
     except XmlRejected as exc:
         raise SignatureInvalid(exc.code, exc.key, **exc.params) from None
-    sig = _check_structure(root)
+    sig = _check_structure(root, container)
     cert, extra = _signing_cert(sig)
     if pinned_cert_der is not None and cert.der != pinned_cert_der:
         raise SignatureInvalid("CERT_MISMATCH", "sig.CERT_MISMATCH", serial=cert.serial)

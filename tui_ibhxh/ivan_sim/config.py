@@ -135,6 +135,7 @@ def _unit(table: dict[str, Any], base: Path, index: int) -> SeedUnit:
         ten_dvi=_str(table, "ten_dvi", where),
         diadiem=_str(table, "diadiem", where, ""),
         co_quan_bhxh=_str(table, "co_quan_bhxh", where, ""),
+        ma_co_quan_bhxh=_str(table, "ma_co_quan_bhxh", where, ""),
     )
     contact = Contact(
         diachi_lhe=_str(table, "diachi_lhe", where, ""),

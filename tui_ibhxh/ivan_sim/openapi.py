@@ -78,7 +78,8 @@ SCHEMAS: dict[str, Any] = {
     "Registration": {
         "type": "object",
         "properties": {
-            **_str_props("ma_dvi", "mst", "ten_dvi", "diadiem", "co_quan_bhxh", "updated_at", "ivan_id"),
+            **_str_props("ma_dvi", "mst", "ten_dvi", "diadiem", "updated_at", "ivan_id"),
+            "co_quan_bhxh": {"type": "object", "properties": _str_props("ma", "ten")},
             "contact": _ref("Contact"),
             "certificate": _ref("Certificate"),
             "version": {"type": "integer"},

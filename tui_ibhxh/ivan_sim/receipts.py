@@ -7,8 +7,7 @@ from datetime import datetime
 from tui_ibhxh.core.certs import parse_certificate
 from tui_ibhxh.core.i18n import VN_TZ
 from tui_ibhxh.core.models import TxStatus
-from tui_ibhxh.core.receipt import KQUA_ACCEPTED, KQUA_REJECTED, Receipt, ReceiptSigner, build_receipt
-from tui_ibhxh.core.xmldsig import sign_document
+from tui_ibhxh.core.receipt import KQUA_ACCEPTED, KQUA_REJECTED, Receipt, ReceiptSigner, sign_receipt
 from tui_ibhxh.ivan_sim.keys import SoftwareSigner
 from tui_ibhxh.ivan_sim.store import TxRecord, UnitRecord
 from tui_ibhxh.ivan_sim.views import LOAI_GDICH, MALOAI_HSO
@@ -45,4 +44,4 @@ def signed_receipt(
         mota_loi=mota_loi,
         signer=ReceiptSigner(subject=info.subject, serial=info.serial, time=at),
     )
-    return sign_document(build_receipt(receipt), signer)
+    return sign_receipt(receipt, signer)

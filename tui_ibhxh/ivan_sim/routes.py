@@ -123,8 +123,10 @@ async def post_dossier(request: web.Request) -> web.Response:
         return await _replay(state, known, body_sha256)
     loop = asyncio.get_running_loop()
     verified = await loop.run_in_executor(state.verify_pool, verify_submission, body, state.trust)
+    if verified.envelope.ma_so_bhxh != ma_dvi:
+        raise ApiError(403, "FORBIDDEN", f"MaSoBHXH {verified.envelope.ma_so_bhxh} in the envelope is not {ma_dvi}")
     if verified.dossier.unit.ma_dvi != ma_dvi:
-        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the dossier is not {ma_dvi}")
+        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the form is not {ma_dvi}")
     if verified.dossier.ma_yeucau != key:
         raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header differs from MA_YEUCAU in the dossier")
     now = time.time()

@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS units (
     nguoi_lhe TEXT NOT NULL,
     cert_der BLOB NOT NULL,
     updated_at REAL NOT NULL,
-    version INTEGER NOT NULL
+    version INTEGER NOT NULL,
+    ma_co_quan_bhxh TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS challenges (
     challenge TEXT PRIMARY KEY,
@@ -177,6 +178,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        columns = {str(r[1]) for r in self._db.execute("PRAGMA table_info(units)")}
+        if "ma_co_quan_bhxh" not in columns:  # a database of an earlier simulator
+            self._db.execute("ALTER TABLE units ADD COLUMN ma_co_quan_bhxh TEXT NOT NULL DEFAULT ''")
         self.ivan_id = self._ivan_id()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivan-sim-db")
 
@@ -218,7 +222,7 @@ class Store:
         """Register ``unit`` unless it is on record already (then nothing changes). True when added."""
         with self._write() as db:
             cur = db.execute(
-                "INSERT OR IGNORE INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,1)",
+                "INSERT OR IGNORE INTO units VALUES (?,?,?,?,?,?,?,?,?,?,?,1,?)",
                 (
                     unit.ma_dvi,
                     unit.mst,
@@ -231,6 +235,7 @@ class Store:
                     contact.nguoi_lhe,
                     cert_der,
                     now,
+                    unit.ma_co_quan_bhxh,
                 ),
             )
             return cur.rowcount == 1
@@ -241,7 +246,7 @@ class Store:
             return None
         r = rows[0]
         return UnitRecord(
-            unit=Unit(ma_dvi=r[0], mst=r[1], ten_dvi=r[2], diadiem=r[3], co_quan_bhxh=r[4]),
+            unit=Unit(ma_dvi=r[0], mst=r[1], ten_dvi=r[2], diadiem=r[3], co_quan_bhxh=r[4], ma_co_quan_bhxh=r[12]),
             contact=Contact(diachi_lhe=r[5], dien_thoai=r[6], email=r[7], nguoi_lhe=r[8]),
             cert_der=bytes(r[9]),
             updated_at=float(r[10]),

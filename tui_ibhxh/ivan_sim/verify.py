@@ -1,36 +1,42 @@
-"""Synchronous checks of a submitted dossier (protocol §4): XML, schema, signature, trust, unit.
+"""Synchronous checks of a submitted dossier (protocol §4): XML, both signatures, trust, schemas, consistency.
 
-Order: safe parse (400 XML_INVALID) -> XMLDSig profile (``core.xmldsig``, the same code as the client's:
-algorithms, KeyInfo, key of at least 2048 bits), signing certificate chains to an anchor by name and
-signature (422 CERT_UNTRUSTED), signature value (422 SIGNATURE_INVALID) -> schema of the verified content
-(400 XML_INVALID). Values are read only from the content the signature's Reference covers (the root without
-its Signature), never from anywhere else in the document. Validity periods are *not* checked here: an
-expired or not-yet-valid certificate is rejected later by "BHXH" (CERT_EXPIRED / CERT_NOT_YET_VALID).
+The body is the BHXH envelope (protocol §3.2) carrying the signed form 05/SĐ-IVAN; ``core.envelope`` checks
+both the way the client and ``ibhxh verify`` do (one implementation): the XMLDSig profile of ``core.xmldsig``
+(algorithms, KeyInfo, key of at least 2048 bits), the signing certificate chains to an anchor (422
+CERT_UNTRUSTED), signature values (422 SIGNATURE_INVALID), the schemas of the envelope and the form (400
+XML_INVALID), the same certificate for both signatures and each form's declared length (422 SIGNATURE_INVALID),
+the unit identity of the envelope and the form (403). Values are read only from the verified elements. Validity
+periods are *not* checked here: an expired or not-yet-valid certificate is rejected later by "BHXH"
+(CERT_EXPIRED / CERT_NOT_YET_VALID).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tui_ibhxh.core.dossier import ChangeDossier, dossier_from_root
+from tui_ibhxh.core.dossier import ChangeDossier
+from tui_ibhxh.core.envelope import Envelope, EnvelopeInvalid, stored_form, verify_envelope
 from tui_ibhxh.core.models import CertInfo
-from tui_ibhxh.core.xmldsig import SignatureInvalid, TrustStore, enveloped_content, verify_document
+from tui_ibhxh.core.xmldsig import TrustStore
 from tui_ibhxh.core.xmlsafe import XmlError, parse_xml
 from tui_ibhxh.ivan_sim.errors import ApiError
 
 
 @dataclass(frozen=True)
 class VerifiedDossier:
-    dossier: ChangeDossier
+    dossier: ChangeDossier  # the form
+    envelope: Envelope
     signer: CertInfo
 
 
-#: codes of ``core.xmlsafe.XmlRejected`` (the bytes are not acceptable XML at all)
-XML_CODES = frozenset({"TOO_LARGE", "NOT_UTF8", "DOCTYPE", "MALFORMED", "EMPTY"})
+#: codes of ``core.xmlsafe.XmlRejected`` (the bytes are not acceptable XML at all) and of schema failures
+XML_CODES = frozenset({"TOO_LARGE", "NOT_UTF8", "DOCTYPE", "MALFORMED", "EMPTY", "SCHEMA", "INVALID_CHAR"})
+#: the envelope's own rules that concern who the unit is
+IDENTITY_CODES = frozenset({"UNIT_MISMATCH", "MST_MISMATCH"})
 
 
 def verify_submission(body: bytes, trust: TrustStore | None) -> VerifiedDossier:
-    """The dossier and its signing certificate, or :class:`ApiError` (400 / 422)."""
+    """The form, the envelope and the signing certificate, or :class:`ApiError` (400 / 403 / 422)."""
     try:
         parse_xml(body)
     except XmlError as exc:
@@ -38,20 +44,19 @@ def verify_submission(body: bytes, trust: TrustStore | None) -> VerifiedDossier:
     if trust is None:
         raise ApiError(422, "CERT_UNTRUSTED", "the simulator has no trust anchor configured (--trust)")
     try:
-        verified = verify_document(body, trust=trust, check_time=None)
-    except SignatureInvalid as exc:
-        if exc.code in XML_CODES:  # cannot happen after parse_xml, kept for safety
-            raise ApiError(400, "XML_INVALID", f"{exc.code}: {exc.message('en')}") from None
+        verified = verify_envelope(body, trust=trust, check_time=None)
+    except EnvelopeInvalid as exc:
+        detail = f"{exc.part} {exc.code}: {exc.message('en')}"
+        if exc.code in XML_CODES:
+            raise ApiError(400, "XML_INVALID", detail) from None
+        if exc.code in IDENTITY_CODES:
+            raise ApiError(403, "FORBIDDEN", detail) from None
         code = "CERT_UNTRUSTED" if exc.code == "UNTRUSTED" else "SIGNATURE_INVALID"
-        raise ApiError(422, code, f"{exc.code}: {exc.message('en')}") from None
-    try:
-        dossier = dossier_from_root(verified.content)
-    except XmlError as exc:
-        raise ApiError(400, "XML_INVALID", f"{exc.code}: {exc.message('en')}") from None
-    return VerifiedDossier(dossier=dossier, signer=verified.certificate)
+        raise ApiError(422, code, detail) from None
+    return VerifiedDossier(dossier=verified.form, envelope=verified.envelope, signer=verified.certificate)
 
 
 def stored_dossier(body: bytes) -> ChangeDossier:
-    """The dossier of a submission stored after :func:`verify_submission` accepted it (only such bytes are
+    """The form of a submission stored after :func:`verify_submission` accepted it (only such bytes are
     stored), read from the same signed content."""
-    return dossier_from_root(enveloped_content(parse_xml(body)))
+    return stored_form(body)

@@ -37,7 +37,7 @@ def registration_json(
         "mst": unit.mst,
         "ten_dvi": unit.ten_dvi,
         "diadiem": unit.diadiem,
-        "co_quan_bhxh": unit.co_quan_bhxh,
+        "co_quan_bhxh": {"ma": unit.ma_co_quan_bhxh, "ten": unit.co_quan_bhxh},
         "contact": contact_json(contact),
         "certificate": {
             "serial": info.serial,

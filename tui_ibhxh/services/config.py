@@ -6,6 +6,9 @@ Layout (every section optional)::
 
     [ivan]
     url = "https://ivan.example.vn"
+    name = "Công ty I-VAN ABC"           # TEN_IVAN / TenIVAN in every dossier
+    code = "00040"                       # MaIVAN
+    provider = "tui-ibhxh"               # which API the I-VAN speaks (services.providers)
     trust_anchors = ["/path/ca.pem"]     # CA certificates a unit certificate must chain to
     bhxh_certificate = "/path/bhxh.pem"  # verifies BHXH's confirmations
     ca_bundle = ""                       # extra TLS CA bundle
@@ -26,7 +29,10 @@ Layout (every section optional)::
     mst = "0101234565"
     ten_dvi = "Công ty TNHH ABC"
     diadiem = "Hà Nội"
-    co_quan_bhxh = "BHXH quận Cầu Giấy"
+    co_quan_bhxh = "BHXH cơ sở Cầu Giấy"
+    ma_co_quan_bhxh = "903"         # the BHXH office's code (CoQuanQuanLy of the envelope)
+    loai_doi_tuong = "1"
+    nguoi_ky = "Trần Văn Bình"      # who signs for the unit (NguoiKy of the envelope)
     registered_cert_sha256 = ""     # the registration last seen at the I-VAN, written by the app,
     registered_cert_serial = ""     # for checks without network (`ibhxh check`, SAME_AS_REGISTERED)
     registered_cert_not_after = ""  # ISO 8601 with offset
@@ -58,10 +64,16 @@ from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.p11kit import discover_modules
 from tui_ibhxh.services.paths import app_paths
 
+#: the I-VAN API implementations `[ivan] provider` may name (services.providers)
+DEFAULT_PROVIDER = "tui-ibhxh"
+
 
 @dataclass
 class IvanConfig:
     url: str = ""
+    name: str = ""  # TEN_IVAN / TenIVAN of every dossier
+    code: str = ""  # MaIVAN
+    provider: str = DEFAULT_PROVIDER
     trust_anchors: list[Path] = field(default_factory=list)
     bhxh_certificate: Path | None = None
     ca_bundle: Path | None = None
@@ -206,6 +218,9 @@ def parse_config(text: str, path: Path) -> Config:
     ivan = r.table(doc, "ivan", "ivan")
     cfg.ivan = IvanConfig(
         url=r.string(ivan, "url", "ivan.url").rstrip("/"),
+        name=r.string(ivan, "name", "ivan.name").strip(),
+        code=r.string(ivan, "code", "ivan.code").strip(),
+        provider=r.string(ivan, "provider", "ivan.provider", DEFAULT_PROVIDER).strip(),
         trust_anchors=[Path(p).expanduser() for p in r.strings(ivan, "trust_anchors", "ivan.trust_anchors")],
         bhxh_certificate=r.path_or_none(ivan, "bhxh_certificate", "ivan.bhxh_certificate"),
         ca_bundle=r.path_or_none(ivan, "ca_bundle", "ivan.ca_bundle"),
@@ -246,6 +261,9 @@ def parse_config(text: str, path: Path) -> Config:
                 ten_dvi=r.string(body, "ten_dvi", f"{prefix}.ten_dvi").strip(),
                 diadiem=r.string(body, "diadiem", f"{prefix}.diadiem").strip(),
                 co_quan_bhxh=r.string(body, "co_quan_bhxh", f"{prefix}.co_quan_bhxh").strip(),
+                ma_co_quan_bhxh=r.string(body, "ma_co_quan_bhxh", f"{prefix}.ma_co_quan_bhxh").strip(),
+                loai_doi_tuong=r.string(body, "loai_doi_tuong", f"{prefix}.loai_doi_tuong", "1").strip(),
+                nguoi_ky=r.string(body, "nguoi_ky", f"{prefix}.nguoi_ky").strip(),
             ),
             registered_cert_sha256=r.string(body, "registered_cert_sha256", f"{prefix}.registered_cert_sha256"),
             registered_cert_serial=r.string(body, "registered_cert_serial", f"{prefix}.registered_cert_serial"),

@@ -1,4 +1,5 @@
-"""The I-VAN client (protocol v1, ../shared/IVAN_PROTOCOL.md) over aiohttp.
+"""The I-VAN client (protocol v2, ../shared/IVAN_PROTOCOL.md) over aiohttp: the reference implementation of
+``services.provider.IvanProvider`` (``[ivan] provider = "tui-ibhxh"``).
 
 - Authentication by proof of possession: the challenge is signed on the token (``sign`` callback).
 - TLS verification is always on for https (plus an extra CA bundle from config); connect/read timeouts.
@@ -36,10 +37,12 @@ from tui_ibhxh.core.models import (
     Unit,
 )
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.provider import HistorySnapshot, IvanError, Page, SignFn, SubmitResult, TxEvent
+
+#: failures that may pass by themselves (the network, a busy or failing I-VAN): worth retrying later
+_PASSING = frozenset({"ivan.unreachable", "ivan.timeout", "ivan.server_error", "ivan.rate_limited"})
 
 log = logging.getLogger(__name__)
-
-SignFn = Callable[[bytes], Awaitable[bytes]]
 
 register(
     {
@@ -94,46 +97,6 @@ register(
 )
 
 
-class IvanError(UserError):
-    """A failure talking to the I-VAN; ``status``/``ma_loi`` when the I-VAN answered with an error."""
-
-    def __init__(self, key: str, *, status: int | None = None, ma_loi: str | None = None, **params: object) -> None:
-        super().__init__(key, status=status if status is not None else "", ma_loi=ma_loi or "", **params)
-        self.status = status
-        self.ma_loi = ma_loi
-
-
-#: failures that may pass by themselves (the network, a busy or failing I-VAN): worth retrying later
-_PASSING = frozenset({"ivan.unreachable", "ivan.timeout", "ivan.server_error", "ivan.rate_limited"})
-
-
-@dataclass(frozen=True)
-class SubmitResult:
-    transaction: Transaction
-    created: bool  # 202: a new transaction; 200: the I-VAN already had this idempotency key
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Transaction]
-    next: str | None
-    last_event_id: str | None = None  # the unit's last event this page reflects (protocol §6)
-
-
-@dataclass(frozen=True)
-class HistorySnapshot:
-    """Every transaction of a unit, and the event id to resume the stream from so nothing falls in between."""
-
-    items: list[Transaction]
-    last_event_id: str | None
-
-
-@dataclass(frozen=True)
-class TxEvent:
-    id: str
-    transaction: Transaction
-
-
 def _dt(value: Any) -> datetime:
     if not isinstance(value, str):
         raise ValueError("expected an ISO-8601 time")
@@ -167,13 +130,17 @@ def parse_registration(data: Mapping[str, Any]) -> Registration:
     try:
         contact = data.get("contact") or {}
         cert = data["certificate"]
+        office = data.get("co_quan_bhxh") or {}
+        if isinstance(office, str):  # protocol v1: the name only
+            office = {"ten": office}
         return Registration(
             unit=Unit(
                 ma_dvi=str(data["ma_dvi"]),
                 mst=str(data["mst"]),
                 ten_dvi=str(data.get("ten_dvi") or ""),
                 diadiem=str(data.get("diadiem") or ""),
-                co_quan_bhxh=str(data.get("co_quan_bhxh") or ""),
+                co_quan_bhxh=str(office.get("ten") or ""),
+                ma_co_quan_bhxh=str(office.get("ma") or ""),
             ),
             contact=Contact(
                 diachi_lhe=str(contact.get("diachi_lhe") or ""),
@@ -417,9 +384,6 @@ class IvanClient:
         except (KeyError, TypeError, AttributeError):
             raise IvanError("ivan.bad_response", reason="transactions") from None
 
-    async def all_transactions(self, ma_dvi: str, *, page_size: int = 100) -> list[Transaction]:
-        return (await self.history(ma_dvi, page_size=page_size)).items
-
     async def history(self, ma_dvi: str, *, page_size: int = 100) -> HistorySnapshot:
         """All pages; the event id is the first page's (the oldest moment read), so the stream opened from it
         replays whatever changed while the later pages were read."""
@@ -587,3 +551,17 @@ def _tls_reason(exc: aiohttp.ClientSSLError, url: str) -> UserError | str:
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip()
     return text[:200] if text else type(exc).__name__
+
+
+__all__ = [
+    "HistorySnapshot",
+    "IvanClient",
+    "IvanError",
+    "Page",
+    "RetryPolicy",
+    "SignFn",
+    "SubmitResult",
+    "TxEvent",
+    "parse_registration",
+    "parse_transaction",
+]

@@ -5,6 +5,7 @@ One row per intent, keyed by the dossier's idempotency key (MA_YEUCAU). States o
     SIGNED ──► SUBMITTED ──► FINAL          (the I-VAN took it; BHXH answered ACCEPTED or REJECTED)
        ├─────► REFUSED                       (the I-VAN refused it at once: 4xx; never re-sent automatically)
        └─────► DISCARDED                     (the user dropped it before the I-VAN ever acknowledged it)
+    HANDED_OVER                              (signed and written to a file for the user to upload; never sent)
 
 A transaction is identified by the issuing I-VAN's ``ivan_id`` and its ``ma_gdich`` (a reset or replaced I-VAN
 reissues codes). A unit has at most one unfinished dossier per I-VAN: the check and the insert are one
@@ -72,7 +73,7 @@ register(
     }
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_ERROR = 300
 UNKNOWN_IVAN = "?"  # ivan_id of an entry whose I-VAN is not the one it was thought to be
 
@@ -83,6 +84,7 @@ class EntryState(StrEnum):
     FINAL = "FINAL"
     REFUSED = "REFUSED"
     DISCARDED = "DISCARDED"
+    HANDED_OVER = "HANDED_OVER"
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class JournalEntry:
     updated_at: datetime
     ivan_id: str = ""  # the I-VAN it is meant for / was acknowledged by ("" when unknown)
     replaces_serial: str = ""  # the registered certificate the dossier replaces
+    file_path: str | None = None  # HANDED_OVER: the file it was written to
 
     @property
     def unfinished(self) -> bool:
@@ -122,7 +125,7 @@ class DossierPending(UserError):
 
 _COLUMNS = (
     "key, ma_dvi, cert_serial, created_at, signed_xml, sha256, state, ma_gdich, so_hso, status, ma_loi, "
-    "mota_loi, attempts, last_error, updated_at, ivan_id, replaces_serial"
+    "mota_loi, attempts, last_error, updated_at, ivan_id, replaces_serial, file_path"
 )
 _UNFINISHED = (EntryState.SIGNED.value, EntryState.SUBMITTED.value)
 
@@ -161,6 +164,7 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
             "WHERE ma_gdich IS NOT NULL",
         ),
     ),
+    (3, ("ALTER TABLE entries ADD COLUMN file_path TEXT",)),  # dossiers handed over as a file
 )
 
 
@@ -298,6 +302,8 @@ class Journal:
         *,
         ivan_id: str = "",
         replaces_serial: str = "",
+        state: EntryState = EntryState.SIGNED,
+        file_path: str | None = None,
     ) -> JournalEntry:
         """Commit a signed dossier durably; returns only once it is on disk. Raises :class:`DossierPending` when
         the unit already has an unfinished dossier at this I-VAN: the check and the insert hold the write lock
@@ -320,7 +326,7 @@ class Journal:
                     raise DossierPending(_entry(other))
                 self._db.execute(
                     f"INSERT INTO entries ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, 0, "
-                    "NULL, ?, ?, ?)",
+                    "NULL, ?, ?, ?, ?)",
                     (
                         key,
                         ma_dvi,
@@ -328,10 +334,11 @@ class Journal:
                         now,
                         signed_xml,
                         digest,
-                        EntryState.SIGNED.value,
+                        state.value,
                         now,
                         ivan_id,
                         replaces_serial,
+                        file_path,
                     ),
                 )
                 self._db.execute("COMMIT")
@@ -361,7 +368,7 @@ class Journal:
         entry = self._require(key)
         if entry.state is EntryState.REFUSED:
             raise UserError("journal.bad_transition", key=key, state=entry.state, target=EntryState.SUBMITTED)
-        if entry.state is EntryState.DISCARDED:
+        if entry.state in (EntryState.DISCARDED, EntryState.HANDED_OVER):
             raise UserError("journal.bad_transition", key=key, state=entry.state, target=EntryState.SUBMITTED)
         if entry.state is EntryState.SIGNED:
             self._write(
@@ -374,7 +381,7 @@ class Journal:
     def update_status(self, key: str, tx: Transaction) -> None:
         """Record the latest status; never moves backwards (a late update of an older status is ignored)."""
         entry = self._require(key)
-        if entry.state in (EntryState.SIGNED, EntryState.REFUSED, EntryState.DISCARDED):
+        if entry.state in (EntryState.SIGNED, EntryState.REFUSED, EntryState.DISCARDED, EntryState.HANDED_OVER):
             raise UserError("journal.bad_transition", key=key, state=entry.state, target=tx.status)
         if entry.status is not None and tx.status.order < entry.status.order:
             return
@@ -447,6 +454,7 @@ def _entry(row: tuple[object, ...]) -> JournalEntry:
         upd,
         ivan_id,
         replaces,
+        file_path,
     ) = row
     return JournalEntry(
         key=str(key),
@@ -466,6 +474,7 @@ def _entry(row: tuple[object, ...]) -> JournalEntry:
         updated_at=datetime.fromisoformat(str(upd)),
         ivan_id=str(ivan_id),
         replaces_serial=str(replaces),
+        file_path=None if file_path is None else str(file_path),
     )
 
 

@@ -18,6 +18,7 @@ class AppPaths:
     data_dir: Path
     log_dir: Path
     config_file: Path
+    exports_dir: Path  # where files the user takes away go by default (signed dossiers, CSV, confirmations)
 
     @property
     def journal(self) -> Path:
@@ -38,10 +39,14 @@ def app_paths(env: dict[str, str] | None = None) -> AppPaths:
     if home:
         root = Path(home).expanduser()
         config_dir, data_dir, log_dir = root / "config", root / "data", root / "log"
+        exports_dir = root / "files"
     else:
         config_dir = Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
         data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
+        exports_dir = Path(platformdirs.user_documents_dir()) / APP_NAME
     override = env.get("IBHXH_CONFIG")
     config_file = Path(override).expanduser() if override else config_dir / "config.toml"
-    return AppPaths(config_dir=config_dir, data_dir=data_dir, log_dir=log_dir, config_file=config_file)
+    return AppPaths(
+        config_dir=config_dir, data_dir=data_dir, log_dir=log_dir, config_file=config_file, exports_dir=exports_dir
+    )

@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from pathlib import Path
 
 from tui_ibhxh.core.certs import (
     CertificateError,
@@ -32,6 +33,7 @@ from tui_ibhxh.core.certs import (
     problem_message,
 )
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
+from tui_ibhxh.core.envelope import MA_THUTUC_05, Envelope, FormFile, build_envelope, verify_envelope
 from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date, register
 from tui_ibhxh.core.models import (
     CertInfo,
@@ -58,20 +60,20 @@ from tui_ibhxh.core.state import (
     UnitState,
 )
 from tui_ibhxh.core.validation import check_contact, clean_contact
-from tui_ibhxh.core.xmldsig import TrustStore, verify_document
+from tui_ibhxh.core.xmldsig import TrustStore
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_value
 from tui_ibhxh.services.errors import UserError, error_text
-from tui_ibhxh.services.ivan_client import IvanClient, IvanError
+from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
 from tui_ibhxh.services.paths import app_paths
+from tui_ibhxh.services.provider import IvanError, IvanProvider, make_provider
 from tui_ibhxh.services.revocation import RevocationChecker, Subject, subjects_for
 from tui_ibhxh.services.signing import sign_xml
-from tui_ibhxh.services.token import TokenService
+from tui_ibhxh.services.token import TokenService, service_from_config
 
 log = logging.getLogger(__name__)
 
-TEN_IVAN = "I-VAN (tui-ibhxh)"
 REFUSED_STATUSES = frozenset({400, 403, 409, 413, 422})
 
 register(
@@ -120,6 +122,12 @@ register(
         "workflow.follow_timeout": (
             "Sau {seconds} giây giao dịch {ma_gdich} vẫn ở trạng thái {status}; xem tiếp bằng «ibhxh history».",
             "After {seconds} s transaction {ma_gdich} is still {status}; follow it with 'ibhxh history'.",
+        ),
+        "workflow.ivan_identity_missing": (
+            "Chưa khai báo tên và mã I-VAN ([ivan] name, [ivan] code) trong {path}: mọi hồ sơ phải mang chúng "
+            "(TEN_IVAN, MaIVAN). Hãy thêm chúng (hỏi nhà cung cấp I-VAN) rồi thử lại.",
+            "The I-VAN's name and code ([ivan] name, [ivan] code) are not set in {path}: every dossier carries "
+            "them (TEN_IVAN, MaIVAN). Add them (ask your I-VAN provider) and retry.",
         ),
         "workflow.no_pending": (
             "Không có hồ sơ {key} nào đang chờ gửi (có thể đã được gửi hoặc hủy).",
@@ -174,6 +182,14 @@ class CertChoice:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What F6 shows: the form with its real request key, and the envelope that will carry it."""
+
+    form: bytes
+    envelope: bytes
+
+
+@dataclass(frozen=True)
 class Resent:
     """What a re-send at start did, for the words shown to the user."""
 
@@ -206,7 +222,7 @@ class UpdateWorkflow:
         *,
         tokens: TokenService,
         journal: Journal,
-        client: IvanClient,
+        client: IvanProvider,
         unit: str | None = None,
         clock: Callable[[], datetime] = utc_now,
         revocation: RevocationChecker | None = None,
@@ -224,6 +240,30 @@ class UpdateWorkflow:
             app_paths().data_dir / "revocation", timeout=cfg.revocation.timeout
         )
         self._token_cas: tuple[CertInfo, ...] = ()  # CA certificates on the token: intermediates for the paths
+
+    @classmethod
+    def from_config(cls, cfg: Config, *, unit: str | None = None) -> UpdateWorkflow:
+        """The procedure on the configured token modules, the app's journal and the configured I-VAN provider
+        (the one way the app and the commands build it)."""
+        paths = app_paths()
+        paths.ensure()
+        tokens = service_from_config(cfg)
+        journal = Journal(paths.journal)
+        try:
+            client = make_provider(cfg.ivan)
+        except BaseException:
+            journal.close()
+            tokens.close()
+            raise
+        return cls(cfg, tokens=tokens, journal=journal, client=client, unit=unit)
+
+    async def close(self) -> None:
+        """Release the I-VAN connection, the journal and the token session."""
+        try:
+            await self.client.close()
+        finally:
+            await asyncio.to_thread(self.journal.close)
+            await asyncio.to_thread(self.tokens.close)
 
     # -- the state ----------------------------------------------------------------------------------------
     @property
@@ -486,25 +526,56 @@ class UpdateWorkflow:
         return new
 
     # -- step 4: build, sign, verify, journal, send ----------------------------------------------------
+    def _ivan_identity(self) -> tuple[str, str]:
+        """``[ivan] name`` and ``code``: every dossier carries them (TEN_IVAN, MaIVAN)."""
+        ivan = self.cfg.ivan
+        if not ivan.name or not ivan.code:
+            raise UserError("workflow.ivan_identity_missing", path=self.cfg.path)
+        return ivan.name, ivan.code
+
     def build(self, cert: TokenCert, contact: Contact, key: str) -> bytes:
+        """The unsigned form 05/SĐ-IVAN of this change."""
         reg = self.state.registration
         if reg is None:
             raise UserError("workflow.not_logged_in")
-        unit = self.profile.unit
+        name, _code = self._ivan_identity()
         dossier = ChangeDossier(
-            unit=unit,
+            unit=self.profile.unit,
             contact=clean_contact(contact),
             ngay_lap=self._today(),
-            ten_ivan=TEN_IVAN,
+            ten_ivan=name,
             new_cert=CertSummary.from_cert(cert.info),
             old_cert=CertSummary.from_registered(reg.certificate),
             ma_yeucau=key,
         )
         return build_dossier(dossier)
 
-    def preview(self, cert: TokenCert, contact: Contact) -> bytes:
-        """Exactly what "Nộp" signs now: the same builder, the draft's own request key."""
-        return self.build(cert, contact, self.draft().key)
+    def envelope(self, contact: Contact, signed_form: bytes) -> bytes:
+        """The unsigned envelope carrying ``signed_form``: what the I-VAN needs comes from the config."""
+        name, code = self._ivan_identity()
+        unit = self.profile.unit
+        cleaned = clean_contact(contact)
+        return build_envelope(
+            Envelope(
+                ma_ivan=code,
+                ten_ivan=name,
+                ten_doi_tuong=unit.ten_dvi,
+                ma_so_bhxh=unit.ma_dvi,
+                loai_doi_tuong=unit.loai_doi_tuong,
+                ma_so_thue=unit.mst,
+                nguoi_ky=unit.nguoi_ky or cleaned.nguoi_lhe,
+                dien_thoai=cleaned.dien_thoai,
+                co_quan_quan_ly=unit.ma_co_quan_bhxh,
+                ngay_lap=self._today(),
+                files=(FormFile(content=signed_form),),
+            )
+        )
+
+    def preview(self, cert: TokenCert, contact: Contact) -> Preview:
+        """Exactly what "Nộp" signs now: the form with the draft's own request key, and the envelope around it
+        (carrying the form as signed at F5)."""
+        form = self.build(cert, contact, self.draft().key)
+        return Preview(form=form, envelope=self.envelope(contact, form))
 
     def _today(self) -> date:
         return self.clock().astimezone(VN_TZ).date()
@@ -523,65 +594,117 @@ class UpdateWorkflow:
         Holds the unit's claim from the checks to the answer of the I-VAN: another process (the app or a command)
         is told at once instead of signing a second dossier. Refuses when a dossier of the unit is pending or in
         progress at this I-VAN, or when this very change was just accepted."""
+        step = progress or (lambda _s: None)
+        with self.journal.claim(self.ma_dvi):
+            entry = await self._sign(choice, contact, lang=lang, step=step, allow_older=allow_older)
+            step(Step.SEND)
+            tx = await self._send(entry)
+        step(Step.DONE)
+        return tx
 
-        def step(s: Step) -> None:
-            if progress is not None:
-                progress(s)
+    async def hand_over(
+        self,
+        choice: CertChoice,
+        contact: Contact,
+        target: Path,
+        *,
+        lang: Lang = "vi",
+        progress: Callable[[Step], None] | None = None,
+        allow_older: bool = False,
+    ) -> Path:
+        """Sign the change and write the envelope to a file instead of sending it (for an I-VAN that only takes
+        uploads on its web portal). ``target`` is a file, or a directory for the provider's file name. Journalled
+        as handed over as a file: never re-sent automatically. Returns the file written."""
+        step = progress or (lambda _s: None)
+        with self.journal.claim(self.ma_dvi):
+            entry = await self._sign(
+                choice,
+                contact,
+                lang=lang,
+                step=step,
+                allow_older=allow_older,
+                record=EntryState.HANDED_OVER,
+                target=target,
+            )
+        step(Step.DONE)
+        assert entry.file_path is not None
+        return Path(entry.file_path)
 
+    def file_name(self, at: datetime | None = None) -> str:
+        """The provider convention: the form code in the name, the unit and the time after it."""
+        when = (at or self.clock()).astimezone(VN_TZ)
+        return f"{MA_THUTUC_05}_{self.ma_dvi}_{when:%Y%m%d-%H%M%S}.xml"
+
+    async def _sign(
+        self,
+        choice: CertChoice,
+        contact: Contact,
+        *,
+        lang: Lang,
+        step: Callable[[Step], None],
+        allow_older: bool,
+        record: EntryState = EntryState.SIGNED,
+        target: Path | None = None,
+    ) -> JournalEntry:
+        """Under the unit's claim: every check, then the form and the envelope signed on the token in one login,
+        both verified, then journalled (and, for a hand-over, written to ``target`` first)."""
         self.ensure_usable(choice, lang)
         errors = check_contact(contact)
         if errors:
             reasons = " ".join(f"{e.field}: {e.message(lang)}" for e in errors)
             raise UserError("workflow.contact_invalid", reasons=reasons)
         self._require_token()
-        with self.journal.claim(self.ma_dvi):
-            await self.refresh_registration()  # another process may have changed it since the user looked
-            await self.check_revocation([choice.cert])  # a revoked certificate is never signed with (bounded)
-            fresh = self.choice_for(choice.cert)
-            await self.precheck(fresh, lang)
-            older = fresh.older
-            if older is not None and not (allow_older or self.draft().older_acknowledged):
-                info = fresh.cert.info
-                raise UserError(
-                    "workflow.older_not_acknowledged",
-                    serial=info.serial,
-                    date=fmt_date(info.not_after),
-                    registered=older.detail,
-                )
-            key = self.draft().key
-            step(Step.BUILD)
-            xml = self.build(fresh.cert, contact, key)
-            step(Step.SIGN)
-            try:
-                signed = await sign_xml(self.tokens, fresh.cert, xml)  # finish() verifies against the cert
-            except XmlError as exc:
-                raise UserError("workflow.self_verify_failed", cause=exc) from None
-            step(Step.VERIFY)
-            self.anchors()
-            if self._trust is not None:
-                try:
-                    verify_document(signed, pinned_cert_der=fresh.cert.info.der, trust=self._trust)
-                except XmlError as exc:
-                    raise UserError("workflow.self_verify_failed", cause=exc) from None
-            step(Step.JOURNAL)
-            reg = self.state.registration
-            entry = await asyncio.to_thread(
-                lambda: self.journal.record_signed(
-                    key,
-                    self.ma_dvi,
-                    fresh.cert.info.serial,
-                    signed,
-                    ivan_id=self.state.ivan_id,
-                    replaces_serial=reg.certificate.serial if reg else "",
-                )
+        await self.refresh_registration()  # another process may have changed it since the user looked
+        await self.check_revocation([choice.cert])  # a revoked certificate is never signed with (bounded)
+        fresh = self.choice_for(choice.cert)
+        await self.precheck(fresh, lang)
+        older = fresh.older
+        if older is not None and not (allow_older or self.draft().older_acknowledged):
+            info = fresh.cert.info
+            raise UserError(
+                "workflow.older_not_acknowledged",
+                serial=info.serial,
+                date=fmt_date(info.not_after),
+                registered=older.detail,
             )
-            self.state.draft = None  # the next change gets a new request key
-            self._set_pending(entry)
-            self.hub.changed(Aspect.DRAFT)
-            step(Step.SEND)
-            tx = await self._send(entry)
-        step(Step.DONE)
-        return tx
+        key = self.draft().key
+        step(Step.BUILD)
+        form = self.build(fresh.cert, contact, key)
+        step(Step.SIGN)
+        try:
+            signed_form = await sign_xml(self.tokens, fresh.cert, form)  # finish() verifies against the cert
+            signed = await sign_xml(self.tokens, fresh.cert, self.envelope(contact, signed_form))
+        except XmlError as exc:
+            raise UserError("workflow.self_verify_failed", cause=exc) from None
+        step(Step.VERIFY)
+        self.anchors()
+        try:
+            verify_envelope(signed, pinned_cert_der=fresh.cert.info.der, trust=self._trust)
+        except XmlError as exc:
+            raise UserError("workflow.self_verify_failed", cause=exc) from None
+        file_path = None
+        if target is not None:
+            path = target / self.file_name() if target.is_dir() else target
+            await asyncio.to_thread(write_atomic, path, signed)
+            file_path = str(path)
+        step(Step.JOURNAL)
+        reg = self.state.registration
+        entry = await asyncio.to_thread(
+            lambda: self.journal.record_signed(
+                key,
+                self.ma_dvi,
+                fresh.cert.info.serial,
+                signed,
+                ivan_id=self.state.ivan_id,
+                replaces_serial=reg.certificate.serial if reg else "",
+                state=record,
+                file_path=file_path,
+            )
+        )
+        self.state.draft = None  # the next change gets a new request key
+        self._set_pending(entry)
+        self.hub.changed(Aspect.DRAFT)
+        return entry
 
     async def precheck(self, choice: CertChoice, lang: Lang = "vi") -> None:
         """Everything that refuses a change before anything is signed: a dossier of the unit in the way, the same

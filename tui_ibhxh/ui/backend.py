@@ -23,8 +23,9 @@ from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.modules import suggest_modules
+from tui_ibhxh.services.paths import app_paths
 from tui_ibhxh.services.report import history_csv, receipt_check_text
-from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
+from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
 
@@ -64,7 +65,9 @@ class Backend(Protocol):
         contact: Contact | None = None,
         older_acknowledged: bool | None = None,
     ) -> Draft: ...
-    def preview(self, choice: CertChoice, contact: Contact) -> bytes: ...
+    def preview(self, choice: CertChoice, contact: Contact) -> Preview: ...
+    def default_file(self) -> Path: ...
+    async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path: ...
     async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction: ...
     async def resend(self, key: str) -> Transaction: ...
     async def discard(self, key: str) -> None: ...
@@ -159,8 +162,14 @@ class WorkflowBackend:
     ) -> Draft:
         return self.wf.update_draft(cert_serial=cert_serial, contact=contact, older_acknowledged=older_acknowledged)
 
-    def preview(self, choice: CertChoice, contact: Contact) -> bytes:
+    def preview(self, choice: CertChoice, contact: Contact) -> Preview:
         return self.wf.preview(choice.cert, contact)
+
+    def default_file(self) -> Path:
+        return app_paths().exports_dir / self.wf.file_name()
+
+    async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path:
+        return await self.wf.hand_over(choice, contact, target, lang=self.lang, progress=progress)
 
     async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction:
         return await self.wf.submit(choice, contact, lang=self.lang, progress=progress)
@@ -187,6 +196,4 @@ class WorkflowBackend:
         return paths
 
     async def close(self) -> None:
-        await self.wf.client.close()
-        await asyncio.to_thread(self.wf.journal.close)
-        await asyncio.to_thread(self.wf.tokens.close)
+        await self.wf.close()

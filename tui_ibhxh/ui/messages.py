@@ -39,6 +39,7 @@ register(
         "ui.key.yes": ("Đồng ý", "Yes"),
         "ui.key.no": ("Không", "No"),
         "ui.key.change_pin": ("Đổi PIN", "Change PIN"),
+        "ui.key.save_file": ("Lưu tệp", "Save file"),
         # the signed dossier that never reached the I-VAN
         "ui.pending.title": ("Hồ sơ đã ký nhưng chưa gửi được", "A signed dossier that was not sent"),
         "ui.pending.explain": (
@@ -198,6 +199,14 @@ register(
             "Bước 3 — Kiểm tra địa chỉ liên hệ và e-mail nhận thông báo",
             "Step 3 — Check the contact address and notification e-mail",
         ),
+        "ui.contact.signer": (
+            "Người ký hồ sơ cho đơn vị: {name} (mục nguoi_ky của đơn vị trong tệp cấu hình).",
+            "Signing for the unit: {name} (the unit's nguoi_ky in the config).",
+        ),
+        "ui.contact.signer_missing": (
+            "Chưa khai báo người ký (nguoi_ky) của đơn vị trong tệp cấu hình: hồ sơ ghi người liên hệ làm người ký.",
+            "The unit's signer (nguoi_ky) is not set in the config: the dossier names the contact person instead.",
+        ),
         "ui.contact.invalid": ("Hãy sửa các ô đang báo lỗi trước khi tiếp tục.", "Fix the fields in error first."),
         # confirm
         "ui.confirm.heading": (
@@ -213,6 +222,27 @@ register(
         "ui.confirm.done": (
             "Đã gửi. Mã giao dịch: {ma_gdich} — số hồ sơ {so_hso}. Nhấn F3 để theo dõi trong Lịch sử giao dịch.",
             "Sent. Transaction {ma_gdich} — dossier {so_hso}. Press F3 to follow it in the History.",
+        ),
+        "ui.confirm.save_title": (
+            "Lưu hồ sơ đã ký vào tệp (không gửi)",
+            "Save the signed dossier to a file (not sent)",
+        ),
+        "ui.confirm.saved": (
+            "Đã ký và lưu hồ sơ vào {path}. Ứng dụng không gửi tệp này: hãy tải nó lên cổng của nhà cung cấp I-VAN.",
+            "Signed and saved to {path}. The app does not send this file: upload it on your I-VAN provider's portal.",
+        ),
+        "ui.save.explain": (
+            "Đường dẫn tệp (Enter để lưu, Esc để thôi). Thư mục chưa có sẽ được tạo.",
+            "The file's path (Enter saves, Esc gives up). A missing directory is created.",
+        ),
+        "ui.confirm.preview_form": ("Tờ khai {file} (được ký trước):", "Form {file} (signed first):"),
+        "ui.confirm.preview_envelope": (
+            "Phong bì hồ sơ gửi I-VAN (được ký sau, chứa tờ khai):",
+            "The envelope sent to the I-VAN (signed after it, carrying the form):",
+        ),
+        "ui.confirm.carried": (
+            "… tờ khai {file} ở trên, sau khi ký, mã hóa base64 …",
+            "… form {file} above, once signed, base64-encoded …",
         ),
         "ui.step.build": ("Lập hồ sơ", "Build"),
         "ui.step.sign": ("Ký trên token", "Sign on token"),

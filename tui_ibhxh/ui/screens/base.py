@@ -57,6 +57,7 @@ BINDING_KEYS = (
     "ui.key.yes",
     "ui.key.no",
     "ui.key.change_pin",
+    "ui.key.save_file",
 )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from pathlib import Path
+
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -10,6 +14,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
+from tui_ibhxh.core.envelope import TEN_FILE_05
 from tui_ibhxh.core.i18n import fmt_date
 from tui_ibhxh.core.models import Contact
 from tui_ibhxh.core.state import Aspect, Change
@@ -19,9 +24,11 @@ from tui_ibhxh.services.journal import DossierPending, EntryState
 from tui_ibhxh.services.workflow import CertChoice, Step
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog
+from tui_ibhxh.ui.screens.save_path import SavePathDialog
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
 PROGRESS_STEPS = (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND)
+NOI_DUNG = re.compile(r"<NoiDungFile>[^<]*</NoiDungFile>")
 
 
 class ConfirmScreen(BaseScreen):
@@ -31,6 +38,7 @@ class ConfirmScreen(BaseScreen):
     BINDINGS = [
         Binding("f5", "submit", "Nộp", id="confirm.submit"),
         Binding("f6", "preview", "Xem XML", id="confirm.preview"),
+        Binding("f7", "save_file", "Lưu tệp", id="confirm.save_file"),
         Binding("escape", "back", "Quay lại", id="wizard.back"),
     ]
 
@@ -121,10 +129,17 @@ class ConfirmScreen(BaseScreen):
         return text
 
     def preview_text(self) -> Text:
-        """Exactly the XML F5 signs (its request key included), with a line break between elements for reading;
-        the signed bytes themselves are never reformatted."""
-        xml = self.backend.preview(self.choice, self.contact).decode("utf-8")
-        return Text(xml.replace("><", ">\n<"))
+        """Exactly what F5 signs: the form (its request key included) and the envelope that carries it, with a
+        line break between elements for reading (the signed bytes themselves are never reformatted)."""
+        preview = self.backend.preview(self.choice, self.contact)
+        form = preview.form.decode("utf-8").replace("><", ">\n<")
+        carried = self.tr("ui.confirm.carried", file=TEN_FILE_05)
+        envelope = NOI_DUNG.sub(f"<NoiDungFile>{carried}</NoiDungFile>", preview.envelope.decode("utf-8"))
+        text = Text(self.tr("ui.confirm.preview_form", file=TEN_FILE_05) + "\n", style="bold")
+        text.append(form + "\n\n")
+        text.append(self.tr("ui.confirm.preview_envelope") + "\n", style="bold")
+        text.append(envelope.replace("><", ">\n<"))
+        return text
 
     def action_preview(self) -> None:
         preview = self.query_one("#preview", Static)
@@ -133,20 +148,43 @@ class ConfirmScreen(BaseScreen):
         preview.display = not preview.display
 
     def action_submit(self) -> None:
+        self.when_ready(self.start_submit)
+
+    def action_save_file(self) -> None:
+        """Sign, but write the envelope to a file (for an I-VAN that takes uploads on its portal) instead of
+        sending it: where, is asked, prefilled with the default place and the provider's file name."""
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.sending = True
+                self.run_signing(path)
+
+        def ask() -> None:
+            default = self.backend.default_file()
+            self.app.push_screen(SavePathDialog(self.tr("ui.confirm.save_title"), default), chosen)
+
+        self.when_ready(ask)
+
+    def start_submit(self) -> None:
+        self.sending = True
+        self.run_signing(None)
+
+    def when_ready(self, then: Callable[[], None]) -> None:
+        """What must be settled before anything is signed: a dossier in the way (re-send or discard it first), a
+        certificate older than the registered one (an explicit yes); then ``then``."""
         if self.sending or self.sent:
             return
         if self.state.pending is not None:
-            self.ibhxh.offer_pending()  # a dossier in the way: re-send or discard it first
+            self.ibhxh.offer_pending()
             return
         older = self.choice.older
         draft = self.state.draft
         if older is not None and not (draft is not None and draft.older_acknowledged):
-            self.ask_older(older.detail)
+            self.ask_older(older.detail, then)
             return
-        self.sending = True
-        self.submit()
+        then()
 
-    def ask_older(self, registered_until: str) -> None:
+    def ask_older(self, registered_until: str, then: Callable[[], None]) -> None:
         """Registering a certificate that expires before the one on record needs an explicit yes."""
         info = self.choice.cert.info
         title = self.tr("ui.older.title")
@@ -155,12 +193,13 @@ class ConfirmScreen(BaseScreen):
         def answered(yes: bool | None) -> None:
             if yes:
                 self.backend.update_draft(cert_serial=info.serial, older_acknowledged=True)
-                self.action_submit()
+                self.when_ready(then)
 
         self.app.push_screen(ConfirmDialog(title, text), answered)
 
     @work(exclusive=True, exit_on_error=False, group="submit")
-    async def submit(self) -> None:
+    async def run_signing(self, to_file: Path | None) -> None:
+        """Sign, verify, journal, then send (or, with ``to_file``, write the file): the steps shown as they go."""
         progress = self.query_one("#progress", Static)
         current: list[Step] = []
 
@@ -172,7 +211,12 @@ class ConfirmScreen(BaseScreen):
                 progress.update(self.progress_text(step))
 
         try:
-            tx = await self.backend.submit(self.choice, self.contact, on_step)
+            if to_file is None:
+                tx = await self.backend.submit(self.choice, self.contact, on_step)
+                done = self.tr("ui.confirm.done", ma_gdich=tx.ma_gdich, so_hso=tx.so_hso)
+            else:
+                written = await self.backend.hand_over(self.choice, self.contact, to_file, on_step)
+                done = self.tr("ui.confirm.saved", path=written)
         except DossierPending as exc:  # recorded meanwhile (another session): the same choice as F5 offers
             self.sending = False
             progress.update(Text(error_text(exc, self.lang), style="bold"))
@@ -190,7 +234,7 @@ class ConfirmScreen(BaseScreen):
         self.sending = False
         self.sent = True
         self.ibhxh.wizard_done = 4  # every step of the procedure is behind the user
-        progress.update(Text(self.tr("ui.confirm.done", ma_gdich=tx.ma_gdich, so_hso=tx.so_hso), style="bold"))
+        progress.update(Text(done, style="bold"))
 
     def action_back(self) -> None:
         if not self.sending:

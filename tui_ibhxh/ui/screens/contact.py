@@ -33,6 +33,9 @@ class ContactScreen(BaseScreen):
         yield Header()
         yield Stepper("contact", self.lang)
         yield Static(self.tr("ui.contact.heading"), classes="heading")
+        signer = self.backend.unit.nguoi_ky
+        line = self.tr("ui.contact.signer", name=signer) if signer else self.tr("ui.contact.signer_missing")
+        yield Static(line, id="contact-signer", classes="state", markup=False)
         current = self.backend.default_contact()
         with VerticalScroll(id="contact-form"):
             for name in CONTACT_FIELDS:

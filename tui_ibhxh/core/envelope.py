@@ -1,0 +1,352 @@
+"""The BHXH transport envelope ``Hoso`` (I-VAN protocol v2 §3.2): build, parse, and verify completely.
+
+I-VANs exchange forms as signed XML files, base64-encoded in ``Hoso/NoiDung/ThongTinHoSo/ToKhais/FileToKhai/
+NoiDungFile``; the unit signs the envelope again into ``Hoso/CKy_Dvi``. Both signatures are the unit's (the
+same certificate). :func:`verify_envelope` is the one check of a dossier for the client's self-verification,
+``ibhxh verify`` and the simulator: the envelope's signature, its schema, each form's length, the form's
+signature and schema, the same signer, and the unit identity in both; values are read only from the verified
+elements (the envelope's content, then the form's content), never by a search of the document.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Final
+
+from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
+
+from tui_ibhxh.core.dossier import (
+    TEN_THUTUC_05,
+    ChangeDossier,
+    DossierInvalid,
+    dossier_from_root,
+    format_ngay,
+    parse_ngay,
+    serialise_validated,
+    validate_against,
+)
+from tui_ibhxh.core.i18n import Lang, register, t
+from tui_ibhxh.core.models import CertInfo
+from tui_ibhxh.core.receipt import SIGNATURE_CONTAINER as RECEIPT_CONTAINER
+from tui_ibhxh.core.validation import normalise_mst
+from tui_ibhxh.core.xmldsig import CONTAINER, TrustStore, enveloped_content, verify_document
+from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, invalid_xml_char, parse_xml
+
+MA_THUTUC_05: Final = "05_SD-IVAN"
+MA_TOKHAI_05: Final = "05/SĐ-IVAN"
+MOTA_TOKHAI_05: Final = "Tờ khai thay đổi, bổ sung thông tin đăng ký sử dụng dịch vụ I-VAN"
+TEN_FILE_05: Final = "05_SD-IVAN.xml"
+
+register(
+    {
+        "envelope.part.envelope": ("phong bì hồ sơ (Hoso)", "the dossier envelope (Hoso)"),
+        "envelope.part.form": ("tờ khai {file} trong hồ sơ", "form {file} inside the dossier"),
+        "envelope.failed": ("Hồ sơ không hợp lệ ở {part}: {reason}", "The dossier is not valid in {part}: {reason}"),
+        "envelope.FILE_LENGTH": (
+            "Độ dài khai báo của tệp {file} (DoDaiFile = {declared}) không khớp nội dung ({actual}).",
+            "The declared length of file {file} (DoDaiFile = {declared}) does not match its content ({actual}).",
+        ),
+        "envelope.FILE_COUNT": (
+            "Số tệp khai báo (SoLuongFile = {declared}) khác số tệp trong hồ sơ ({actual}).",
+            "The declared number of files (SoLuongFile = {declared}) differs from the files present ({actual}).",
+        ),
+        "envelope.NOT_BASE64": (
+            "Nội dung tệp {file} không phải base64 hợp lệ.",
+            "The content of file {file} is not valid base64.",
+        ),
+        "envelope.NO_FORM": (
+            "Hồ sơ không chứa tờ khai {file}.",
+            "The dossier carries no form {file}.",
+        ),
+        "envelope.DIFFERENT_SIGNERS": (
+            "Phong bì hồ sơ được ký bằng chứng thư {outer}, còn tờ khai bằng chứng thư {inner}: cả hai phải do "
+            "cùng một chứng thư số của đơn vị ký.",
+            "The envelope was signed with certificate {outer} and the form with {inner}: both must be signed "
+            "with the same certificate of the unit.",
+        ),
+        "envelope.UNIT_MISMATCH": (
+            "Mã số BHXH trên phong bì ({envelope}) khác mã đơn vị trong tờ khai ({form}).",
+            "The BHXH code on the envelope ({envelope}) differs from the unit code in the form ({form}).",
+        ),
+        "envelope.MST_MISMATCH": (
+            "Mã số thuế trên phong bì ({envelope}) khác MST trong tờ khai ({form}).",
+            "The tax code on the envelope ({envelope}) differs from the MST in the form ({form}).",
+        ),
+    }
+)
+
+
+class EnvelopeInvalid(XmlError):
+    """The envelope (or a form inside it) is not acceptable; ``part`` says which: "envelope" or "form".
+
+    ``cause`` is the underlying error (a signature or schema failure), or None for the envelope's own rules
+    (FILE_LENGTH, FILE_COUNT, NOT_BASE64, NO_FORM, DIFFERENT_SIGNERS, UNIT_MISMATCH, MST_MISMATCH)."""
+
+    def __init__(self, code: str, key: str, /, *, part: str, cause: XmlError | None = None, **params: object) -> None:
+        super().__init__(code, key, **params)
+        self.part = part
+        self.cause = cause
+
+    def message(self, lang: Lang = "vi") -> str:
+        """One sentence: which part failed, and why."""
+        part = t(f"envelope.part.{self.part}", lang, file=TEN_FILE_05)
+        return t("envelope.failed", lang, part=part, reason=t(self.key, lang, **self.params))
+
+
+@dataclass(frozen=True)
+class FormFile:
+    """One FileToKhai: a form, as the signed bytes it travels as."""
+
+    content: bytes  # the signed form, exact bytes (NoiDungFile decoded)
+    ma_to_khai: str = MA_TOKHAI_05
+    mo_ta: str = MOTA_TOKHAI_05
+    ten_file: str = TEN_FILE_05
+    loai_file: str = ".xml"
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Everything ``Hoso/NoiDung`` carries (IVAN_PROTOCOL.md §3.2)."""
+
+    ma_ivan: str
+    ten_ivan: str
+    ten_doi_tuong: str  # the unit's name
+    ma_so_bhxh: str  # mã đơn vị
+    loai_doi_tuong: str
+    ma_so_thue: str
+    nguoi_ky: str
+    dien_thoai: str
+    co_quan_quan_ly: str  # BHXH office code, e.g. "903"
+    ngay_lap: date
+    files: tuple[FormFile, ...]
+    ten_thu_tuc: str = TEN_THUTUC_05
+    ma_thu_tuc: str = MA_THUTUC_05
+    quy_trinh_iso: str = ""
+
+    @property
+    def ky_ke_khai(self) -> str:
+        """The declaration period: the month it is drawn up in (mm/yyyy)."""
+        return f"{self.ngay_lap.month:02d}/{self.ngay_lap.year:04d}"
+
+
+def _sub(parent: etree._Element, tag: str, text: str) -> etree._Element:
+    bad = invalid_xml_char(text)
+    if bad is not None:
+        raise DossierInvalid("INVALID_CHAR", "xml.INVALID_CHAR", field=tag, codepoint=bad)
+    el = etree.SubElement(parent, tag)
+    el.text = text
+    return el
+
+
+def validate_envelope(root_or_bytes: etree._Element | bytes) -> etree._Element:
+    """Validate an envelope (signed or not) against ``data/envelope.xsd``; return its root."""
+    return validate_against(root_or_bytes, "envelope.xsd")
+
+
+def build_envelope(e: Envelope) -> bytes:
+    """The unsigned envelope (an empty ``CKy_Dvi`` where the unit's signature goes), validated. ``DoDaiFile`` is
+    the length of ``NoiDungFile`` (the base64 text)."""
+    root = etree.Element("Hoso")
+    noi_dung = etree.SubElement(root, "NoiDung")
+    ivan = etree.SubElement(noi_dung, "ThongTinIVAN")
+    _sub(ivan, "MaIVAN", e.ma_ivan)
+    _sub(ivan, "TenIVAN", e.ten_ivan)
+    dv = etree.SubElement(noi_dung, "ThongTinDonVi")
+    _sub(dv, "TenDoiTuong", e.ten_doi_tuong)
+    _sub(dv, "MaSoBHXH", e.ma_so_bhxh)
+    _sub(dv, "LoaiDoiTuong", e.loai_doi_tuong)
+    _sub(dv, "MaSoThue", e.ma_so_thue)
+    _sub(dv, "NguoiKy", e.nguoi_ky)
+    _sub(dv, "DienThoai", e.dien_thoai)
+    _sub(dv, "CoQuanQuanLy", e.co_quan_quan_ly)
+    hs = etree.SubElement(noi_dung, "ThongTinHoSo")
+    _sub(hs, "TenThuTuc", e.ten_thu_tuc)
+    _sub(hs, "MaThuTuc", e.ma_thu_tuc)
+    _sub(hs, "KyKeKhai", e.ky_ke_khai)
+    _sub(hs, "NgayLap", format_ngay(e.ngay_lap))
+    _sub(hs, "SoLuongFile", str(len(e.files)))
+    _sub(hs, "QuyTrinhISO", e.quy_trinh_iso)
+    to_khais = etree.SubElement(hs, "ToKhais")
+    for f in e.files:
+        ftk = etree.SubElement(to_khais, "FileToKhai")
+        encoded = base64.b64encode(f.content).decode("ascii")
+        _sub(ftk, "MaToKhai", f.ma_to_khai)
+        _sub(ftk, "MoTaToKhai", f.mo_ta)
+        _sub(ftk, "TenFile", f.ten_file)
+        _sub(ftk, "LoaiFile", f.loai_file)
+        _sub(ftk, "DoDaiFile", str(len(encoded)))
+        _sub(ftk, "NoiDungFile", encoded)
+    etree.SubElement(root, "CKy_Dvi")
+    return serialise_validated(root, validate_envelope)
+
+
+def _text(parent: etree._Element, path: str) -> str:
+    el = parent.find(path)
+    return "" if el is None else "".join(el.itertext())
+
+
+def envelope_from_root(root: etree._Element) -> Envelope:
+    """An :class:`Envelope` from a parsed root (a verified envelope's content): validates it, decodes each form,
+    checks SoLuongFile and each DoDaiFile. Raises :class:`EnvelopeInvalid` (part "envelope")."""
+    try:
+        validate_envelope(root)
+    except DossierInvalid as exc:
+        raise EnvelopeInvalid(exc.code, exc.key, part="envelope", cause=exc, **exc.params) from None
+    hs = root.find("NoiDung/ThongTinHoSo")
+    assert hs is not None  # guaranteed by the schema
+    files: list[FormFile] = []
+    for ftk in hs.findall("ToKhais/FileToKhai"):
+        name = _text(ftk, "TenFile")
+        encoded = _text(ftk, "NoiDungFile")
+        compact = "".join(encoded.split())
+        try:
+            content = base64.b64decode(compact, validate=True)
+        except (binascii.Error, ValueError):
+            raise EnvelopeInvalid("NOT_BASE64", "envelope.NOT_BASE64", part="envelope", file=name) from None
+        declared = int(_text(ftk, "DoDaiFile"))
+        if declared not in (len(compact), len(content)):  # the base64 text's length (the decoded one tolerated)
+            raise EnvelopeInvalid(
+                "FILE_LENGTH",
+                "envelope.FILE_LENGTH",
+                part="envelope",
+                file=name,
+                declared=declared,
+                actual=len(compact),
+            )
+        files.append(
+            FormFile(
+                content=content,
+                ma_to_khai=_text(ftk, "MaToKhai"),
+                mo_ta=_text(ftk, "MoTaToKhai"),
+                ten_file=name,
+                loai_file=_text(ftk, "LoaiFile"),
+            )
+        )
+    declared_count = int(_text(hs, "SoLuongFile"))
+    if declared_count != len(files):
+        raise EnvelopeInvalid(
+            "FILE_COUNT", "envelope.FILE_COUNT", part="envelope", declared=declared_count, actual=len(files)
+        )
+    return Envelope(
+        ma_ivan=_text(root, "NoiDung/ThongTinIVAN/MaIVAN"),
+        ten_ivan=_text(root, "NoiDung/ThongTinIVAN/TenIVAN"),
+        ten_doi_tuong=_text(root, "NoiDung/ThongTinDonVi/TenDoiTuong"),
+        ma_so_bhxh=_text(root, "NoiDung/ThongTinDonVi/MaSoBHXH"),
+        loai_doi_tuong=_text(root, "NoiDung/ThongTinDonVi/LoaiDoiTuong"),
+        ma_so_thue=_text(root, "NoiDung/ThongTinDonVi/MaSoThue"),
+        nguoi_ky=_text(root, "NoiDung/ThongTinDonVi/NguoiKy"),
+        dien_thoai=_text(root, "NoiDung/ThongTinDonVi/DienThoai"),
+        co_quan_quan_ly=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
+        ngay_lap=parse_ngay(_text(hs, "NgayLap")),
+        files=tuple(files),
+        ten_thu_tuc=_text(hs, "TenThuTuc"),
+        ma_thu_tuc=_text(hs, "MaThuTuc"),
+        quy_trinh_iso=_text(hs, "QuyTrinhISO"),
+    )
+
+
+def form_file(envelope: Envelope, name: str = TEN_FILE_05) -> FormFile:
+    """The form ``name`` the envelope carries (raises NO_FORM)."""
+    for f in envelope.files:
+        if f.ten_file == name:
+            return f
+    raise EnvelopeInvalid("NO_FORM", "envelope.NO_FORM", part="envelope", file=name)
+
+
+@dataclass(frozen=True)
+class VerifiedEnvelope:
+    """A dossier whose two signatures, schemas and consistency checked out; read values only from here."""
+
+    envelope: Envelope
+    form: ChangeDossier
+    form_xml: bytes  # the signed form, exact bytes
+    certificate: CertInfo  # the one certificate that signed both
+
+
+def verify_envelope(
+    xml: bytes,
+    *,
+    trust: TrustStore | None = None,
+    pinned_cert_der: bytes | None = None,
+    check_time: datetime | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> VerifiedEnvelope:
+    """Check a dossier completely (see the module docstring); raise :class:`EnvelopeInvalid` naming the part."""
+    try:
+        outer = verify_document(
+            xml, trust=trust, pinned_cert_der=pinned_cert_der, check_time=check_time, max_bytes=max_bytes
+        )
+    except XmlError as exc:
+        raise EnvelopeInvalid(exc.code, exc.key, part="envelope", cause=exc, **exc.params) from None
+    envelope = envelope_from_root(outer.content)
+    form_part = form_file(envelope)
+    try:
+        inner = verify_document(
+            form_part.content,
+            trust=trust,
+            pinned_cert_der=pinned_cert_der,
+            check_time=check_time,
+            max_bytes=max_bytes,
+        )
+    except XmlError as exc:
+        raise EnvelopeInvalid(exc.code, exc.key, part="form", cause=exc, **exc.params) from None
+    if inner.certificate.der != outer.certificate.der:
+        raise EnvelopeInvalid(
+            "DIFFERENT_SIGNERS",
+            "envelope.DIFFERENT_SIGNERS",
+            part="form",
+            outer=outer.certificate.serial,
+            inner=inner.certificate.serial,
+        )
+    try:
+        form = dossier_from_root(inner.content)
+    except XmlError as exc:
+        raise EnvelopeInvalid(exc.code, exc.key, part="form", cause=exc, **exc.params) from None
+    if envelope.ma_so_bhxh != form.unit.ma_dvi:
+        raise EnvelopeInvalid(
+            "UNIT_MISMATCH",
+            "envelope.UNIT_MISMATCH",
+            part="envelope",
+            envelope=envelope.ma_so_bhxh,
+            form=form.unit.ma_dvi,
+        )
+    if normalise_mst(envelope.ma_so_thue) != normalise_mst(form.unit.mst):
+        raise EnvelopeInvalid(
+            "MST_MISMATCH", "envelope.MST_MISMATCH", part="envelope", envelope=envelope.ma_so_thue, form=form.unit.mst
+        )
+    return VerifiedEnvelope(envelope=envelope, form=form, form_xml=form_part.content, certificate=outer.certificate)
+
+
+def _root_tag(xml: bytes) -> str | None:
+    try:
+        return str(parse_xml(xml).tag)
+    except XmlError:
+        return None
+
+
+def is_envelope(xml: bytes) -> bool:
+    """True for a BHXH transport envelope (root ``Hoso``)."""
+    return _root_tag(xml) == "Hoso"
+
+
+def signature_place(xml: bytes) -> str | None:
+    """Where a signed document of the app keeps its signature: ``CKy_Dvi`` for what a unit signs (the forms, the
+    envelope), the root's last child for BHXH's confirmation (``XACNHAN_GDICH``)."""
+    root = _root_tag(xml)
+    if root == "BHXH":
+        try:
+            if parse_xml(xml).find("XACNHAN_GDICH") is not None:
+                return RECEIPT_CONTAINER
+        except XmlError:
+            pass
+    return CONTAINER
+
+
+def stored_form(xml: bytes) -> ChangeDossier:
+    """The form of an envelope that was verified when it was received (the simulator stores only those): read
+    from the signed content of both, without checking the signatures again."""
+    envelope = envelope_from_root(enveloped_content(parse_xml(xml)))
+    return dossier_from_root(enveloped_content(parse_xml(form_file(envelope).content)))
