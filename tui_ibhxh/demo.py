@@ -399,7 +399,7 @@ def write_example_dossier(m: DemoMaterial, day: dt.date) -> Path:
         unit=m.unit,
         contact=m.contact,
         ngay_lap=day,
-        ten_ivan="I-VAN demo tui-ibhxh",
+        ten_ivan=DEMO_IVAN_NAME,
         new_cert=CertSummary.from_cert(new),
         old_cert=CertSummary.from_cert(old),
         ma_yeucau=str(uuid.uuid5(uuid.NAMESPACE_OID, f"tui-ibhxh-demo-example-{new.serial}")),

@@ -11,6 +11,7 @@ import pytest
 
 from tests.flow.conftest import PIN, Forward, workflow
 from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.demo import DEMO_CERTS
 from tui_ibhxh.services.errors import UserError
 
 
@@ -27,7 +28,7 @@ def test_tokens_and_certs_come_through_the_forward(forwarded: Forward) -> None:
     certs = flow.run("certs", "--json")
     assert certs.returncode == 0, certs.stderr
     rows = json.loads(certs.stdout)
-    assert len(rows) == 4 and {r["token_label"] for r in rows} == {"DEMO TOKEN"}
+    assert len(rows) == len(DEMO_CERTS) and {r["token_label"] for r in rows} == {"DEMO TOKEN"}
     assert [r["serial"] for r in rows if r["usable"]] == [flow.new_serial]
 
 
@@ -61,7 +62,7 @@ def test_server_stopped_mid_flow_is_an_unplug_then_the_flow_resumes(forwarded: F
             assert token.forwarded and token.label == "DEMO TOKEN"
             await wf.login(token, PIN)
             await wf.connect()
-            [choice] = [c for c in await wf.choices() if c.usable]
+            [choice] = [c for c in await wf.choices() if c.cert.info.serial == flow.new_serial]
             contact = wf.default_contact()
 
             await asyncio.to_thread(server.stop)  # SSH closed / p11-kit server stopped between "choose" and "Nộp"

@@ -13,6 +13,8 @@ import pytest
 
 from tests.flow.conftest import PIN, Flow
 from tests.support.fault_proxy import FaultProxy, ProxyThread
+from tui_ibhxh.core.dossier import parse_dossier
+from tui_ibhxh.core.envelope import verify_envelope
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier, UnitState
 from tui_ibhxh.services.config import load_config
@@ -207,7 +209,8 @@ def test_discard_only_while_never_acknowledged(flow: Flow) -> None:
 
 
 def test_the_preview_is_what_gets_signed(flow: Flow) -> None:
-    """F6's XML carries the real request key, and the journalled dossier carries the same one."""
+    """F6 shows the form with the real request key and the envelope around it; the journalled dossier (the signed
+    envelope) carries that form, with the same key, signed."""
 
     async def scenario() -> None:
         async with workflow(flow) as wf:
@@ -216,11 +219,15 @@ def test_the_preview_is_what_gets_signed(flow: Flow) -> None:
             contact = wf.default_contact()
             preview = wf.preview(choice.cert, contact)
             key = wf.draft().key
-            assert f"<MA_YEUCAU>{key}</MA_YEUCAU>".encode() in preview and b"00000000-0000" not in preview
+            assert f"<MA_YEUCAU>{key}</MA_YEUCAU>".encode() in preview.form and b"00000000-0000" not in preview.form
+            assert b"<Hoso><NoiDung>" in preview.envelope and b"<MaThuTuc>05_SD-IVAN</MaThuTuc>" in preview.envelope
             tx = await wf.submit(choice, contact)
             assert tx.idempotency_key == key
             entry = wf.journal.get(key)
-            assert entry is not None and f"<MA_YEUCAU>{key}</MA_YEUCAU>".encode() in entry.signed_xml
+            assert entry is not None
+            signed = verify_envelope(entry.signed_xml, pinned_cert_der=choice.cert.info.der)
+            assert signed.form.ma_yeucau == key
+            assert signed.form == parse_dossier(preview.form)  # the previewed form is what was signed
             assert wf.state.draft is None  # the next change gets a new key
 
     asyncio.run(scenario())

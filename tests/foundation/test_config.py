@@ -147,6 +147,9 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
     values: dict[str, object] = {
         "default_unit": "abc",
         "ivan.url": "https://ivan.example.vn",
+        "ivan.name": "Công ty I-VAN ABC",
+        "ivan.code": "00040",
+        "ivan.provider": "tui-ibhxh",
         "ivan.trust_anchors": [str(tmp_path / "ca.pem")],
         "ivan.bhxh_certificate": str(tmp_path / "bhxh.pem"),
         "ivan.ca_bundle": str(tmp_path / "bundle.pem"),
@@ -160,6 +163,9 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
         "units.abc.ten_dvi": "Công ty TNHH ABC",
         "units.abc.diadiem": "Hà Nội",
         "units.abc.co_quan_bhxh": "BHXH cơ sở Cầu Giấy",
+        "units.abc.ma_co_quan_bhxh": "903",
+        "units.abc.loai_doi_tuong": "1",
+        "units.abc.nguoi_ky": "Trần Văn Bình",
         "units.abc.registered_cert_sha256": "AB" * 32,
         "units.abc.registered_cert_serial": "5F1A2B3C",
         "units.abc.registered_cert_not_after": "2026-12-01T02:30:00+00:00",
@@ -179,6 +185,9 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
     read = {
         "default_unit": back.default_unit,
         "ivan.url": back.ivan.url,
+        "ivan.name": back.ivan.name,
+        "ivan.code": back.ivan.code,
+        "ivan.provider": back.ivan.provider,
         "ivan.trust_anchors": [str(p) for p in back.ivan.trust_anchors],
         "ivan.bhxh_certificate": str(back.ivan.bhxh_certificate),
         "ivan.ca_bundle": str(back.ivan.ca_bundle),
@@ -192,6 +201,9 @@ def test_every_key_the_app_writes_is_read_back(tmp_path: Path) -> None:
         "units.abc.ten_dvi": unit.unit.ten_dvi,
         "units.abc.diadiem": unit.unit.diadiem,
         "units.abc.co_quan_bhxh": unit.unit.co_quan_bhxh,
+        "units.abc.ma_co_quan_bhxh": unit.unit.ma_co_quan_bhxh,
+        "units.abc.loai_doi_tuong": unit.unit.loai_doi_tuong,
+        "units.abc.nguoi_ky": unit.unit.nguoi_ky,
         "units.abc.registered_cert_sha256": unit.registered_cert_sha256,
         "units.abc.registered_cert_serial": unit.registered_cert_serial,
         "units.abc.registered_cert_not_after": unit.registered_cert_not_after,
@@ -230,3 +242,21 @@ def test_an_invalid_mst_is_one_message_naming_the_file_and_the_key(tmp_path: Pat
 def test_valid_msts_a_branch_and_the_12_digit_personal_number(tmp_path: Path, mst: str) -> None:
     cfg = load_config(write(tmp_path, SAMPLE.replace('mst = "0101234565"', f'mst = "{mst}"')))
     assert cfg.unit().unit.mst == mst
+
+
+def test_the_envelope_keys_are_read(tmp_path: Path) -> None:
+    """[ivan] name, code, provider and the unit's office code, type and signer: what every dossier carries."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[ivan]\nname = "Công ty I-VAN ABC"\ncode = "00040"\nprovider = "tui-ibhxh"\n'
+        '[units.a]\nma_dvi = "TA1234A"\nmst = "0101234565"\nten_dvi = "ABC"\nma_co_quan_bhxh = "903"\n'
+        'loai_doi_tuong = "2"\nnguoi_ky = "Trần Văn Bình"\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(path)
+    unit = cfg.unit().unit
+    assert (cfg.ivan.name, cfg.ivan.code, cfg.ivan.provider) == ("Công ty I-VAN ABC", "00040", "tui-ibhxh")
+    assert (unit.ma_co_quan_bhxh, unit.loai_doi_tuong, unit.nguoi_ky) == ("903", "2", "Trần Văn Bình")
+    path.write_text('[units.a]\nma_dvi = "TA1234A"\nmst = "0101234565"\nten_dvi = "ABC"\n', encoding="utf-8")
+    defaults = load_config(path)
+    assert defaults.ivan.provider == "tui-ibhxh" and defaults.unit().unit.loai_doi_tuong == "1"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DemoEnv
-from tui_ibhxh.demo import DEMO_TOKEN_LABEL, SOFTHSM_MODULE
+from tui_ibhxh.demo import DEMO_CERTS, DEMO_TOKEN_LABEL, SOFTHSM_MODULE
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.p11kit import (
     Places,
@@ -172,7 +172,7 @@ def test_system_trust_is_not_a_token(demo_env: DemoEnv, tmp_path: Path) -> None:
     assert [t["label"] for t in json.loads(tokens.stdout)] == [DEMO_TOKEN_LABEL]
     certs = probe.run("certs", "--json")
     assert certs.returncode == 0, certs.stderr
-    assert len(json.loads(certs.stdout)) == 4  # the demo token's, no system root CA
+    assert len(json.loads(certs.stdout)) == len(DEMO_CERTS)  # the demo token's, no system root CA
     # an older config that remembered the trust store by path: skipped; adding it by hand: refused in words
     config.write_text(
         f'[token]\nmodules = ["{HOST_MODULE_DIR / "p11-kit-trust.so"}", "{SOFTHSM_MODULE}"]\n'

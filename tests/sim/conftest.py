@@ -16,7 +16,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 @pytest.fixture(scope="module")
 def sim_process(world: World) -> Iterator[SimProcess]:
-    proc = SimProcess(world.toml, world.dir / "sim.sqlite3", delays=(0, 0), heartbeat=0.3)
+    # every test logs in: the per-address budget of /auth/* is not what these modules test (test_ratelimit does)
+    proc = SimProcess(world.toml, world.dir / "sim.sqlite3", delays=(0, 0), heartbeat=0.3, auth_rate_limit=(1000, 100))
     proc.start()
     yield proc
     proc.stop()

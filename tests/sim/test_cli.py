@@ -39,7 +39,7 @@ async def test_seed_cert_registers_the_demo_unit(seeded: tuple[pki.Issued, str])
         status, reg = await get_json(s, f"{base}/units/{DEMO_UNIT.ma_dvi}/registration", token)
     assert status == 200
     assert (reg["ma_dvi"], reg["mst"], reg["ten_dvi"]) == ("TA1234A", "0101234565", "Công ty TNHH ABC")
-    assert reg["co_quan_bhxh"] == "BHXH quận Cầu Giấy"
+    assert reg["co_quan_bhxh"] == {"ma": "903", "ten": "BHXH cơ sở Cầu Giấy"}
     assert reg["contact"]["email"] == DEMO_CONTACT.email and reg["version"] == 1
     assert reg["certificate"]["serial"] == cert.info.serial
 

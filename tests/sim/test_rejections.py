@@ -11,12 +11,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+import xmlsec
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from tests.support import pki, sim_attacks
 from tests.support.sim_server import (
     CONTACT,
+    MA_IVAN,
     REVOKED_SERIAL,
     UNIT_A,
     UNIT_R,
@@ -29,7 +31,8 @@ from tests.support.sim_server import (
     submit,
     wait_final,
 )
-from tui_ibhxh.core.dossier import CertSummary, build_dossier
+from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
+from tui_ibhxh.core.envelope import Envelope, build_envelope
 from tui_ibhxh.core.models import Contact
 from tui_ibhxh.core.receipt import verify_receipt
 from tui_ibhxh.core.xmldsig import TrustStore, sign_document
@@ -45,24 +48,62 @@ async def _count(s: aiohttp.ClientSession, base: str, token: str, ma_dvi: str) -
     return len(page["items"])
 
 
-def _valid(world: World) -> bytes:
-    return signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r)
-
-
-def _unsigned(world: World, new: pki.Issued | None = None) -> bytes:
-    return build_dossier(change_dossier(UNIT_R, CONTACT, new=new or world.unit_r_new, old=world.unit_r))
-
-
 #: an unsigned copy of the form with other values: must never be stored, let alone read
 FORGED_COPY = b"<DKI_BHXH><TTDVI><MA_DVI>TA1234A</MA_DVI><EMAIL>ke-gian@evil.example</EMAIL></TTDVI></DKI_BHXH>"
 XINCLUDE = b'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd" parse="text"/>'
 
 
+def _valid(world: World) -> bytes:
+    return signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r)
+
+
+def _form(world: World, new: pki.Issued | None = None) -> ChangeDossier:
+    return change_dossier(UNIT_R, CONTACT, new=new or world.unit_r_new, old=world.unit_r)
+
+
+def _unsigned(world: World, new: pki.Issued | None = None) -> bytes:
+    """The unsigned form."""
+    return build_dossier(_form(world, new))
+
+
+def _envelope(d: ChangeDossier, form: bytes, *, change: tuple[bytes, bytes] | None = None) -> bytes:
+    """The unsigned envelope around ``form`` (``change``: one byte replacement in it before signing)."""
+    xml = build_envelope(Envelope.for_form(d, form, ma_ivan=MA_IVAN))
+    if change is not None:
+        assert change[0] in xml, change
+        xml = xml.replace(*change)
+    return xml
+
+
+def _signed_around(
+    world: World, form: bytes, *, by: pki.Issued | None = None, change: tuple[bytes, bytes] | None = None
+) -> bytes:
+    """``form`` (signed or not, valid or not) inside a correctly signed envelope: only the form can fail."""
+    return sign_document(_envelope(_form(world), form, change=change), pki.SoftwareSigner(by or world.unit_r_new))
+
+
+def _signed_form(world: World) -> bytes:
+    return sign_document(_unsigned(world), pki.SoftwareSigner(world.unit_r_new))
+
+
+def _xmlsec_both(world: World, issued: pki.Issued, **algorithms: Any) -> bytes:
+    """Form and envelope signed by xmlsec itself with these algorithms (any key size it takes)."""
+    d = _form(world, issued)
+    form = sim_attacks.xmlsec_signed(build_dossier(d), issued, **algorithms)
+    return sim_attacks.xmlsec_signed(_envelope(d, form), issued, **algorithms)
+
+
 def _weak(world: World) -> bytes:
     """Signed (by xmlsec) with an RSA-1024 certificate of unit R from the trusted CA."""
     weak = pki.issue(world.ca, cn="CONG TY TU CHOI", mst=UNIT_R.mst, key_index=7, key_bits=1024)
-    return sim_attacks.xmlsec_signed(_unsigned(world, new=weak), weak)
+    return _xmlsec_both(world, weak)
 
+
+SHA1 = {
+    "c14n": xmlsec.constants.TransformInclC14N,
+    "method": xmlsec.constants.TransformRsaSha1,
+    "digest": xmlsec.constants.TransformSha1,
+}
 
 SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
     "malformed": (lambda w: _valid(w)[:-40], 400, "XML_INVALID"),
@@ -71,19 +112,41 @@ SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
     "billion_laughs": (lambda w: sim_attacks.BILLION_LAUGHS, 400, "XML_INVALID"),
     "utf16": (lambda w: sim_attacks.utf16(_valid(w)), 400, "XML_INVALID"),
     "latin1": (lambda w: sim_attacks.latin1(_valid(w)), 400, "XML_INVALID"),
-    "schema_invalid": (
-        lambda w: sign_document(_unsigned(w).replace(b"<LOAI_DKY>2</LOAI_DKY>", b""), pki.SoftwareSigner(w.unit_r_new)),
+    "envelope_schema_invalid": (
+        lambda w: sign_document(
+            _envelope(_form(w), _signed_form(w), change=(b"<QuyTrinhISO></QuyTrinhISO>", b"")),
+            pki.SoftwareSigner(w.unit_r_new),
+        ),
         400,
         "XML_INVALID",
     ),
-    "unsigned": (_unsigned, 422, "SIGNATURE_INVALID"),
+    "form_schema_invalid": (
+        lambda w: _signed_around(
+            w,
+            sign_document(
+                _unsigned(w).replace(b"<TEN_THUTUC>", b"<TEN_THU_TUC>").replace(b"</TEN_THUTUC>", b"</TEN_THU_TUC>"),
+                pki.SoftwareSigner(w.unit_r_new),
+            ),
+        ),
+        400,
+        "XML_INVALID",
+    ),
+    "a_bare_form": (_signed_form, 400, "XML_INVALID"),  # the form alone is not what an I-VAN takes
+    "unsigned": (lambda w: _envelope(_form(w), _signed_form(w)), 422, "SIGNATURE_INVALID"),
+    "form_unsigned": (lambda w: _signed_around(w, _unsigned(w)), 422, "SIGNATURE_INVALID"),
     "tampered": (lambda w: sim_attacks.tamper(_valid(w)), 422, "SIGNATURE_INVALID"),
+    "form_tampered": (lambda w: _signed_around(w, sim_attacks.tamper(_signed_form(w))), 422, "SIGNATURE_INVALID"),
     "wrapped": (lambda w: sim_attacks.wrapped(_valid(w)), 422, "SIGNATURE_INVALID"),
+    "form_wrapped": (lambda w: _signed_around(w, sim_attacks.wrapped(_signed_form(w))), 422, "SIGNATURE_INVALID"),
     "two_signatures": (lambda w: sim_attacks.second_signature(_valid(w)), 422, "SIGNATURE_INVALID"),
     "other_reference": (lambda w: sim_attacks.other_reference(_valid(w)), 422, "SIGNATURE_INVALID"),
-    "sha1": (lambda w: sim_attacks.sign_sha1(_unsigned(w), w.unit_r_new), 422, "SIGNATURE_INVALID"),
+    "sha1": (lambda w: _xmlsec_both(w, w.unit_r_new, **SHA1), 422, "SIGNATURE_INVALID"),
     # the strict profile (protocol §3.3); each of these was accepted (202) and stored before
-    "exclusive_c14n": (lambda w: sim_attacks.sign_exclusive_c14n(_unsigned(w), w.unit_r_new), 422, "SIGNATURE_INVALID"),
+    "exclusive_c14n": (
+        lambda w: _xmlsec_both(w, w.unit_r_new, c14n=xmlsec.constants.TransformExclC14N),
+        422,
+        "SIGNATURE_INVALID",
+    ),
     "rsa_1024": (_weak, 422, "SIGNATURE_INVALID"),
     "copy_in_key_info": (lambda w: sim_attacks.in_key_info(_valid(w), FORGED_COPY), 422, "SIGNATURE_INVALID"),
     "copy_in_x509_data": (
@@ -101,6 +164,25 @@ SYNC_CASES: dict[str, tuple[Callable[[World], bytes], int, str]] = {
         lambda w: signed_dossier(UNIT_R, CONTACT, new=pki.issue(w.rogue_ca, mst=UNIT_R.mst, key_index=6), old=w.unit_r),
         422,
         "CERT_UNTRUSTED",
+    ),
+    # protocol §3.2 / §4: both signatures by one certificate, the form's length as declared, one unit
+    "different_signers": (lambda w: _signed_around(w, _signed_form(w), by=w.unit_r), 422, "SIGNATURE_INVALID"),
+    "wrong_length": (
+        lambda w: _signed_around(w, _signed_form(w), change=(b"<DoDaiFile>", b"<DoDaiFile>1")),
+        422,
+        "SIGNATURE_INVALID",
+    ),
+    "envelope_of_another_unit": (
+        lambda w: _signed_around(w, _signed_form(w), change=(b"<MaSoBHXH>TR0001R<", b"<MaSoBHXH>TA1234A<")),
+        403,
+        "FORBIDDEN",
+    ),
+    "envelope_with_another_mst": (
+        lambda w: _signed_around(
+            w, _signed_form(w), change=(f"<MaSoThue>{UNIT_R.mst}<".encode(), b"<MaSoThue>0101234565<")
+        ),
+        403,
+        "FORBIDDEN",
     ),
 }
 
@@ -223,7 +305,7 @@ def test_values_are_read_from_the_signed_content_only(world: World) -> None:
     """Whatever sits outside the content the Reference covers is never read, neither when the dossier is
     verified nor when the stored dossier is decided later."""
     valid = _valid(world)
-    forged = sim_attacks.in_key_info(valid, FORGED_COPY.replace(b"<DKI_BHXH>", b"<DKI_BHXH><LOAI_DKY>2</LOAI_DKY>"))
+    forged = sim_attacks.in_key_info(valid, FORGED_COPY)
     verified = verify_submission(valid, TrustStore([world.ca.der])).dossier
     assert stored_dossier(forged) == stored_dossier(valid) == verified
     assert stored_dossier(forged).contact.email == CONTACT.email

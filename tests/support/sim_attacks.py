@@ -32,23 +32,28 @@ def with_doctype(signed: bytes) -> bytes:
 
 
 def tamper(signed: bytes) -> bytes:
-    """Change the e-mail after signing."""
+    """Change a contact value after signing: a form's e-mail, an envelope's phone number."""
+    if b"<Hoso>" in signed:
+        return re.sub(rb"<DienThoai>[^<]*</DienThoai>", b"<DienThoai>0999999999</DienThoai>", signed, count=1)
     return re.sub(rb"<EMAIL>[^<]*</EMAIL>", b"<EMAIL>ke-gian@evil.example</EMAIL>", signed, count=1)
 
 
 def wrapped(signed: bytes) -> bytes:
-    """Signature wrapping: the original content moved into ds:Object, forged content in its place."""
-    original = re.search(rb"<DKI_BHXH>.*</DKI_BHXH>", signed, re.S)
+    """Signature wrapping: the original content moved into ds:Object, forged content in its place (a form's
+    DKI_BHXH, or an envelope's NoiDung)."""
+    original = re.search(rb"<(DKI_BHXH|NoiDung)>.*</\1>", signed, re.S)
     assert original is not None
+    root = b"BHXH" if original.group(1) == b"DKI_BHXH" else b"Hoso"
     forged = tamper(signed)
-    obj = b"<Object><BHXH>" + original.group(0) + b"</BHXH></Object></Signature>"
+    obj = b"<Object><" + root + b">" + original.group(0) + b"</" + root + b"></Object></Signature>"
     return forged.replace(b"</Signature>", obj, 1)
 
 
 def second_signature(signed: bytes) -> bytes:
+    """A copy of the signature after the one in CKy_Dvi (two signatures: refused)."""
     sig = re.search(rb"<Signature .*</Signature>", signed, re.S)
     assert sig is not None
-    return signed.replace(b"</BHXH>", sig.group(0) + b"</BHXH>")
+    return signed.replace(b"</CKy_Dvi>", sig.group(0) + b"</CKy_Dvi>", 1)
 
 
 def other_reference(signed: bytes) -> bytes:
@@ -84,10 +89,14 @@ def xmlsec_signed(
     digest: Transform = xmlsec.constants.TransformSha256,
 ) -> bytes:
     """An enveloped signature made by xmlsec itself (so with any key size it accepts) with these algorithms;
-    ``c14n`` serves for SignedInfo and as the Reference's transform after enveloped-signature."""
+    ``c14n`` serves for SignedInfo and as the Reference's transform after enveloped-signature. It goes where
+    the profile puts it: into the empty ``CKy_Dvi`` that ends the root (made when missing)."""
     root = etree.fromstring(unsigned)
     sig = xmlsec.template.create(root, c14n, method)
-    root.append(sig)
+    place = root[len(root) - 1] if len(root) and root[len(root) - 1].tag == "CKy_Dvi" else None
+    if place is None:
+        place = etree.SubElement(root, "CKy_Dvi")
+    place.append(sig)
     ref = xmlsec.template.add_reference(sig, digest, uri="")
     xmlsec.template.add_transform(ref, xmlsec.constants.TransformEnveloped)
     xmlsec.template.add_transform(ref, c14n)
@@ -112,5 +121,7 @@ def latin1(signed: bytes) -> bytes:
 
 
 def oversize(signed: bytes, limit: int = 1_048_576) -> bytes:
+    """Padded with a comment before the root's end tag, beyond ``limit`` bytes."""
     pad = b"<!--" + b"x" * (limit - len(signed)) + b"-->"
-    return signed.replace(b"</BHXH>", pad + b"</BHXH>")
+    end = signed.rindex(b"</")
+    return signed[:end] + pad + signed[end:]

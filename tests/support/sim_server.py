@@ -35,9 +35,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from tests.support import pki
-from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
+from tui_ibhxh.core.dossier import CertSummary, ChangeDossier
+from tui_ibhxh.core.envelope import sign_dossier, stored_form
 from tui_ibhxh.core.models import Contact, Unit
-from tui_ibhxh.core.xmldsig import sign_document
 
 REPO = Path(__file__).resolve().parents[2]
 URL_RE = re.compile(r"(http://\S+/api/v1)")
@@ -194,6 +194,9 @@ def change_dossier(
     )
 
 
+MA_IVAN = "00099"  # the simulator's I-VAN code in the envelopes tests send
+
+
 def signed_dossier(
     unit: Unit,
     contact: Contact,
@@ -204,16 +207,15 @@ def signed_dossier(
     key: str | None = None,
     **changes: Any,
 ) -> bytes:
-    """A dossier registering ``new`` instead of ``old``, signed with ``signer`` (default ``new``).
-    ``changes`` replace fields of the ChangeDossier (e.g. ``new_cert=...``)."""
+    """The envelope of a form registering ``new`` instead of ``old``, both signed with ``signer`` (default
+    ``new``). ``changes`` replace fields of the ChangeDossier (e.g. ``new_cert=...``)."""
     d = replace(change_dossier(unit, contact, new=new, old=old, key=key), **changes)
-    return sign_document(build_dossier(d), pki.SoftwareSigner(signer or new))
+    return sign_dossier(d, pki.SoftwareSigner(signer or new), ma_ivan=MA_IVAN)
 
 
 def dossier_key(body: bytes) -> str:
-    m = re.search(rb"<MA_YEUCAU>([^<]+)</MA_YEUCAU>", body)
-    assert m is not None
-    return m.group(1).decode()
+    """The request key (MA_YEUCAU) of the form inside an envelope."""
+    return stored_form(body).ma_yeucau
 
 
 # --- client -------------------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tui_ibhxh.core.certs import problem_message, revocation_problem
-from tui_ibhxh.core.i18n import Lang, fmt_date
+from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
+from tui_ibhxh.core.envelope import Envelope, build_envelope
+from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date
 from tui_ibhxh.core.models import (
     CertInfo,
     Contact,
@@ -35,10 +37,18 @@ from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
-from tui_ibhxh.services.workflow import CertChoice, Resent, Step
+from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step
 
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
-UNIT = Unit("TA1234A", "0101234565", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
+UNIT = Unit(
+    "TA1234A",
+    "0101234565",
+    "Công ty TNHH ABC",
+    "Hà Nội",
+    "BHXH cơ sở Cầu Giấy",
+    ma_co_quan_bhxh="903",
+    nguoi_ky="Trần Văn Bình",
+)
 CONTACT = Contact("Số 1 Trần Duy Hưng, phường Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
 CA_FIELDS = (("C", "VN"), ("O", "Demo tui-ibhxh"), ("CN", "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)"))
 ORG_FIELDS = (
@@ -217,6 +227,7 @@ class FakeBackend:
         self.submitted: list[tuple[CertChoice, Contact]] = []
         self.resent: list[str] = []
         self.discarded: list[str] = []
+        self.handed_over: list[Path] = []
         self.exported: list[Path] = []
         self.saved: list[str] = []
         self.suggested_modules = [Path("/usr/lib/fptca_v4.so"), Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
@@ -435,15 +446,32 @@ class FakeBackend:
             self.hub.changed(Aspect.DRAFT)
         return draft
 
-    def preview(self, choice: CertChoice, contact: Contact) -> bytes:
-        key = self.update_draft().key
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><DKI_BHXH><TTDVI>'
-            f"<MA_DVI>{UNIT.ma_dvi}</MA_DVI><MST>{UNIT.mst}</MST><TEN_DVI>{UNIT.ten_dvi}</TEN_DVI>"
-            f"<DIACHI_LHE>{contact.diachi_lhe}</DIACHI_LHE><EMAIL>{contact.email}</EMAIL></TTDVI>"
-            f"<TTCKY_DVI><TTCKY><SERIAL>{choice.cert.info.serial}</SERIAL></TTCKY></TTCKY_DVI>"
-            f"<MA_YEUCAU>{key}</MA_YEUCAU></DKI_BHXH></BHXH>"
-        ).encode()
+    def preview(self, choice: CertChoice, contact: Contact) -> Preview:
+        """The real builders on the fake's data: the form with the draft's key, and the envelope around it."""
+        reg = self.state.registration or REGISTRATION
+        d = ChangeDossier(
+            unit=UNIT,
+            contact=contact,
+            ngay_lap=NOW.astimezone(VN_TZ).date(),
+            ten_ivan="Công ty I-VAN ABC",
+            new_cert=CertSummary.from_cert(choice.cert.info),
+            old_cert=CertSummary.from_registered(reg.certificate),
+            ma_yeucau=self.update_draft().key,
+        )
+        form = build_dossier(d)
+        return Preview(form=form, envelope=build_envelope(Envelope.for_form(d, form, ma_ivan="00040")))
+
+    def default_file(self) -> Path:
+        return Path("/home/ketoan/Documents/tui-ibhxh/05_SD-IVAN_TA1234A_20261124-093000.xml")
+
+    async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress) -> Path:  # type: ignore[no-untyped-def]
+        for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL):
+            progress(step)
+            await self._maybe_hang()
+        self.handed_over.append(target)
+        self.state.draft = None
+        progress(Step.DONE)
+        return target
 
     async def submit(self, choice: CertChoice, contact: Contact, progress) -> Transaction:  # type: ignore[no-untyped-def]
         for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND):

@@ -161,6 +161,19 @@ async def confirm_pending(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def confirm_save_file(pilot: Pilot[int]) -> None:
+    """F7: sign but save the envelope to a file (for a portal upload): where, prefilled."""
+    await to_confirm(pilot)
+    await pilot.press("f7")
+    await settle(pilot)
+
+
+async def confirm_saved(pilot: Pilot[int]) -> None:
+    await confirm_save_file(pilot)
+    await pilot.press("enter")
+    await settle(pilot, 0.3)
+
+
 async def history_discard(pilot: Pilot[int]) -> None:
     await to_history(pilot)
     await pilot.press("d")
@@ -373,6 +386,8 @@ STATES = [
     State("confirm_older", older_chosen, confirm_older),
     State("certs_after_accept", nothing, certs_after_accept),
     State("token_removed", nothing, token_removed),
+    State("confirm_save_file", nothing, confirm_save_file),
+    State("confirm_saved", nothing, confirm_saved),
 ]
 
 

@@ -48,8 +48,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--out",
         type=Path,
         metavar="PATH",
-        help="sign and write the envelope to this file (or into this directory, named after 05_SD-IVAN) instead "
-        "of sending it, for an I-VAN that takes uploads on its web portal; never sent by the app",
+        help="sign and write the envelope to this file (a path ending in .xml) or into this directory (named "
+        "05_SD-IVAN_<unit>_<time>.xml) instead of sending it, for an I-VAN that takes uploads on its web portal; "
+        "never sent by the app",
     )
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this")
     p.add_argument("--json", action="store_true", help="print the transaction as JSON")

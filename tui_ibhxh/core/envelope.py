@@ -22,6 +22,7 @@ from tui_ibhxh.core.dossier import (
     TEN_THUTUC_05,
     ChangeDossier,
     DossierInvalid,
+    build_dossier,
     dossier_from_root,
     format_ngay,
     parse_ngay,
@@ -32,7 +33,7 @@ from tui_ibhxh.core.i18n import Lang, register, t
 from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.receipt import SIGNATURE_CONTAINER as RECEIPT_CONTAINER
 from tui_ibhxh.core.validation import normalise_mst
-from tui_ibhxh.core.xmldsig import CONTAINER, TrustStore, enveloped_content, verify_document
+from tui_ibhxh.core.xmldsig import CONTAINER, Signer, TrustStore, enveloped_content, sign_document, verify_document
 from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, invalid_xml_char, parse_xml
 
 MA_THUTUC_05: Final = "05_SD-IVAN"
@@ -125,6 +126,26 @@ class Envelope:
     ten_thu_tuc: str = TEN_THUTUC_05
     ma_thu_tuc: str = MA_THUTUC_05
     quy_trinh_iso: str = ""
+
+    @classmethod
+    def for_form(cls, d: ChangeDossier, signed_form: bytes, *, ma_ivan: str) -> Envelope:
+        """The envelope of form ``d`` (as signed): the unit and the I-VAN as the form names them; the signer is the
+        unit's ``nguoi_ky``, else its contact person."""
+        unit = d.unit
+        return cls(
+            ma_ivan=ma_ivan,
+            ten_ivan=d.ten_ivan,
+            ten_doi_tuong=unit.ten_dvi,
+            ma_so_bhxh=unit.ma_dvi,
+            loai_doi_tuong=unit.loai_doi_tuong,
+            ma_so_thue=unit.mst,
+            nguoi_ky=unit.nguoi_ky or d.contact.nguoi_lhe,
+            dien_thoai=d.contact.dien_thoai,
+            co_quan_quan_ly=unit.ma_co_quan_bhxh,
+            ngay_lap=d.ngay_lap,
+            files=(FormFile(content=signed_form),),
+            ten_thu_tuc=d.ten_thutuc,
+        )
 
     @property
     def ky_ke_khai(self) -> str:
@@ -318,6 +339,13 @@ def verify_envelope(
             "MST_MISMATCH", "envelope.MST_MISMATCH", part="envelope", envelope=envelope.ma_so_thue, form=form.unit.mst
         )
     return VerifiedEnvelope(envelope=envelope, form=form, form_xml=form_part.content, certificate=outer.certificate)
+
+
+def sign_dossier(d: ChangeDossier, signer: Signer, *, ma_ivan: str) -> bytes:
+    """Form and envelope signed in one call (the signer runs in this thread: software keys, scripts, tests; the
+    app signs on the token step by step, with the same builders)."""
+    signed_form = sign_document(build_dossier(d), signer)
+    return sign_document(build_envelope(Envelope.for_form(d, signed_form, ma_ivan=ma_ivan)), signer)
 
 
 def _root_tag(xml: bytes) -> str | None:

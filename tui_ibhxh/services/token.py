@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from tui_ibhxh.services.modules import foreign_arch, is_reader_module, pcscd_run
 from tui_ibhxh.services.p11kit import Places, forwarding_module, is_forwarding_module, is_trust_module
 
 log = logging.getLogger(__name__)
+FIND_ATTEMPTS = 5  # lookups of a token by serial before it is said to be absent
 T = TypeVar("T")
 
 register(
@@ -363,11 +365,15 @@ class TokenService:
         return found
 
     def _find(self, serial: str, *, refresh: bool = False) -> tuple[TokenInfo, Any]:
-        for info, token in self._tokens(refresh=refresh):
-            if info.serial == serial:
-                return info, token
-        if not refresh:
-            return self._find(serial, refresh=True)
+        """The token ``serial``; looked for again after a re-initialisation, and then a few times more: a token
+        store being written by another process (SoftHSM's files, several ibhxh at once) reads as absent for a
+        moment."""
+        for attempt in range(FIND_ATTEMPTS):
+            for info, token in self._tokens(refresh=refresh or attempt > 0):
+                if info.serial == serial:
+                    return info, token
+            if attempt:
+                time.sleep(0.05 * attempt)  # the PKCS#11 thread: nothing else waits on it
         raise UserError("token.not_found", label=serial)
 
     # -- public API: listing ------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from tui_ibhxh.core.certs import (
     problem_message,
 )
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
-from tui_ibhxh.core.envelope import MA_THUTUC_05, Envelope, FormFile, build_envelope, verify_envelope
+from tui_ibhxh.core.envelope import MA_THUTUC_05, Envelope, build_envelope, verify_envelope
 from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date, register
 from tui_ibhxh.core.models import (
     CertInfo,
@@ -533,13 +533,13 @@ class UpdateWorkflow:
             raise UserError("workflow.ivan_identity_missing", path=self.cfg.path)
         return ivan.name, ivan.code
 
-    def build(self, cert: TokenCert, contact: Contact, key: str) -> bytes:
-        """The unsigned form 05/SĐ-IVAN of this change."""
+    def dossier(self, cert: TokenCert, contact: Contact, key: str) -> ChangeDossier:
+        """Form 05/SĐ-IVAN of this change: what the config and the registration on record say."""
         reg = self.state.registration
         if reg is None:
             raise UserError("workflow.not_logged_in")
         name, _code = self._ivan_identity()
-        dossier = ChangeDossier(
+        return ChangeDossier(
             unit=self.profile.unit,
             contact=clean_contact(contact),
             ngay_lap=self._today(),
@@ -548,34 +548,18 @@ class UpdateWorkflow:
             old_cert=CertSummary.from_registered(reg.certificate),
             ma_yeucau=key,
         )
-        return build_dossier(dossier)
 
-    def envelope(self, contact: Contact, signed_form: bytes) -> bytes:
-        """The unsigned envelope carrying ``signed_form``: what the I-VAN needs comes from the config."""
-        name, code = self._ivan_identity()
-        unit = self.profile.unit
-        cleaned = clean_contact(contact)
-        return build_envelope(
-            Envelope(
-                ma_ivan=code,
-                ten_ivan=name,
-                ten_doi_tuong=unit.ten_dvi,
-                ma_so_bhxh=unit.ma_dvi,
-                loai_doi_tuong=unit.loai_doi_tuong,
-                ma_so_thue=unit.mst,
-                nguoi_ky=unit.nguoi_ky or cleaned.nguoi_lhe,
-                dien_thoai=cleaned.dien_thoai,
-                co_quan_quan_ly=unit.ma_co_quan_bhxh,
-                ngay_lap=self._today(),
-                files=(FormFile(content=signed_form),),
-            )
-        )
+    def envelope(self, d: ChangeDossier, signed_form: bytes) -> bytes:
+        """The unsigned envelope carrying ``signed_form``."""
+        _name, code = self._ivan_identity()
+        return build_envelope(Envelope.for_form(d, signed_form, ma_ivan=code))
 
     def preview(self, cert: TokenCert, contact: Contact) -> Preview:
         """Exactly what "Nộp" signs now: the form with the draft's own request key, and the envelope around it
         (carrying the form as signed at F5)."""
-        form = self.build(cert, contact, self.draft().key)
-        return Preview(form=form, envelope=self.envelope(contact, form))
+        d = self.dossier(cert, contact, self.draft().key)
+        form = build_dossier(d)
+        return Preview(form=form, envelope=self.envelope(d, form))
 
     def _today(self) -> date:
         return self.clock().astimezone(VN_TZ).date()
@@ -613,7 +597,8 @@ class UpdateWorkflow:
         allow_older: bool = False,
     ) -> Path:
         """Sign the change and write the envelope to a file instead of sending it (for an I-VAN that only takes
-        uploads on its web portal). ``target`` is a file, or a directory for the provider's file name. Journalled
+        uploads on its web portal). ``target`` is the file when it ends in ``.xml``, else the directory to write
+        the provider's file name into (made when missing). Journalled
         as handed over as a file: never re-sent automatically. Returns the file written."""
         step = progress or (lambda _s: None)
         with self.journal.claim(self.ma_dvi):
@@ -669,11 +654,12 @@ class UpdateWorkflow:
             )
         key = self.draft().key
         step(Step.BUILD)
-        form = self.build(fresh.cert, contact, key)
+        d = self.dossier(fresh.cert, contact, key)
+        form = build_dossier(d)
         step(Step.SIGN)
         try:
             signed_form = await sign_xml(self.tokens, fresh.cert, form)  # finish() verifies against the cert
-            signed = await sign_xml(self.tokens, fresh.cert, self.envelope(contact, signed_form))
+            signed = await sign_xml(self.tokens, fresh.cert, self.envelope(d, signed_form))
         except XmlError as exc:
             raise UserError("workflow.self_verify_failed", cause=exc) from None
         step(Step.VERIFY)
@@ -684,7 +670,7 @@ class UpdateWorkflow:
             raise UserError("workflow.self_verify_failed", cause=exc) from None
         file_path = None
         if target is not None:
-            path = target / self.file_name() if target.is_dir() else target
+            path = target if target.suffix.lower() == ".xml" and not target.is_dir() else target / self.file_name()
             await asyncio.to_thread(write_atomic, path, signed)
             file_path = str(path)
         step(Step.JOURNAL)
