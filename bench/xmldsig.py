@@ -29,6 +29,7 @@ from tui_ibhxh.core.xmldsig import TrustStore, verify_document
 from tui_ibhxh.demo import (
     ABC_NAME,
     CA_NAME,
+    DEMO_IVAN_NAME,
     DEMO_PIN,
     SOFTHSM_MODULE,
     demo_material,
@@ -46,7 +47,7 @@ DSIG = "http://www.w3.org/2000/09/xmldsig#"
 def _baseline_sign(xml: bytes, key: xmlsec.Key) -> bytes:
     root = etree.fromstring(xml)
     sig = xmlsec.template.create(root, xmlsec.constants.TransformInclC14N, xmlsec.constants.TransformRsaSha256, ns=None)
-    root.append(sig)
+    root[len(root) - 1].append(sig)  # into the form's empty CKy_Dvi, as ours
     ref = xmlsec.template.add_reference(sig, xmlsec.constants.TransformSha256, uri="")
     xmlsec.template.add_transform(ref, xmlsec.constants.TransformEnveloped)
     xmlsec.template.add_transform(ref, xmlsec.constants.TransformInclC14N)
@@ -59,7 +60,7 @@ def _baseline_sign(xml: bytes, key: xmlsec.Key) -> bytes:
 
 def _baseline_verify(signed: bytes, cert_pem: bytes) -> None:
     root = etree.fromstring(signed)
-    sig = root.find(f"{{{DSIG}}}Signature")
+    sig = next(root.iter(f"{{{DSIG}}}Signature"))
     ctx = xmlsec.SignatureContext()
     ctx.key = xmlsec.Key.from_memory(cert_pem, xmlsec.constants.KeyDataFormatCertPem)
     ctx.verify(sig)
@@ -76,7 +77,7 @@ def run(n: int) -> str:
         unit=m.unit,
         contact=m.contact,
         ngay_lap=dt.date(2026, 11, 25),
-        ten_ivan="I-VAN demo",
+        ten_ivan=DEMO_IVAN_NAME,
         new_cert=CertSummary.from_cert(new),
         old_cert=CertSummary.from_cert(parse_certificate(m.registered_cert_der)),
         ma_yeucau=str(uuid.UUID(int=1)),

@@ -105,8 +105,8 @@ def test_parallel_submissions_make_one_dossier(flow: Flow) -> None:
     procs = [flow.spawn("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin") for _ in range(20)]
     results = [(p.wait(180), p.stderr.read() if p.stderr else "") for p in procs]
     codes = [code for code, _ in results]
-    assert codes.count(0) == 1, results
-    assert all(code == EXIT_PENDING for code in codes if code != 0), results
+    odd = [(code, err[-600:]) for code, err in results if code not in (0, EXIT_PENDING)]
+    assert codes.count(0) == 1 and not odd, (codes, odd)
     for code, err in results:
         assert "Traceback" not in err and (code == 0 or "không ký hồ sơ mới" in err), err
     assert len(history(flow)) == 1

@@ -35,7 +35,9 @@ from tui_ibhxh.services.modules import foreign_arch, is_reader_module, pcscd_run
 from tui_ibhxh.services.p11kit import Places, forwarding_module, is_forwarding_module, is_trust_module
 
 log = logging.getLogger(__name__)
-FIND_ATTEMPTS = 5  # lookups of a token by serial before it is said to be absent
+FIND_ATTEMPTS = 3  # lookups of a token by serial before it is said to be absent
+LIST_ATTEMPTS = 3  # listings before "no token" is believed
+LOGIN_ATTEMPTS = 3  # C_Login tries when the token store answers with a general (not a PIN) error
 T = TypeVar("T")
 
 register(
@@ -306,6 +308,16 @@ class TokenService:
                 log.warning("PKCS#11 reinitialize failed: %s", type(exc).__name__)
 
     def _tokens(self, refresh: bool) -> list[tuple[TokenInfo, Any]]:
+        """The tokens present. An empty answer is asked again twice: a file token store written by another
+        process at that moment (SoftHSM, several ibhxh at once) reads as no token at all for a few milliseconds."""
+        for attempt in range(LIST_ATTEMPTS):
+            found = self._tokens_once(refresh or attempt > 0)
+            if found or attempt + 1 == LIST_ATTEMPTS:
+                return found
+            time.sleep(0.05 * (attempt + 1))
+        return []
+
+    def _tokens_once(self, refresh: bool) -> list[tuple[TokenInfo, Any]]:
         if not self.modules:
             raise UserError("token.no_module")
         found: list[tuple[TokenInfo, Any]] = []
@@ -442,7 +454,17 @@ class TokenService:
         if info.pin.locked:
             raise UserError("token.pin_locked")
         try:
-            session = token.open(user_pin=pin)
+            session = None
+            for attempt in range(LOGIN_ATTEMPTS):
+                try:
+                    session = token.open(user_pin=pin)
+                    break
+                except p11e.GeneralError:
+                    # not a PIN failure (no try is spent): a token store busy in another process (SoftHSM's files)
+                    if attempt + 1 == LOGIN_ATTEMPTS or info.forwarded:
+                        raise
+                    time.sleep(0.05 * (attempt + 1))
+                    info, token = self._find(serial, refresh=True)
         except p11e.PKCS11Error as exc:
             after: PinFlags | None = None
             try:
@@ -452,6 +474,7 @@ class TokenService:
             raise map_error(exc, flags=after, forwarded=info.forwarded) from None
         finally:
             del pin
+        assert session is not None
         self._open = _Open(info.module, serial, info.label, session, forwarded=info.forwarded)
         return info
 
