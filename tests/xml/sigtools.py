@@ -18,6 +18,7 @@ from tui_ibhxh.core.xmldsig import (
     ALG_ENVELOPED,
     ALG_RSA_SHA256,
     ALG_SHA256,
+    CONTAINER,
     DSIG_NS,
 )
 
@@ -39,7 +40,7 @@ def template(
     uris: tuple[str, ...] = ("",),
     with_cert: bool = True,
 ) -> str:
-    """A ``<Signature>`` template (default namespace) to insert as the root's last child."""
+    """A ``<Signature>`` template (default namespace) to put in place with :func:`with_template`."""
     refs = "".join(
         f'<Reference URI="{uri}"><Transforms>'
         + "".join(f'<Transform Algorithm="{a}"/>' for a in transforms)
@@ -53,9 +54,18 @@ def template(
     )
 
 
-def with_template(xml: bytes, tpl: str) -> bytes:
+def with_template(xml: bytes, tpl: str, *, container: str | None = CONTAINER) -> bytes:
+    """``xml`` with ``tpl`` where the profile puts the signature: in the empty ``container`` that ends the root
+    (filled, or added when missing), or (``container=None``, BHXH's confirmations) as the root's last child."""
+    if container is None:
+        root_end = xml.rindex(b"</")
+        return xml[:root_end] + tpl.encode() + xml[root_end:]
+    empty = f"<{container}/>".encode()
+    filled = f"<{container}>{tpl}</{container}>".encode()
+    if empty in xml:
+        return xml.replace(empty, filled, 1)
     root_end = xml.rindex(b"</")
-    return xml[:root_end] + tpl.encode() + xml[root_end:]
+    return xml[:root_end] + filled + xml[root_end:]
 
 
 def xmlsec_sign(xml_with_template: bytes, issued: pki.Issued, *, id_attr: str | None = None) -> bytes:
@@ -66,8 +76,7 @@ def xmlsec_sign(xml_with_template: bytes, issued: pki.Issued, *, id_attr: str | 
             if el.get(id_attr):
                 xmlsec.tree.add_ids(root, [id_attr])
                 break
-    sig = root.find(f"{{{DSIG_NS}}}Signature")
-    assert sig is not None
+    (sig,) = root.iter(f"{{{DSIG_NS}}}Signature")
     x509 = sig.find(f"{{{DSIG_NS}}}KeyInfo/{{{DSIG_NS}}}X509Data")
     if x509 is not None:
         etree.SubElement(x509, f"{{{DSIG_NS}}}X509Certificate")

@@ -58,7 +58,8 @@ def test_signature_follows_the_profile(p: Pki, signed: bytes) -> None:
     assert b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#">' in signed
     assert b"ds:" not in signed and b"\n  " not in signed
     root = parse_xml(signed)
-    sig = root[-1]
+    assert [c.tag for c in root] == ["DKI_BHXH", "CKy_Dvi"]  # §3.3: {root}/CKy_Dvi/Signature, alone
+    (sig,) = root[-1]
     assert sig.tag == SIG + "Signature" and sig.prefix is None
     si = sig.find(SIG + "SignedInfo")
     assert si.find(SIG + "CanonicalizationMethod").get("Algorithm") == (
@@ -90,10 +91,12 @@ def test_round_trip(p: Pki, signed: bytes, dossier: ChangeDossier) -> None:
 
 
 def test_signed_content_bytes_are_unchanged(unsigned: bytes, signed: bytes) -> None:
-    """Vietnamese text (and everything else) keeps its exact bytes: the signature is only inserted."""
-    end = unsigned.rindex(b"</BHXH>")
-    assert signed.startswith(unsigned[:end])
-    assert signed.endswith(b"</Signature></BHXH>")
+    """Vietnamese text (and everything else) keeps its exact bytes: the signature is only inserted, into the
+    empty ``CKy_Dvi`` the unsigned form ends with."""
+    assert unsigned.endswith(b"<CKy_Dvi/></BHXH>")
+    end = unsigned.rindex(b"<CKy_Dvi/>")
+    assert signed.startswith(unsigned[:end] + b'<CKy_Dvi><Signature xmlns="http://www.w3.org/2000/09/xmldsig#">')
+    assert signed.endswith(b"</Signature></CKy_Dvi></BHXH>")
     assert "Công ty TNHH Xây dựng Hà Nội".encode() in signed
     assert "Nguyễn Thị Hồng Nhung".encode() in signed
 
@@ -137,7 +140,40 @@ def test_signs_documents_with_namespaces_comments_and_empty_elements(p: Pki) -> 
 
 def test_document_without_declaration_gets_one(p: Pki) -> None:
     out = sign_document(b"<BHXH><A>x</A></BHXH>", pki.SoftwareSigner(p.leaf))
-    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><A>x</A><Signature')
+    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><A>x</A><CKy_Dvi><Signature')
+
+
+@pytest.mark.parametrize(
+    ("doc", "before"),
+    [
+        (b"<BHXH><A>x</A></BHXH>", b"<BHXH><A>x</A><CKy_Dvi>"),  # added when missing
+        (b"<BHXH><A>x</A><CKy_Dvi/></BHXH>", b"<BHXH><A>x</A><CKy_Dvi>"),
+        (b"<BHXH><A>x</A><CKy_Dvi></CKy_Dvi></BHXH>", b"<BHXH><A>x</A><CKy_Dvi>"),
+        (b'<BHXH><A>x</A><CKy_Dvi a="1"/></BHXH>', b'<BHXH><A>x</A><CKy_Dvi a="1">'),  # its attributes kept
+        (b"<BHXH><A>x</A><CKy_Dvi> \n</CKy_Dvi></BHXH>", b"<BHXH><A>x</A><CKy_Dvi> \n"),  # signed white space
+        (b"<BHXH><A>x</A><CKy_Dvi/><!-- c --></BHXH>", b"<BHXH><A>x</A><CKy_Dvi>"),
+        # a CKy_Dvi with content is not the place: a new one ends the root
+        (b"<BHXH><A>x</A><CKy_Dvi>y</CKy_Dvi></BHXH>", b"<BHXH><A>x</A><CKy_Dvi>y</CKy_Dvi><CKy_Dvi>"),
+    ],
+)
+def test_signature_goes_into_the_container_ending_the_root(p: Pki, doc: bytes, before: bytes) -> None:
+    out = sign_document(doc, pki.SoftwareSigner(p.leaf))
+    assert out.split(b"?>\n", 1)[1].startswith(before + b"<Signature")
+    verified = verify_document(out, trust=p.trust)
+    (sig,) = verified.root[-1]
+    assert verified.root[-1].tag == "CKy_Dvi" and sig.tag == SIG + "Signature"
+
+
+def test_container_none_keeps_the_signature_as_the_roots_last_child(p: Pki) -> None:
+    """BHXH's confirmations (``core.receipt``) keep the v1 place; each place is refused where the other is due."""
+    doc = b"<BHXH><A>x</A></BHXH>"
+    last = sign_document(doc, pki.SoftwareSigner(p.leaf), container=None)
+    assert last.endswith(b"<A>x</A><Signature" + last.split(b"<A>x</A><Signature", 1)[1])
+    assert b"CKy_Dvi" not in last
+    assert verify_document(last, trust=p.trust, container=None).certificate.der == p.leaf.der
+    in_container = sign_document(doc, pki.SoftwareSigner(p.leaf))
+    assert _code(last, p) == "SIGNATURE_NOT_LAST"
+    assert _code(in_container, p, container=None) == "SIGNATURE_NOT_LAST"
 
 
 # --- tampering ----------------------------------------------------------------------------------------------
@@ -152,12 +188,18 @@ def test_document_without_declaration_gets_one(p: Pki) -> None:
         ("Hồng Nhung", "Hổng Nhung"),
         ("Trần Duy Hưng", "Trần Duy Hứng"),
         ("ketoan@abc.vn", "ketoan@abd.vn"),
-        ("<LOAI_DKY>2", "<LOAI_DKY>3"),
+        ("<TEN_THUTUC>Thay đổi", "<TEN_THUTUC>Thay đổl"),
+        ("<TEN_IVAN>Công ty", "<TEN_IVAN>Cong ty"),
         ("<NGAY_LAP>24/11/2026", "<NGAY_LAP>25/11/2026"),
         ("5f0c7e4a", "5f0c7e4b"),
         ("<TTCKY_DVI><TTCKY><SERIAL>", "<TTCKY_DVI><TTCKY><SERIAL>0"),
         ("</TTDVI>", " </TTDVI>"),  # whitespace is content too
         ("<BHXH>", '<BHXH a="1">'),
+        # the enveloped-signature transform removes only the Signature: CKy_Dvi itself is signed content
+        ("<CKy_Dvi>", '<CKy_Dvi a="1">'),
+        ("<CKy_Dvi>", "<CKy_Dvi> "),
+        ("</Signature></CKy_Dvi>", "</Signature>\n</CKy_Dvi>"),
+        ("</CKy_Dvi>", "</CKy_Dvi>\n"),  # white space between root children is signed too
     ],
 )
 def test_one_changed_character_breaks_the_signature(p: Pki, signed: bytes, old: str, new: str) -> None:
@@ -168,8 +210,8 @@ def test_one_changed_character_breaks_the_signature(p: Pki, signed: bytes, old: 
 
 def test_changed_signed_info_or_value_breaks_the_signature(p: Pki, signed: bytes) -> None:
     root = parse_xml(signed)
-    digest = root.find(f"{SIG}Signature/{SIG}SignedInfo/{SIG}Reference/{SIG}DigestValue").text
-    value = root.find(f"{SIG}Signature/{SIG}SignatureValue").text
+    digest = root.find(f"CKy_Dvi/{SIG}Signature/{SIG}SignedInfo/{SIG}Reference/{SIG}DigestValue").text
+    value = root.find(f"CKy_Dvi/{SIG}Signature/{SIG}SignatureValue").text
     flipped_digest = ("B" if digest[0] == "A" else "A") + digest[1:]
     flipped_value = value[:10] + ("B" if value[10] == "A" else "A") + value[11:]
     assert _code(signed.replace(digest.encode(), flipped_digest.encode()), p) == "INVALID"
@@ -232,7 +274,7 @@ def test_intermediate_carried_in_key_info(p: Pki, unsigned: bytes) -> None:
 
 def test_no_or_bad_certificate(p: Pki, signed: bytes) -> None:
     root = parse_xml(signed)
-    cert = root.find(f"{SIG}Signature/{SIG}KeyInfo/{SIG}X509Data/{SIG}X509Certificate").text
+    cert = root.find(f"CKy_Dvi/{SIG}Signature/{SIG}KeyInfo/{SIG}X509Data/{SIG}X509Certificate").text
     assert _code(signed.replace(cert.encode(), b"bm90IGEgY2VydA=="), p) == "NO_CERTIFICATE"
     assert _code(signed.replace(cert.encode(), b"!!!"), p) == "NO_CERTIFICATE"
     no_key_info = st.xmlsec_sign(st.with_template(b"<BHXH><A>x</A></BHXH>", st.template(with_cert=False)), p.leaf)
@@ -300,8 +342,12 @@ def test_xpath_transform_refused(p: Pki, signed: bytes) -> None:
 
 def test_two_signatures(p: Pki, signed: bytes) -> None:
     root = parse_xml(signed)
-    sig = etree.tostring(root[-1])
+    sig = etree.tostring(root[-1][0])
+    assert _code(signed.replace(b"</CKy_Dvi>", sig + b"</CKy_Dvi>"), p) == "MULTIPLE_SIGNATURES"  # both in place
+    assert _code(signed.replace(b"<CKy_Dvi>", b"<CKy_Dvi>" + sig), p) == "MULTIPLE_SIGNATURES"
     assert _code(signed.replace(b"</BHXH>", sig + b"</BHXH>"), p) == "MULTIPLE_SIGNATURES"
+    second = signed.replace(b"</BHXH>", b"<CKy_Dvi>" + sig + b"</CKy_Dvi></BHXH>")
+    assert _code(second, p) == "MULTIPLE_SIGNATURES"
     nested = signed.replace(b"<MA_YEUCAU>", sig + b"<MA_YEUCAU>", 1)
     assert _code(nested, p) == "MULTIPLE_SIGNATURES"
 
@@ -310,12 +356,66 @@ def test_no_signature(p: Pki, unsigned: bytes) -> None:
     assert _code(unsigned, p) == "NO_SIGNATURE"
 
 
-def test_signature_not_last(p: Pki, signed: bytes) -> None:
-    assert _code(signed.replace(b"</Signature></BHXH>", b"</Signature><X/></BHXH>"), p) == "SIGNATURE_NOT_LAST"
-    # the whole signed document wrapped inside a forged one
+def _moved(signed: bytes, move: str) -> bytes:
+    """The signed form with its Signature (still cryptographically valid) moved out of ``BHXH/CKy_Dvi``."""
+    root = parse_xml(signed)
+    container = root[-1]
+    sig = container[0]
+    if move == "root-last":  # the v1 place: the root's last child, no CKy_Dvi
+        root.remove(container)
+        root.append(sig)
+    elif move == "after-empty-container":  # the root's last child, after an empty CKy_Dvi
+        root.append(sig)
+    elif move == "container-not-last":  # CKy_Dvi is not the root's last child
+        root.append(etree.Element("X"))
+    elif move == "after-signature":  # CKy_Dvi holds something after the Signature
+        container.append(etree.Element("X"))
+    elif move == "nested-container":  # a CKy_Dvi deeper in the document, an empty one ending the root
+        root[0].append(etree.Element("CKy_Dvi"))
+        root[0][-1].append(sig)
+    elif move == "prefixed-container":  # a namesake in another namespace
+        container.tag = "{urn:x}CKy_Dvi"
+    else:
+        raise AssertionError(move)
+    out: bytes = etree.tostring(root, encoding="UTF-8")
+    return out
+
+
+@pytest.mark.parametrize(
+    "move",
+    ["root-last", "after-empty-container", "container-not-last", "after-signature", "nested-container",
+     "prefixed-container"],
+)  # fmt: skip
+def test_signature_not_in_its_container(p: Pki, signed: bytes, move: str) -> None:
+    with pytest.raises(SignatureInvalid) as info:
+        verify_document(_moved(signed, move), trust=p.trust)
+    assert info.value.code == "SIGNATURE_NOT_LAST"
+    assert "CKy_Dvi/Signature" in info.value.message("vi") and "CKy_Dvi/Signature" in info.value.message("en")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b"<CKy_Dvi>", b"<CKy_Dvi><X/>"),  # an element before the Signature
+        (b"<CKy_Dvi>", b"<CKy_Dvi><MA_DVI>EVIL</MA_DVI>"),
+        (b"<CKy_Dvi>", b"<CKy_Dvi>MA_DVI=EVIL"),  # text beside it
+        (b"</Signature></CKy_Dvi>", b"</Signature>EVIL</CKy_Dvi>"),
+    ],
+)
+def test_container_holds_only_the_signature(p: Pki, signed: bytes, old: bytes, new: bytes) -> None:
+    assert _code(signed.replace(old, new, 1), p) == "BAD_STRUCTURE"
+
+
+def test_signed_document_wrapped_in_a_forged_one(p: Pki, signed: bytes) -> None:
+    """The whole signed form inside a forged one: wherever it goes, its Signature is not the forged root's."""
     body = signed.split(b"?>\n", 1)[1]
-    forged = b"<BHXH><DKI_BHXH><MA_DVI>EVIL</MA_DVI></DKI_BHXH><WRAP>" + body + b"</WRAP></BHXH>"
-    assert _code(forged, p) == "SIGNATURE_NOT_LAST"
+    forged = b"<BHXH><DKI_BHXH><TTDVI><MA_DVI>EVIL</MA_DVI></TTDVI></DKI_BHXH>"
+    for wrapped in (
+        forged + b"<WRAP>" + body + b"</WRAP><CKy_Dvi/></BHXH>",
+        forged + b"<CKy_Dvi/><WRAP>" + body + b"</WRAP></BHXH>",
+        forged + b"<CKy_Dvi>" + body + b"</CKy_Dvi></BHXH>",  # inside the container itself
+    ):
+        assert _code(wrapped, p) == "SIGNATURE_NOT_LAST"
 
 
 def _wrapped(signed: bytes, where: str) -> bytes:
@@ -324,10 +424,16 @@ def _wrapped(signed: bytes, where: str) -> bytes:
     original = root[0]
     forged = etree.fromstring(etree.tostring(original))
     forged.find("TTDVI/MA_DVI").text = "EVIL1"
-    sig = root[-1]
-    container = etree.Element(SIG + "Object" if where != "plain" else "WRAP")
+    cky = root[-1]
+    sig = cky[0]
+    container = etree.Element(SIG + "Object" if where.startswith("object") else "WRAP")
     if where == "object-in-signature":
         sig.append(container)
+    elif where.endswith("-in-container"):  # beside the Signature, in CKy_Dvi
+        cky.insert(0, container)
+    elif where == "second-container":  # the original in a CKy_Dvi of its own, before the signature's
+        container = etree.Element("CKy_Dvi")
+        root.insert(1, container)
     else:
         root.insert(1, container)
     container.append(original)  # moves it
@@ -339,7 +445,8 @@ def _wrapped(signed: bytes, where: str) -> bytes:
 @pytest.mark.parametrize(
     ("where", "code"),
     [("object-in-signature", "OBJECT_NOT_ALLOWED"), ("object-before-signature", "OBJECT_NOT_ALLOWED"),
-     ("plain", "INVALID")],
+     ("object-in-container", "BAD_STRUCTURE"), ("plain-in-container", "BAD_STRUCTURE"),
+     ("second-container", "INVALID"), ("plain", "INVALID")],
 )  # fmt: skip
 def test_signature_wrapping(p: Pki, signed: bytes, where: str, code: str) -> None:
     xml = _wrapped(signed, where)
@@ -383,13 +490,15 @@ def test_trust_store_needs_an_anchor() -> None:
 
 def test_verified_root_is_what_was_checked(p: Pki, signed: bytes, dossier: ChangeDossier) -> None:
     verified = verify_document(signed, trust=p.trust)
-    assert verified.root[-1].tag == SIG + "Signature"
+    assert verified.root[-1].tag == "CKy_Dvi" and verified.root[-1][0].tag == SIG + "Signature"
     assert dossier_from_root(verified.root) == dataclasses.replace(dossier)
 
 
 def test_content_is_what_the_reference_covers(p: Pki, signed: bytes, dossier: ChangeDossier) -> None:
     verified = verify_document(signed, trust=p.trust)
-    assert [c.tag for c in verified.content] == ["DKI_BHXH"]  # the root without its Signature
+    # the root without its Signature: the empty CKy_Dvi stays (it is signed content)
+    assert [c.tag for c in verified.content] == ["DKI_BHXH", "CKy_Dvi"]
+    assert len(verified.content[-1]) == 0 and not verified.content[-1].text
     assert not list(verified.content.iter(SIG + "*"))
     assert dossier_from_root(verified.content) == dossier
     assert etree.tostring(enveloped_content(parse_xml(signed)), method="c14n") == etree.tostring(
@@ -399,7 +508,7 @@ def test_content_is_what_the_reference_covers(p: Pki, signed: bytes, dossier: Ch
 
 def test_self_closing_root_falls_back_to_lxml_serialisation(p: Pki) -> None:
     out = sign_document(b'<BHXH a="1"/>', pki.SoftwareSigner(p.leaf))
-    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH a="1"><Signature')
+    assert out.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH a="1"><CKy_Dvi><Signature')
     assert verify_document(out, trust=p.trust).root.get("a") == "1"
 
 
