@@ -11,6 +11,7 @@ from lxml import etree
 from tests.support import pki
 from tests.xml.conftest import Pki
 from tui_ibhxh.core.dossier import (
+    TEN_THUTUC_05,
     CertSummary,
     ChangeDossier,
     DossierInvalid,
@@ -24,19 +25,25 @@ from tui_ibhxh.core.models import RegisteredCert, Unit
 from tui_ibhxh.core.xmlsafe import parse_xml
 
 TTDVI_ORDER = [
-    "MA_DVI", "MST", "TEN_DVI", "DIACHI_LHE", "DIEN_THOAI", "EMAIL", "NGUOI_LHE", "DIADIEM", "NGAY_LAP",
-    "TEN_IVAN",
+    "TEN_DVI", "MA_DVI", "MST", "DIACHI_LHE", "EMAIL", "DIEN_THOAI", "NGUOI_LHE", "DIADIEM", "NGAY_LAP",
+    "TEN_IVAN", "TEN_THUTUC",
 ]  # fmt: skip
 
 
 def test_layout_matches_protocol(dossier: ChangeDossier) -> None:
+    """§3.1: BHXH/DKI_BHXH (TTDVI, TTCKY_DVI, TTCKY_CU, MA_YEUCAU), then the empty CKy_Dvi for the signature."""
     xml = build_dossier(dossier)
-    assert xml.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><DKI_BHXH><LOAI_DKY>2</LOAI_DKY>')
+    assert xml.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><DKI_BHXH><TTDVI><TEN_DVI>')
+    assert xml.endswith(b"</MA_YEUCAU></DKI_BHXH><CKy_Dvi/></BHXH>")
+    assert b"LOAI_DKY" not in xml  # v1's, gone: the form code says what the dossier is
     root = parse_xml(xml)
-    assert [c.tag for c in root] == ["DKI_BHXH"]
+    assert [c.tag for c in root] == ["DKI_BHXH", "CKy_Dvi"]
     dki = root[0]
-    assert [c.tag for c in dki] == ["LOAI_DKY", "TTDVI", "TTCKY_DVI", "TTCKY_CU", "MA_YEUCAU"]
+    assert [c.tag for c in dki] == ["TTDVI", "TTCKY_DVI", "TTCKY_CU", "MA_YEUCAU"]
     assert [c.tag for c in dki.find("TTDVI")] == TTDVI_ORDER
+    assert dki.findtext("TTDVI/TEN_THUTUC") == TEN_THUTUC_05 == dossier.ten_thutuc
+    assert TEN_THUTUC_05 == "Thay đổi, bổ sung thông tin đăng ký sử dụng dịch vụ I-VAN"
+    assert dki.findtext("TTDVI/TEN_IVAN") == dossier.ten_ivan
     for block in ("TTCKY_DVI", "TTCKY_CU"):
         assert [c.tag for c in dki.find(f"{block}/TTCKY")] == ["SERIAL", "SUBJECT", "ISSUER", "BEGIN", "END"]
     assert dki.findtext("TTDVI/NGAY_LAP") == "24/11/2026"
@@ -107,7 +114,7 @@ def test_build_refuses_characters_xml_cannot_carry(dossier: ChangeDossier, field
         ({"unit": Unit("TA1", "0101234565", "")}, "TEN_DVI"),
         ({"ten_ivan": ""}, "TEN_IVAN"),
         ({"ma_yeucau": "not-a-uuid"}, "MA_YEUCAU"),
-        ({"loai_dky": 7}, "LOAI_DKY"),
+        ({"ten_thutuc": ""}, "TEN_THUTUC"),
     ],
 )
 def test_build_validates_against_the_schema(dossier: ChangeDossier, change: dict[str, object], element: str) -> None:
@@ -128,9 +135,15 @@ def _mutate(xml: bytes, old: bytes, new: bytes) -> bytes:
     ("old", "new"),
     [
         (b"<NGAY_LAP>24/11/2026</NGAY_LAP>", b"<NGAY_LAP>2026-11-24</NGAY_LAP>"),
-        (b"<LOAI_DKY>2</LOAI_DKY>", b""),
-        (b"<MST>0101234565</MST><TEN_DVI>", b"<TEN_DVI>"),
+        ("<TEN_THUTUC>Thay đổi, bổ sung thông tin đăng ký sử dụng dịch vụ I-VAN</TEN_THUTUC>".encode(), b""),
+        (b"<DKI_BHXH>", b"<DKI_BHXH><LOAI_DKY>2</LOAI_DKY>"),  # v1's element is no longer part of the form
+        (b"<MA_DVI>TA1234A</MA_DVI><MST>0101234565</MST>", b"<MST>0101234565</MST><MA_DVI>TA1234A</MA_DVI>"),
         (b"</DKI_BHXH>", b"</DKI_BHXH><EXTRA/>"),
+        (b"<CKy_Dvi/>", b"<CKy_Dvi/><EXTRA/>"),  # nothing after the signature's container
+        (b"<CKy_Dvi/>", b"<CKy_Dvi/><CKy_Dvi/>"),
+        (b"<CKy_Dvi/>", b"<CKy_Dvi><MA_DVI>EVIL</MA_DVI></CKy_Dvi>"),  # only an XMLDSig element inside it
+        (b"<CKy_Dvi/>", b"<CKy_Dvi>EVIL</CKy_Dvi>"),
+        (b"<DKI_BHXH>", b"<CKy_Dvi/><DKI_BHXH>"),
         (b"</DKI_BHXH>", b"</DKI_BHXH><ds:Object xmlns:ds='http://www.w3.org/2000/09/xmldsig#'/><Z/>"),
         (b"<MA_DVI>", b"<MA_DVI><B>x</B>"),
     ],
@@ -149,12 +162,21 @@ def test_impossible_date_is_a_schema_error(dossier: ChangeDossier) -> None:
     assert info.value.code == "SCHEMA" and info.value.params["element"] == "NGAY_LAP"
 
 
-def test_schema_accepts_a_trailing_signature_only(dossier: ChangeDossier) -> None:
+def test_schema_accepts_a_signature_in_cky_dvi_only(dossier: ChangeDossier) -> None:
+    """The schema leaves the signature's structure to core.xmldsig but only lets it sit in BHXH/CKy_Dvi."""
     sig = b'<Signature xmlns="http://www.w3.org/2000/09/xmldsig#"><SignedInfo/></Signature>'
-    xml = _mutate(build_dossier(dossier), b"</BHXH>", sig + b"</BHXH>")
-    assert parse_dossier(xml) == dossier
-    with pytest.raises(DossierInvalid):
-        parse_dossier(_mutate(build_dossier(dossier), b"<DKI_BHXH>", sig + b"<DKI_BHXH>"))
+    unsigned = build_dossier(dossier)
+    assert parse_dossier(_mutate(unsigned, b"<CKy_Dvi/>", b"<CKy_Dvi>" + sig + b"</CKy_Dvi>")) == dossier
+    assert parse_dossier(_mutate(unsigned, b"<CKy_Dvi/>", b"")) == dossier  # not yet signed, no container
+    for old, new in (
+        (b"<CKy_Dvi/>", sig),  # v1's place: the root's last child
+        (b"<CKy_Dvi/>", b"<CKy_Dvi/>" + sig),
+        (b"<DKI_BHXH>", sig + b"<DKI_BHXH>"),
+        (b"</MA_YEUCAU>", b"</MA_YEUCAU><CKy_Dvi>" + sig + b"</CKy_Dvi>"),  # inside DKI_BHXH
+    ):
+        with pytest.raises(DossierInvalid) as info:
+            parse_dossier(_mutate(unsigned, old, new))
+        assert info.value.code == "SCHEMA"
 
 
 def test_xml_rejections_become_dossier_invalid() -> None:
