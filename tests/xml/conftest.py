@@ -1,16 +1,19 @@
-"""Fixtures of the XML tests: a software PKI (session scope: RSA keys are generated once), a dossier."""
+"""Fixtures of the XML tests: a software PKI (session scope: RSA keys are generated once), a dossier, and the
+envelope around it (IVAN_PROTOCOL.md §3.2)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
 from tests.support import pki
-from tui_ibhxh.core.dossier import CertSummary, ChangeDossier
+from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
+from tui_ibhxh.core.envelope import Envelope, FormFile, build_envelope
 from tui_ibhxh.core.models import Contact, Unit
-from tui_ibhxh.core.xmldsig import TrustStore
+from tui_ibhxh.core.xmldsig import TrustStore, sign_document
 
 # key indexes of tests.support.pki.rsa_key used here
 K_CA, K_LEAF, K_LOOKALIKE, K_BHXH, K_INTER = 0, 1, 2, 3, 4
@@ -84,3 +87,31 @@ def make_dossier(p: Pki, **unit_overrides: str) -> ChangeDossier:
 @pytest.fixture(scope="session")
 def dossier(p: Pki) -> ChangeDossier:
     return make_dossier(p)
+
+
+def make_envelope(d: ChangeDossier, signed_form: bytes, **overrides: object) -> Envelope:
+    """The envelope a unit sends around ``signed_form``: its identity taken from the form ``d``."""
+    e = Envelope(
+        ma_ivan="00040",
+        ten_ivan=d.ten_ivan,
+        ten_doi_tuong=d.unit.ten_dvi,
+        ma_so_bhxh=d.unit.ma_dvi,
+        loai_doi_tuong="1",
+        ma_so_thue=d.unit.mst,
+        nguoi_ky="Nguyễn Văn An",
+        dien_thoai=d.contact.dien_thoai,
+        co_quan_quan_ly="903",
+        ngay_lap=d.ngay_lap,
+        files=(FormFile(content=signed_form),),
+    )
+    return dataclasses.replace(e, **overrides)  # type: ignore[arg-type]
+
+
+def signed_envelope(
+    d: ChangeDossier, form_signer: pki.Issued, envelope_signer: pki.Issued | None = None, **overrides: object
+) -> bytes:
+    """Form ``d`` signed by ``form_signer``, in an envelope (``overrides`` applied) signed by ``envelope_signer``
+    (the same certificate unless given), as the client does it on the token."""
+    form = sign_document(build_dossier(d), pki.SoftwareSigner(form_signer))
+    envelope = build_envelope(make_envelope(d, form, **overrides))
+    return sign_document(envelope, pki.SoftwareSigner(envelope_signer or form_signer))
