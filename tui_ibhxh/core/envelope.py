@@ -209,6 +209,20 @@ def _text(parent: etree._Element, path: str) -> str:
     return "" if el is None else "".join(el.itertext())
 
 
+def _ngay_lap(hs: etree._Element) -> date:
+    """NgayLap as a date: the schema's pattern lets days no calendar has through (31/02/2026)."""
+    text = _text(hs, "NgayLap")
+    try:
+        return parse_ngay(text)
+    except ValueError:
+        el = hs.find("NgayLap")
+        line = el.sourceline if el is not None and el.sourceline else 0
+        problem = f"'{text}' is not a calendar date"
+        raise EnvelopeInvalid(
+            "SCHEMA", "xml.SCHEMA", part="envelope", line=line, element="NgayLap", problem=problem
+        ) from None
+
+
 def envelope_from_root(root: etree._Element) -> Envelope:
     """An :class:`Envelope` from a parsed root (a verified envelope's content): validates it, decodes each form,
     checks SoLuongFile and each DoDaiFile. Raises :class:`EnvelopeInvalid` (part "envelope")."""
@@ -261,7 +275,7 @@ def envelope_from_root(root: etree._Element) -> Envelope:
         nguoi_ky=_text(root, "NoiDung/ThongTinDonVi/NguoiKy"),
         dien_thoai=_text(root, "NoiDung/ThongTinDonVi/DienThoai"),
         co_quan_quan_ly=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
-        ngay_lap=parse_ngay(_text(hs, "NgayLap")),
+        ngay_lap=_ngay_lap(hs),
         files=tuple(files),
         ten_thu_tuc=_text(hs, "TenThuTuc"),
         ma_thu_tuc=_text(hs, "MaThuTuc"),
