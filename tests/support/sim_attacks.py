@@ -87,15 +87,19 @@ def xmlsec_signed(
     c14n: Transform = xmlsec.constants.TransformInclC14N,
     method: Transform = xmlsec.constants.TransformRsaSha256,
     digest: Transform = xmlsec.constants.TransformSha256,
+    container: str | None = "CKy_Dvi",
 ) -> bytes:
     """An enveloped signature made by xmlsec itself (so with any key size it accepts) with these algorithms;
     ``c14n`` serves for SignedInfo and as the Reference's transform after enveloped-signature. It goes where
-    the profile puts it: into the empty ``CKy_Dvi`` that ends the root (made when missing)."""
+    the profile puts it: into the empty ``container`` ending the root (added when missing), or (None) as the
+    root's last child."""
     root = etree.fromstring(unsigned)
     sig = xmlsec.template.create(root, c14n, method)
-    place = root[len(root) - 1] if len(root) and root[len(root) - 1].tag == "CKy_Dvi" else None
-    if place is None:
-        place = etree.SubElement(root, "CKy_Dvi")
+    place = root
+    if container is not None:
+        last = root[-1] if len(root) else None
+        empty = last is not None and last.tag == container and not len(last) and not (last.text or "").strip()
+        place = last if empty else etree.SubElement(root, container)
     place.append(sig)
     ref = xmlsec.template.add_reference(sig, digest, uri="")
     xmlsec.template.add_transform(ref, xmlsec.constants.TransformEnveloped)
