@@ -151,6 +151,14 @@ def test_round_trip(unsigned: bytes, envelope: Envelope) -> None:
     assert validate_envelope(unsigned).tag == "Hoso"
 
 
+def test_ky_ke_khai_is_read_as_the_document_says(p: Pki, envelope: Envelope) -> None:
+    """A signed envelope whose KyKeKhai is not the month of NgayLap reports what it says (no invented value)."""
+    xml = build_envelope(envelope).replace(
+        f"<KyKeKhai>{envelope.ky_ke_khai}</KyKeKhai>".encode(), b"<KyKeKhai>01/2027</KyKeKhai>"
+    )
+    assert envelope_from_root(validate_envelope(xml)).ky_ke_khai == "01/2027"
+
+
 @pytest.mark.parametrize(
     ("day", "period"),
     [
@@ -161,7 +169,7 @@ def test_round_trip(unsigned: bytes, envelope: Envelope) -> None:
     ],
 )
 def test_ky_ke_khai_is_the_month_of_ngay_lap(envelope: Envelope, day: dt.date, period: str) -> None:
-    e = dataclasses.replace(envelope, ngay_lap=day)
+    e = dataclasses.replace(envelope, ngay_lap=day, ky_khai="")  # not given: the month of NgayLap
     assert e.ky_ke_khai == period
     hs = parse_xml(build_envelope(e)).find("NoiDung/ThongTinHoSo")
     assert hs.findtext("KyKeKhai") == period
@@ -551,20 +559,19 @@ def test_comments_cannot_change_what_is_read(p: Pki, signed: bytes, dossier: Cha
     assert verified.form == dossier
 
 
-def test_a_second_form_of_the_same_name_is_never_read(
+def test_a_second_form_of_the_same_name_is_refused(
     p: Pki, envelope: Envelope, dossier: ChangeDossier, form: bytes
 ) -> None:
-    """Only the form that verified is read: a second FileToKhai named like it (an unsigned, forged form) is not
-    what verify_envelope returns nor what the simulator stores."""
+    """Two FileToKhai named 05_SD-IVAN.xml (the second an unsigned, forged form): which one a reader takes would be
+    a guess, so the dossier is refused (exactly one, as everywhere in the profile)."""
     forged = build_dossier(dataclasses.replace(dossier, contact=dataclasses.replace(dossier.contact, email="x@evil")))
     two = (FormFile(content=form), FormFile(content=forged))
     xml = _resign(p, build_envelope(dataclasses.replace(envelope, files=two)))
-    try:
-        verified = verify_envelope(xml, trust=p.trust)
-    except EnvelopeInvalid:
-        return  # refusing the ambiguity is as good
-    assert verified.form == dossier and verified.form_xml == form
-    assert stored_form(xml) == dossier
+    with pytest.raises(EnvelopeInvalid) as info:
+        verify_envelope(xml, trust=p.trust)
+    assert info.value.code == "DUPLICATE_FORM" and info.value.part == "envelope"
+    with pytest.raises(EnvelopeInvalid):
+        stored_form(xml)
 
 
 def test_values_read_from_the_signed_content(p: Pki, signed: bytes) -> None:
@@ -576,7 +583,8 @@ def test_values_read_from_the_signed_content(p: Pki, signed: bytes) -> None:
 
 def test_reason_messages_in_both_languages() -> None:
     for code in (
-        "FILE_LENGTH", "FILE_COUNT", "NOT_BASE64", "NO_FORM", "DIFFERENT_SIGNERS", "UNIT_MISMATCH", "MST_MISMATCH",
+        "FILE_LENGTH", "FILE_COUNT", "NOT_BASE64", "NO_FORM", "DUPLICATE_FORM", "DIFFERENT_SIGNERS",
+        "UNIT_MISMATCH", "MST_MISMATCH",
     ):  # fmt: skip
         assert has(f"envelope.{code}")
     for part in ("envelope", "form"):

@@ -62,6 +62,10 @@ register(
             "Hồ sơ không chứa tờ khai {file}.",
             "The dossier carries no form {file}.",
         ),
+        "envelope.DUPLICATE_FORM": (
+            "Hồ sơ chứa {count} tờ khai cùng tên {file}; chỉ chấp nhận đúng một.",
+            "The dossier carries {count} forms named {file}; exactly one is accepted.",
+        ),
         "envelope.DIFFERENT_SIGNERS": (
             "Phong bì hồ sơ được ký bằng chứng thư {outer}, còn tờ khai bằng chứng thư {inner}: cả hai phải do "
             "cùng một chứng thư số của đơn vị ký.",
@@ -126,6 +130,11 @@ class Envelope:
     ten_thu_tuc: str = TEN_THUTUC_05
     ma_thu_tuc: str = MA_THUTUC_05
     quy_trinh_iso: str = ""
+    ky_khai: str = ""  # KyKeKhai as the document says; when not given, the month of NgayLap (mm/yyyy)
+
+    def __post_init__(self) -> None:
+        if not self.ky_khai:
+            object.__setattr__(self, "ky_khai", f"{self.ngay_lap.month:02d}/{self.ngay_lap.year:04d}")
 
     @classmethod
     def for_form(cls, d: ChangeDossier, signed_form: bytes, *, ma_ivan: str) -> Envelope:
@@ -149,8 +158,8 @@ class Envelope:
 
     @property
     def ky_ke_khai(self) -> str:
-        """The declaration period: the month it is drawn up in (mm/yyyy)."""
-        return f"{self.ngay_lap.month:02d}/{self.ngay_lap.year:04d}"
+        """The declaration period (mm/yyyy)."""
+        return self.ky_khai
 
 
 def _sub(parent: etree._Element, tag: str, text: str) -> etree._Element:
@@ -280,15 +289,19 @@ def envelope_from_root(root: etree._Element) -> Envelope:
         ten_thu_tuc=_text(hs, "TenThuTuc"),
         ma_thu_tuc=_text(hs, "MaThuTuc"),
         quy_trinh_iso=_text(hs, "QuyTrinhISO"),
+        ky_khai=_text(hs, "KyKeKhai"),
     )
 
 
 def form_file(envelope: Envelope, name: str = TEN_FILE_05) -> FormFile:
-    """The form ``name`` the envelope carries (raises NO_FORM)."""
-    for f in envelope.files:
-        if f.ten_file == name:
-            return f
-    raise EnvelopeInvalid("NO_FORM", "envelope.NO_FORM", part="envelope", file=name)
+    """The one form ``name`` the envelope carries (NO_FORM when none; DUPLICATE_FORM when several: which one a
+    reader took would be a guess)."""
+    found = [f for f in envelope.files if f.ten_file == name]
+    if not found:
+        raise EnvelopeInvalid("NO_FORM", "envelope.NO_FORM", part="envelope", file=name)
+    if len(found) > 1:
+        raise EnvelopeInvalid("DUPLICATE_FORM", "envelope.DUPLICATE_FORM", part="envelope", file=name, count=len(found))
+    return found[0]
 
 
 @dataclass(frozen=True)
