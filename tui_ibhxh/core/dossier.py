@@ -162,21 +162,24 @@ def validate_dossier(root_or_bytes: etree._Element | bytes) -> etree._Element:
 # --- build --------------------------------------------------------------------------------------------------
 
 
-def _sub(parent: etree._Element, tag: str, text: str) -> None:
+def text_element(parent: etree._Element, tag: str, text: str) -> etree._Element:
+    """A child ``tag`` holding ``text`` verbatim; a character XML cannot carry is refused naming the field."""
     bad = invalid_xml_char(text)
     if bad is not None:
         raise DossierInvalid("INVALID_CHAR", "xml.INVALID_CHAR", field=tag, codepoint=bad)
-    etree.SubElement(parent, tag).text = text
+    el = etree.SubElement(parent, tag)
+    el.text = text
+    return el
 
 
 def _ttcky(parent: etree._Element, tag: str, cert: CertSummary) -> None:
     block = etree.SubElement(parent, tag)
     ttcky = etree.SubElement(block, "TTCKY")
-    _sub(ttcky, "SERIAL", cert.serial)
-    _sub(ttcky, "SUBJECT", cert.subject)
-    _sub(ttcky, "ISSUER", cert.issuer)
-    _sub(ttcky, "BEGIN", format_ngay(cert.begin))
-    _sub(ttcky, "END", format_ngay(cert.end))
+    text_element(ttcky, "SERIAL", cert.serial)
+    text_element(ttcky, "SUBJECT", cert.subject)
+    text_element(ttcky, "ISSUER", cert.issuer)
+    text_element(ttcky, "BEGIN", format_ngay(cert.begin))
+    text_element(ttcky, "END", format_ngay(cert.end))
 
 
 def build_dossier(d: ChangeDossier) -> bytes:
@@ -186,20 +189,20 @@ def build_dossier(d: ChangeDossier) -> bytes:
     root = etree.Element("BHXH")
     dki = etree.SubElement(root, "DKI_BHXH")
     tt = etree.SubElement(dki, "TTDVI")
-    _sub(tt, "TEN_DVI", d.unit.ten_dvi)
-    _sub(tt, "MA_DVI", d.unit.ma_dvi)
-    _sub(tt, "MST", d.unit.mst)
-    _sub(tt, "DIACHI_LHE", d.contact.diachi_lhe)
-    _sub(tt, "EMAIL", d.contact.email)
-    _sub(tt, "DIEN_THOAI", d.contact.dien_thoai)
-    _sub(tt, "NGUOI_LHE", d.contact.nguoi_lhe)
-    _sub(tt, "DIADIEM", d.unit.diadiem)
-    _sub(tt, "NGAY_LAP", format_ngay(d.ngay_lap))
-    _sub(tt, "TEN_IVAN", d.ten_ivan)
-    _sub(tt, "TEN_THUTUC", d.ten_thutuc)
+    text_element(tt, "TEN_DVI", d.unit.ten_dvi)
+    text_element(tt, "MA_DVI", d.unit.ma_dvi)
+    text_element(tt, "MST", d.unit.mst)
+    text_element(tt, "DIACHI_LHE", d.contact.diachi_lhe)
+    text_element(tt, "EMAIL", d.contact.email)
+    text_element(tt, "DIEN_THOAI", d.contact.dien_thoai)
+    text_element(tt, "NGUOI_LHE", d.contact.nguoi_lhe)
+    text_element(tt, "DIADIEM", d.unit.diadiem)
+    text_element(tt, "NGAY_LAP", format_ngay(d.ngay_lap))
+    text_element(tt, "TEN_IVAN", d.ten_ivan)
+    text_element(tt, "TEN_THUTUC", d.ten_thutuc)
     _ttcky(dki, "TTCKY_DVI", d.new_cert)
     _ttcky(dki, "TTCKY_CU", d.old_cert)
-    _sub(dki, "MA_YEUCAU", d.ma_yeucau)
+    text_element(dki, "MA_YEUCAU", d.ma_yeucau)
     etree.SubElement(root, "CKy_Dvi")
     return serialise_validated(root, validate_dossier)
 

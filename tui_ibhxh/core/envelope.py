@@ -27,6 +27,7 @@ from tui_ibhxh.core.dossier import (
     format_ngay,
     parse_ngay,
     serialise_validated,
+    text_element,
     validate_against,
 )
 from tui_ibhxh.core.i18n import Lang, register, t
@@ -34,7 +35,7 @@ from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.receipt import SIGNATURE_CONTAINER as RECEIPT_CONTAINER
 from tui_ibhxh.core.validation import normalise_mst
 from tui_ibhxh.core.xmldsig import CONTAINER, Signer, TrustStore, enveloped_content, sign_document, verify_document
-from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, invalid_xml_char, parse_xml
+from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, parse_xml
 
 MA_THUTUC_05: Final = "05_SD-IVAN"
 MA_TOKHAI_05: Final = "05/SĐ-IVAN"
@@ -162,15 +163,6 @@ class Envelope:
         return self.ky_khai
 
 
-def _sub(parent: etree._Element, tag: str, text: str) -> etree._Element:
-    bad = invalid_xml_char(text)
-    if bad is not None:
-        raise DossierInvalid("INVALID_CHAR", "xml.INVALID_CHAR", field=tag, codepoint=bad)
-    el = etree.SubElement(parent, tag)
-    el.text = text
-    return el
-
-
 def validate_envelope(root_or_bytes: etree._Element | bytes) -> etree._Element:
     """Validate an envelope (signed or not) against ``data/envelope.xsd``; return its root."""
     return validate_against(root_or_bytes, "envelope.xsd")
@@ -182,33 +174,33 @@ def build_envelope(e: Envelope) -> bytes:
     root = etree.Element("Hoso")
     noi_dung = etree.SubElement(root, "NoiDung")
     ivan = etree.SubElement(noi_dung, "ThongTinIVAN")
-    _sub(ivan, "MaIVAN", e.ma_ivan)
-    _sub(ivan, "TenIVAN", e.ten_ivan)
+    text_element(ivan, "MaIVAN", e.ma_ivan)
+    text_element(ivan, "TenIVAN", e.ten_ivan)
     dv = etree.SubElement(noi_dung, "ThongTinDonVi")
-    _sub(dv, "TenDoiTuong", e.ten_doi_tuong)
-    _sub(dv, "MaSoBHXH", e.ma_so_bhxh)
-    _sub(dv, "LoaiDoiTuong", e.loai_doi_tuong)
-    _sub(dv, "MaSoThue", e.ma_so_thue)
-    _sub(dv, "NguoiKy", e.nguoi_ky)
-    _sub(dv, "DienThoai", e.dien_thoai)
-    _sub(dv, "CoQuanQuanLy", e.co_quan_quan_ly)
+    text_element(dv, "TenDoiTuong", e.ten_doi_tuong)
+    text_element(dv, "MaSoBHXH", e.ma_so_bhxh)
+    text_element(dv, "LoaiDoiTuong", e.loai_doi_tuong)
+    text_element(dv, "MaSoThue", e.ma_so_thue)
+    text_element(dv, "NguoiKy", e.nguoi_ky)
+    text_element(dv, "DienThoai", e.dien_thoai)
+    text_element(dv, "CoQuanQuanLy", e.co_quan_quan_ly)
     hs = etree.SubElement(noi_dung, "ThongTinHoSo")
-    _sub(hs, "TenThuTuc", e.ten_thu_tuc)
-    _sub(hs, "MaThuTuc", e.ma_thu_tuc)
-    _sub(hs, "KyKeKhai", e.ky_ke_khai)
-    _sub(hs, "NgayLap", format_ngay(e.ngay_lap))
-    _sub(hs, "SoLuongFile", str(len(e.files)))
-    _sub(hs, "QuyTrinhISO", e.quy_trinh_iso)
+    text_element(hs, "TenThuTuc", e.ten_thu_tuc)
+    text_element(hs, "MaThuTuc", e.ma_thu_tuc)
+    text_element(hs, "KyKeKhai", e.ky_ke_khai)
+    text_element(hs, "NgayLap", format_ngay(e.ngay_lap))
+    text_element(hs, "SoLuongFile", str(len(e.files)))
+    text_element(hs, "QuyTrinhISO", e.quy_trinh_iso)
     to_khais = etree.SubElement(hs, "ToKhais")
     for f in e.files:
         ftk = etree.SubElement(to_khais, "FileToKhai")
         encoded = base64.b64encode(f.content).decode("ascii")
-        _sub(ftk, "MaToKhai", f.ma_to_khai)
-        _sub(ftk, "MoTaToKhai", f.mo_ta)
-        _sub(ftk, "TenFile", f.ten_file)
-        _sub(ftk, "LoaiFile", f.loai_file)
-        _sub(ftk, "DoDaiFile", str(len(encoded)))
-        _sub(ftk, "NoiDungFile", encoded)
+        text_element(ftk, "MaToKhai", f.ma_to_khai)
+        text_element(ftk, "MoTaToKhai", f.mo_ta)
+        text_element(ftk, "TenFile", f.ten_file)
+        text_element(ftk, "LoaiFile", f.loai_file)
+        text_element(ftk, "DoDaiFile", str(len(encoded)))
+        text_element(ftk, "NoiDungFile", encoded)
     etree.SubElement(root, "CKy_Dvi")
     return serialise_validated(root, validate_envelope)
 
