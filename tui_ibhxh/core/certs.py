@@ -117,6 +117,13 @@ def parse_subject_id(value: str) -> SubjectId | None:
 
 
 def parse_certificate(der: bytes) -> CertInfo:
+    """The certificate as the app sees it; parsed once per DER (a signing and its check, every verification of a
+    dossier by the same signer, the token listing every second: the same certificates again and again)."""
+    return _parse_certificate(bytes(der))
+
+
+@lru_cache(maxsize=1024)
+def _parse_certificate(der: bytes) -> CertInfo:
     try:
         cert = x509.Certificate.load(der)
         tbs = cert["tbs_certificate"]

@@ -40,9 +40,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Final, Protocol
 
 import xmlsec
+from cryptography import x509 as cx509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
 from tui_ibhxh.core.certs import (
@@ -54,6 +59,7 @@ from tui_ibhxh.core.certs import (
     names_issuer_serial,
     parse_certificate,
     validate_path,
+    within_validity,
 )
 from tui_ibhxh.core.i18n import fmt_date, register
 from tui_ibhxh.core.models import CertInfo
@@ -69,6 +75,7 @@ ALG_ENVELOPED: Final = "http://www.w3.org/2000/09/xmldsig#enveloped-signature"
 _TRANSFORMS: Final = (ALG_ENVELOPED, ALG_C14N)
 _WEAK_RE: Final = re.compile(r"(?:sha-?1|md5)(?![0-9])", re.IGNORECASE)
 _XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+PATH_CACHE_SIZE: Final = 1024  # validated paths a trust store remembers (one per signer, in practice)
 #: where the unit's signature lives in the BHXH forms and the envelope: ``{root}/CKy_Dvi/Signature``
 CONTAINER: Final = "CKy_Dvi"
 
@@ -299,8 +306,10 @@ class PreparedSignature:
     def finish(self, signature_value: bytes) -> bytes:
         """The signed document (UTF-8, XML declaration, not pretty-printed).
 
-        The result is verified with xmlsec against ``certificate_der`` before it is returned, so a wrong
-        value (wrong key on the token, a corrupted answer) raises :class:`SignatureInvalid` (INVALID).
+        The value is checked against ``certificate_der`` over exactly the SignedInfo that was signed (whose digest
+        of the document :func:`prepare_signature` computed and checked), so a wrong value (wrong key on the token,
+        a corrupted answer) raises :class:`SignatureInvalid` (INVALID) without parsing the document again; the
+        full :func:`verify_document` is what receivers (and the app before sending) run.
         """
         marker = b"<SignatureValue></SignatureValue>"
         idx = self.template.rfind(marker)  # ours is the last one: the Signature ends the root
@@ -315,7 +324,7 @@ class PreparedSignature:
                 raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail="no SignatureValue")
             value_el.text = _b64(signature_value)
             out = _serialise(root)
-        verify_document(out, pinned_cert_der=self.certificate_der, max_bytes=len(out), container=self.container)
+        _check_value(self.certificate_der, signature_value, self.signed_info_c14n)
         return out
 
 
@@ -394,7 +403,7 @@ class TrustStore:
         self.intermediates: tuple[CertInfo, ...] = tuple(_as_info(c) for c in intermediates)
         if not self.anchors:
             raise ValueError("a trust store needs at least one anchor")
-        self._manager: Any = None
+        self._paths: dict[tuple[bytes, tuple[bytes, ...]], TrustPath] = {}
 
     @classmethod
     def from_pem(cls, anchors_pem: bytes, intermediates_pem: bytes = b"") -> TrustStore:
@@ -402,31 +411,21 @@ class TrustStore:
 
     def path(self, cert: CertInfo, extra: Sequence[CertInfo] = (), *, at: datetime) -> TrustPath:
         """The validated path from ``cert`` (with ``extra`` intermediates, e.g. from KeyInfo) to an anchor: the one
-        implementation (``core.certs.validate_path``) the client's checks and the simulator use too."""
-        return validate_path(cert, self.anchors, (*self.intermediates, *extra), at=at)
+        implementation (``core.certs.validate_path``) the client's checks and the simulator use too.
 
-    @property
-    def keys_manager(self) -> Any:
-        """One xmlsec KeysManager holding the anchors as trusted certificates, built once and reused.
-
-        xmlsec's chain verification always uses the current clock, so it is used as a second, independent
-        chain check only when every certificate involved is valid now (see ``verify_document``).
-        """
-        if self._manager is None:
-            manager = xmlsec.KeysManager()
-            for anchor in self.anchors:
-                manager.load_cert_from_memory(
-                    anchor.der, xmlsec.constants.KeyDataFormatCertDer, xmlsec.constants.KeyDataTypeTrusted
-                )
-            for intermediate in self.intermediates:
-                manager.load_cert_from_memory(
-                    intermediate.der, xmlsec.constants.KeyDataFormatCertDer, xmlsec.constants.KeyDataTypeNone
-                )
-            self._manager = manager
-        return self._manager
-
-    def all_valid_now(self, certs: Sequence[CertInfo], now: datetime) -> bool:
-        return all(c.not_before <= now <= c.not_after for c in (*certs, *self.anchors, *self.intermediates))
+        A path found is remembered: it holds for every time at which all its certificates are valid, so the next
+        dossier of the same signer is not validated again (a path not found is always looked for anew)."""
+        key = (cert.der, tuple(c.der for c in extra))
+        when = within_validity(cert, at)
+        known = self._paths.get(key)
+        if known is not None and all(c.not_before <= when <= c.not_after for c in known.chain):
+            return known
+        found = validate_path(cert, self.anchors, (*self.intermediates, *extra), at=at)
+        if found.trusted:
+            if len(self._paths) >= PATH_CACHE_SIZE:
+                self._paths.pop(next(iter(self._paths)))
+            self._paths[key] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -653,17 +652,35 @@ def _key_too_weak(cert: CertInfo) -> SignatureInvalid:
     )
 
 
-def _xmlsec_verify(sig: etree._Element, cert_der: bytes, manager: Any = None) -> None:
-    """xmlsec checks digest and signature: with the key of ``cert_der``, or (``manager``) with the key of the
-    KeyInfo certificate after xmlsec's own chain verification against the trust store's anchors."""
-    if manager is not None:
-        ctx = xmlsec.SignatureContext(manager)  # type: ignore[call-arg]  # the stubs miss the argument
-    else:
-        ctx = xmlsec.SignatureContext()
-        try:
-            ctx.key = xmlsec.Key.from_memory(cert_der, xmlsec.constants.KeyDataFormatCertDer)
-        except xmlsec.Error as exc:
-            raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
+@lru_cache(maxsize=256)
+def _public_key(cert_der: bytes) -> Any:
+    return cx509.load_der_x509_certificate(cert_der).public_key()
+
+
+def _check_value(cert_der: bytes, value: bytes, signed_info_c14n: bytes) -> None:
+    """RSA PKCS#1 v1.5 / SHA-256 ``value`` over ``signed_info_c14n`` by the key of ``cert_der``."""
+    key = _public_key(cert_der)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise SignatureInvalid("BAD_ALGORITHM", "sig.BAD_ALGORITHM", algorithm=type(key).__name__)
+    try:
+        key.verify(value, signed_info_c14n, padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        raise SignatureInvalid("INVALID", "sig.INVALID", detail="the signature value does not match") from None
+
+
+@lru_cache(maxsize=256)
+def _xmlsec_key(cert_der: bytes) -> Any:
+    """The certificate's public key for xmlsec, loaded once (a context takes a copy of it)."""
+    try:
+        return xmlsec.Key.from_memory(cert_der, xmlsec.constants.KeyDataFormatCertDer)
+    except xmlsec.Error as exc:
+        raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
+
+
+def _xmlsec_verify(sig: etree._Element, cert_der: bytes) -> None:
+    """xmlsec checks digest and signature with the key of ``cert_der`` (the path was validated before)."""
+    ctx = xmlsec.SignatureContext()
+    ctx.key = _xmlsec_key(cert_der)
     # defence in depth: xmlsec refuses anything outside the profile even if a check above were missed
     ctx.enable_signature_transform(xmlsec.constants.TransformInclC14N)
     ctx.enable_signature_transform(xmlsec.constants.TransformRsaSha256)
@@ -714,9 +731,7 @@ def verify_document(
             raise SignatureInvalid("CERT_NOT_YET_VALID", "sig.CERT_NOT_YET_VALID", date=fmt_date(cert.not_before))
     if trust is not None and not trust.path(cert, extra, at=check_time or datetime.now(UTC)).trusted:
         raise SignatureInvalid("UNTRUSTED", "sig.UNTRUSTED", issuer=cert.issuer)
-    _xmlsec_verify(sig, cert.der)
-    if trust is not None and trust.all_valid_now([cert, *extra], datetime.now(UTC)):
-        _xmlsec_verify(sig, cert.der, trust.keys_manager)  # xmlsec's own chain check agrees
+    _xmlsec_verify(sig, cert.der)  # one pass: the path was validated above (xmlsec's own X.509 checks are not used)
     # Comments are outside the signed content (C14N without comments) and would split text nodes
     # (<MST>0101<!---->234565</MST>): remove them, merging the text around them, before anyone reads.
     etree.strip_tags(root, etree.Comment)
