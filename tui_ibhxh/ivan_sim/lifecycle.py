@@ -77,17 +77,23 @@ def next_step(state: SimState, rec: TxRecord, now: float) -> Advance | None:
     return None
 
 
-def advance_due(state: SimState, now: float) -> list[str]:
-    """Advance every transaction due at ``now`` by one step (runs on the store's thread).
-    Returns the units whose streams must be woken."""
-    touched: list[str] = []
-    for rec in state.store.due(now):
-        step = next_step(state, rec, time.time())
-        if step is None:
-            continue
-        if state.store.advance(step) is not None:
-            touched.append(rec.tx.ma_dvi)
-    return touched
+def steps_for(state: SimState, records: list[TxRecord], now: float) -> list[Advance]:
+    """The next step of each due transaction, decided (and its confirmation signed) off the store's thread."""
+    steps = [next_step(state, rec, now) for rec in records]
+    return [step for step in steps if step is not None]
+
+
+async def advance_due(state: SimState, now: float) -> list[str]:
+    """Advance every transaction due at ``now`` by one step, all in one durable commit. Returns the units whose
+    streams must be woken."""
+    store = state.store
+    records = await store.run(store.due, now)
+    if not records:
+        return []
+    loop = asyncio.get_running_loop()
+    steps = await loop.run_in_executor(state.verify_pool, steps_for, state, records, time.time())
+    applied = await store.run(store.advance_many, steps)
+    return [rec.tx.ma_dvi for rec in applied if rec is not None]
 
 
 async def run_lifecycle(state: SimState) -> None:
@@ -95,7 +101,7 @@ async def run_lifecycle(state: SimState) -> None:
     while True:
         state.wake.clear()
         try:
-            touched = await state.store.run(advance_due, state, time.time())
+            touched = await advance_due(state, time.time())
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.xmldsig import TrustStore
+from tui_ibhxh.ivan_sim.batch import GroupCommit
 from tui_ibhxh.ivan_sim.config import SimConfig
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.events import Broadcaster
@@ -31,7 +32,11 @@ class SimState:
     verify_pool: ThreadPoolExecutor  # XML + signature checks, off the event loop
     authority: Authority | None = None  # the CA whose CRL and OCSP answers are published (protocol §8)
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
+    submits: GroupCommit = field(init=False)  # the group commit of submissions on ``store``
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
+
+    def __post_init__(self) -> None:
+        self.submits = GroupCommit(self.store)
 
     def rate_limit(self, ma_dvi: str) -> None:
         """Spend one request of the unit's budget (authenticated calls only), or 429."""

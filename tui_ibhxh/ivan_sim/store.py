@@ -15,7 +15,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -328,48 +328,73 @@ class Store:
 
     def submit(self, new: NewSubmission, now: float, first_due: float) -> tuple[SubmitOutcome, TxRecord]:
         """Check the idempotency key and insert the transaction (status SENT) in one transaction."""
+        [result] = self.submit_many([(new, now, first_due)])
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def submit_many(
+        self, items: Sequence[tuple[NewSubmission, float, float]]
+    ) -> list[tuple[SubmitOutcome, TxRecord] | Exception]:
+        """Group commit: each submission checked and inserted in its own savepoint, all of them made durable by
+        one COMMIT (one fsync for the lot). A submission that fails is rolled back alone and its error returned
+        in its place."""
+        results: list[tuple[SubmitOutcome, TxRecord] | Exception] = []
         with self._write() as db:
-            row = db.execute(
-                "SELECT body_sha256, ma_gdich FROM idempotency WHERE ma_dvi = ? AND idem_key = ?",
-                (new.ma_dvi, new.idempotency_key),
-            ).fetchone()
-            if row is not None:
-                existing = self._get(row[1])
-                assert existing is not None
-                outcome = SubmitOutcome.EXISTING if row[0] == new.body_sha256 else SubmitOutcome.CONFLICT
-                return outcome, existing
-            seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM transactions").fetchone()[0])
-            day = from_epoch(now).astimezone(VN_TZ)
-            ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
-            so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
-            db.execute(
-                f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
-                (
-                    seq,
-                    ma_gdich,
-                    so_hso,
-                    new.ma_dvi,
-                    new.idempotency_key,
-                    new.body_sha256,
-                    new.dossier,
-                    new.signer_der,
-                    now,
-                    TxStatus.SENT.value,
-                    now,
-                    None,
-                    None,
-                    first_due,
-                ),
-            )
-            db.execute("INSERT INTO timeline VALUES (?,?,?)", (ma_gdich, TxStatus.SENT.value, now))
-            db.execute(
-                "INSERT INTO idempotency VALUES (?,?,?,?,?)",
-                (new.ma_dvi, new.idempotency_key, new.body_sha256, ma_gdich, now),
-            )
-            record = self._get(ma_gdich)
-            assert record is not None
-            self._add_event(record.tx, now)
-            return SubmitOutcome.CREATED, record
+            for new, now, first_due in items:
+                db.execute("SAVEPOINT one")
+                try:
+                    results.append(self._submit_one(db, new, now, first_due))
+                except Exception as exc:  # this one only: the others still commit
+                    db.execute("ROLLBACK TO one")
+                    results.append(exc)
+                db.execute("RELEASE one")
+        return results
+
+    def _submit_one(
+        self, db: sqlite3.Connection, new: NewSubmission, now: float, first_due: float
+    ) -> tuple[SubmitOutcome, TxRecord]:
+        row = db.execute(
+            "SELECT body_sha256, ma_gdich FROM idempotency WHERE ma_dvi = ? AND idem_key = ?",
+            (new.ma_dvi, new.idempotency_key),
+        ).fetchone()
+        if row is not None:
+            existing = self._get(row[1])
+            assert existing is not None
+            outcome = SubmitOutcome.EXISTING if row[0] == new.body_sha256 else SubmitOutcome.CONFLICT
+            return outcome, existing
+        seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM transactions").fetchone()[0])
+        day = from_epoch(now).astimezone(VN_TZ)
+        ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
+        so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
+        db.execute(
+            f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            (
+                seq,
+                ma_gdich,
+                so_hso,
+                new.ma_dvi,
+                new.idempotency_key,
+                new.body_sha256,
+                new.dossier,
+                new.signer_der,
+                now,
+                TxStatus.SENT.value,
+                now,
+                None,
+                None,
+                first_due,
+            ),
+        )
+        db.execute("INSERT INTO timeline VALUES (?,?,?)", (ma_gdich, TxStatus.SENT.value, now))
+        db.execute(
+            "INSERT INTO idempotency VALUES (?,?,?,?,?)",
+            (new.ma_dvi, new.idempotency_key, new.body_sha256, ma_gdich, now),
+        )
+        record = self._get(ma_gdich)
+        assert record is not None
+        self._add_event(record.tx, now)
+        return SubmitOutcome.CREATED, record
 
     def _add_event(self, tx: Transaction, now: float) -> None:
         self._db.execute(
@@ -412,35 +437,43 @@ class Store:
     def advance(self, step: Advance) -> TxRecord | None:
         """Apply ``step`` atomically (status, timeline, event, receipt, registration). None when the
         transaction is no longer in ``step.from_status`` (someone else moved it)."""
+        [record] = self.advance_many([step])
+        return record
+
+    def advance_many(self, steps: Sequence[Advance]) -> list[TxRecord | None]:
+        """Several steps in one durable commit (the lifecycle applies whatever is due together)."""
         with self._write() as db:
-            cur = db.execute(
-                "UPDATE transactions SET status = ?, status_at = ?, next_due = ?, ma_loi = ?, mota_loi = ?, "
-                "receipt = COALESCE(?, receipt) WHERE ma_gdich = ? AND status = ?",
-                (
-                    step.to_status.value,
-                    step.at,
-                    step.next_due,
-                    step.ma_loi,
-                    step.mota_loi,
-                    step.receipt,
-                    step.ma_gdich,
-                    step.from_status.value,
-                ),
+            return [self._advance_one(db, step) for step in steps]
+
+    def _advance_one(self, db: sqlite3.Connection, step: Advance) -> TxRecord | None:
+        cur = db.execute(
+            "UPDATE transactions SET status = ?, status_at = ?, next_due = ?, ma_loi = ?, mota_loi = ?, "
+            "receipt = COALESCE(?, receipt) WHERE ma_gdich = ? AND status = ?",
+            (
+                step.to_status.value,
+                step.at,
+                step.next_due,
+                step.ma_loi,
+                step.mota_loi,
+                step.receipt,
+                step.ma_gdich,
+                step.from_status.value,
+            ),
+        )
+        if cur.rowcount != 1:
+            return None
+        db.execute("INSERT INTO timeline VALUES (?,?,?)", (step.ma_gdich, step.to_status.value, step.at))
+        record = self._get(step.ma_gdich)
+        assert record is not None
+        if step.new_registration is not None:
+            cert_der, c = step.new_registration
+            db.execute(
+                "UPDATE units SET cert_der = ?, diachi_lhe = ?, dien_thoai = ?, email = ?, "
+                "nguoi_lhe = ?, updated_at = ?, version = version + 1 WHERE ma_dvi = ?",
+                (cert_der, c.diachi_lhe, c.dien_thoai, c.email, c.nguoi_lhe, step.at, record.tx.ma_dvi),
             )
-            if cur.rowcount != 1:
-                return None
-            db.execute("INSERT INTO timeline VALUES (?,?,?)", (step.ma_gdich, step.to_status.value, step.at))
-            record = self._get(step.ma_gdich)
-            assert record is not None
-            if step.new_registration is not None:
-                cert_der, c = step.new_registration
-                db.execute(
-                    "UPDATE units SET cert_der = ?, diachi_lhe = ?, dien_thoai = ?, email = ?, "
-                    "nguoi_lhe = ?, updated_at = ?, version = version + 1 WHERE ma_dvi = ?",
-                    (cert_der, c.diachi_lhe, c.dien_thoai, c.email, c.nguoi_lhe, step.at, record.tx.ma_dvi),
-                )
-            self._add_event(record.tx, step.at)
-            return record
+        self._add_event(record.tx, step.at)
+        return record
 
     def receipt(self, ma_gdich: str) -> bytes | None:
         rows = self._read("SELECT receipt FROM transactions WHERE ma_gdich = ?", (ma_gdich,))
