@@ -3,7 +3,7 @@ VENV      ?= .venv
 DEMO_HOME ?= $(CURDIR)/.demo-home
 BIN       := $(VENV)/bin
 
-.PHONY: demo test bootstrap lint typecheck pytest screenshots bench clean
+.PHONY: demo test bootstrap lint typecheck pytest screenshots bench clean i18n
 
 bootstrap:
 	@VENV=$(VENV) ./scripts/bootstrap.sh
@@ -24,6 +24,11 @@ typecheck:
 
 pytest:
 	$(BIN)/pytest -q
+
+## make i18n: after editing tui_ibhxh/locale/*/LC_MESSAGES/ibhxh.po (Poedit), or using a new key in the code:
+## add the new keys to both catalogues, compile the .mo files (committed), and list what is missing or unused
+i18n: bootstrap
+	$(BIN)/python scripts/i18n.py update compile check
 
 bench: bootstrap
 	$(BIN)/python -m bench

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from tui_ibhxh import __version__
-from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.i18n import Lang, load_catalogues, t
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.errors import UserError
 
@@ -51,7 +51,8 @@ def _command_modules() -> list[_Registrar]:
     return found
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(lang: Lang = "vi") -> argparse.ArgumentParser:
+    """The whole command line, its help texts in ``lang`` (``help.*`` in the catalogues)."""
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a subcommand's copy of an option must not reset a value given before the subcommand
     common.add_argument(
@@ -73,7 +74,51 @@ def build_parser() -> argparse.ArgumentParser:
     for register in _command_modules():
         register(sub)
     _accept_common_options(parser, common)
+    parser.description = t("help.ibhxh", lang)
+    translate_help(parser, lang)
     return parser
+
+
+def translate_help(parser: argparse.ArgumentParser, lang: Lang, path: tuple[str, ...] = ()) -> None:
+    """Give every command and option its help text in ``lang``: ``help.cmd.<command>`` and ``help.opt.<command>.
+    <option>``, else the option's shared ``help.opt.<option>``; a text the catalogues lack stays as written."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = _help_text(f"help.cmd.{_key_path(*path, choice.dest)}", lang) or choice.help
+            for name, sub in action.choices.items():
+                sub.description = _help_text(f"help.cmd.{_key_path(*path, name)}", lang) or sub.description
+                translate_help(sub, lang, (*path, name))
+        elif action.help is not argparse.SUPPRESS:
+            specific = _help_text(f"help.opt.{_key_path(*path, action.dest)}", lang) if path else None
+            action.help = specific or _help_text(f"help.opt.{_key_path(action.dest)}", lang) or action.help
+
+
+def _key_path(*names: str) -> str:
+    return ".".join(name.replace("-", "_") for name in names)
+
+
+def _help_text(key: str, lang: Lang) -> str | None:
+    try:
+        return t(key, lang).replace("%", "%%")  # argparse %-formats help texts
+    except KeyError:
+        return None
+
+
+def _early_lang(argv: Sequence[str] | None) -> Lang:
+    """The language of ``--help``, known before the command line is parsed: ``--lang``, else the config's."""
+    early = argparse.ArgumentParser(add_help=False)
+    for option in ("--lang", "--home", "--config"):
+        early.add_argument(option)  # no choices: a wrong --lang is for the real parser to report
+    known, _ = early.parse_known_args(argv)
+    if known.lang in ("vi", "en"):
+        return cast(Lang, known.lang)
+    config = Path(known.config) if known.config else None
+    if config is None and known.home:
+        from tui_ibhxh.services.paths import app_paths
+
+        config = app_paths({**os.environ, "IBHXH_HOME": known.home}).config_file
+    return cast(Lang, _configured_lang(config))
 
 
 def _accept_common_options(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
@@ -92,7 +137,8 @@ CommandFunc = Callable[[argparse.Namespace, CliContext], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    load_catalogues()
+    parser = build_parser(_early_lang(argv))
     args = parser.parse_args(argv)
     for name in ("lang", "home", "config"):
         if not hasattr(args, name):
@@ -152,8 +198,8 @@ def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
     return run_tui(cfg, ctx.lang)
 
 
-def _configured_lang() -> str:
+def _configured_lang(path: Path | None = None) -> str:
     from tui_ibhxh.services.config import load_config_quietly
 
-    cfg = load_config_quietly()
+    cfg = load_config_quietly(path)
     return cfg.ui.language if cfg is not None else "vi"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_ibhxh.core.i18n import Lang
+from tui_ibhxh.core.i18n import Lang, load_catalogues
 from tui_ibhxh.services.config import Config
 from tui_ibhxh.services.workflow import UpdateWorkflow
 from tui_ibhxh.ui.backend import WorkflowBackend
@@ -17,6 +17,7 @@ def run_tui(cfg: Config, lang: Lang, *, unit: str | None = None) -> int:
     """Run the app until the user quits; returns the exit code."""
     from tui_ibhxh.ui.app import IbhxhApp
 
+    load_catalogues()
     backend = build_backend(cfg, lang, unit=unit)
     app = IbhxhApp(backend, keymap=cfg.ui.keymap, theme=cfg.ui.theme)
     result = app.run(mouse=cfg.ui.mouse)

@@ -134,8 +134,8 @@ def test_unexpected_error_is_a_sentence_and_a_log_file(monkeypatch, capsys, isol
 
     original = cli.build_parser
 
-    def broken_parser():  # type: ignore[no-untyped-def]
-        parser = original()
+    def broken_parser(lang="vi"):  # type: ignore[no-untyped-def]
+        parser = original(lang)
         parser.set_defaults(func=lambda args, ctx: 1 / 0)
         return parser
 

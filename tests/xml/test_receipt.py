@@ -132,7 +132,7 @@ def test_signed_but_not_a_receipt(p: Pki) -> None:
 
 
 def test_render_html(p: Pki, signed: bytes) -> None:
-    html = render_html(signed, signature_status=t("receipt.valid"))
+    html = render_html(signed, signature_status="Chữ ký số của BHXH trên thông báo hợp lệ.")
     for text in (
         "BẢO HIỂM XÃ HỘI VIỆT NAM",
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.certs import key_too_weak, personal_certificate
 from tui_ibhxh.core.i18n import fmt_date, t
-from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.core.models import TokenCert
 from tui_ibhxh.core.revocation import Revocation, RevocationState
 from tui_ibhxh.services.config import Config
@@ -22,40 +21,6 @@ if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
 
 EXIT_OK, EXIT_ACTION, EXIT_UNKNOWN = 0, 1, 3
-
-register_messages(
-    {
-        "check.ok": (
-            "OK: chứng thư đang đăng ký {serial} còn hiệu lực đến {date} ({days} ngày).",
-            "OK: the registered certificate {serial} is valid until {date} ({days} days).",
-        ),
-        "check.expiring": (
-            "Chứng thư đang đăng ký {serial} hết hạn ngày {date} (còn {days} ngày)",
-            "The registered certificate {serial} expires on {date} ({days} days left)",
-        ),
-        "check.expired": (
-            "Chứng thư đang đăng ký {serial} đã hết hạn ngày {date}",
-            "The registered certificate {serial} expired on {date}",
-        ),
-        "check.newer": (
-            "token có chứng thư mới {serial} (đến {date}) chưa đăng ký: ibhxh submit --cert {serial}",
-            "a newer certificate {serial} (until {date}) is on the token but not registered: "
-            "ibhxh submit --cert {serial}",
-        ),
-        "check.no_newer": (
-            "chưa có chứng thư mới trên token: hãy gia hạn với nhà cung cấp chứng thư số",
-            "no newer certificate on the token: renew it with your certificate provider",
-        ),
-        "check.revoked": (
-            "Chứng thư đang đăng ký {serial} đã bị tổ chức chứng thực thu hồi ngày {date}",
-            "The registered certificate {serial} was revoked by its certificate authority on {date}",
-        ),
-        "check.unknown": (
-            "Chưa biết chứng thư đang đăng ký của đơn vị {ma_dvi}: chạy «ibhxh registration» một lần.",
-            "The unit {ma_dvi}'s registered certificate is unknown: run 'ibhxh registration' once.",
-        ),
-    }
-)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -111,7 +76,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     elif not_after < now:
         parts.append(t("check.expired", ctx.lang, serial=serial, date=fmt_date(not_after)))
     elif days < args.days:
-        parts.append(t("check.expiring", ctx.lang, serial=serial, date=fmt_date(not_after), days=days))
+        parts.append(t("check.expiring", ctx.lang, serial=serial, date=fmt_date(not_after), count=days))
     if newer:
         best = newer[0].info
         parts.append(t("check.newer", ctx.lang, serial=best.serial, date=fmt_date(best.not_after)))
@@ -120,7 +85,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     if parts:
         ctx.out("; ".join(parts) + ".")
         return EXIT_ACTION
-    ctx.out(t("check.ok", ctx.lang, serial=serial, date=fmt_date(not_after), days=days))
+    ctx.out(t("check.ok", ctx.lang, serial=serial, date=fmt_date(not_after), count=days))
     return EXIT_OK
 
 

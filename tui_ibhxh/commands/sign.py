@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         try:
             signed = sign_xml_sync(service, cert, xml)
         except XmlError as exc:
-            raise UserError("cli.xml_error", message_vi=exc.message("vi"), message_en=exc.message("en")) from None
+            raise UserError("cli.xml_error", error=exc) from None
     write_atomic(args.out, signed)
     ctx.err(t("sign.done", ctx.lang, path=args.out, serial=cert.info.serial, subject=cert.info.common_name))
     return 0

@@ -7,7 +7,6 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.services.paths import app_paths
 
@@ -17,23 +16,6 @@ if TYPE_CHECKING:
 
 DEFAULT_PORT = 8765
 DB_NAME = "ivan-sim.sqlite3"
-
-register_messages(
-    {
-        "sim.config": (
-            "Cấu hình trình giả lập I-VAN không dùng được: {problem}",
-            "The I-VAN simulator configuration cannot be used: {problem}",
-        ),
-        "sim.listening": (
-            "Trình giả lập I-VAN đang chạy tại {url} (cơ sở dữ liệu {db}). Nhấn Ctrl+C để dừng.",
-            "I-VAN simulator listening on {url} (database {db}). Press Ctrl+C to stop.",
-        ),
-        "sim.bhxh_cert": (
-            "Chứng thư số BHXH của trình giả lập: {path}",
-            "The simulator's BHXH certificate: {path}",
-        ),
-    }
-)
 
 
 def _delays(text: str) -> tuple[float, float]:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_state, pin_warnings, t
-from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.services.errors import UserError
 
 if TYPE_CHECKING:
@@ -27,23 +26,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="read three lines from standard input: the current PIN, the new PIN, the new PIN again",
     )
     change.set_defaults(func=run_change_pin)
-
-
-register_messages(
-    {
-        "cli.pin_old_prompt": ("Mã PIN hiện tại của token {label}: ", "Current PIN of token {label}: "),
-        "cli.pin_new_prompt": ("Mã PIN mới ({min}–{max} ký tự): ", "New PIN ({min}–{max} characters): "),
-        "cli.pin_again_prompt": ("Nhập lại mã PIN mới: ", "New PIN again: "),
-        "cli.pin_changed": (
-            "Đã đổi mã PIN của token {label} (số sê-ri {serial}). Trạng thái mã PIN: {state}.",
-            "The PIN of token {label} (serial {serial}) is changed. PIN status: {state}.",
-        ),
-        "cli.token_choose": (
-            "Có {count} token đang cắm ({serials}): chọn một bằng --token SỐ_SÊ_RI.",
-            "{count} tokens are plugged in ({serials}): choose one with --token SERIAL.",
-        ),
-    }
-)
 
 
 def run_change_pin(args: argparse.Namespace, ctx: CliContext) -> int:

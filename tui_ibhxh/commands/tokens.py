@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_warnings, t
-from tui_ibhxh.core.i18n import register as register_messages
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.modules import suggest_modules
@@ -29,33 +28,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run)
 
 
-register_messages(
-    {
-        "cli.module_added": (
-            "Đã thêm module PKCS#11 {path} vào cấu hình ({tokens} token thấy qua module này).",
-            "Added PKCS#11 module {path} to the config ({tokens} token(s) seen through it).",
-        ),
-        "cli.module_known": (
-            "Module {path} đã được dùng (trong cấu hình hoặc do p11-kit khai báo).",
-            "Module {path} is already in use (in the config or registered with p11-kit).",
-        ),
-        "cli.module_hint": (
-            "Token của bạn không hiện? Thêm module PKCS#11 của hãng: ibhxh tokens --add-module ĐƯỜNG_DẪN",
-            "Your token does not show? Add its vendor's PKCS#11 module: ibhxh tokens --add-module PATH",
-        ),
-        "cli.module_found": ("Module có trên máy này, chưa dùng:", "Modules on this machine, not in use:"),
-        "cli.token_forwarded": ("token trên máy của bạn, qua SSH", "token on your machine, over SSH"),
-    }
-)
-
-
 def run(args: argparse.Namespace, ctx: CliContext) -> int:
     cfg = _common.config(ctx.config_path)
     with _common.token_service(cfg) as service:
         if args.add_module is not None:
             seen = service.add_module_sync(args.add_module)  # refused (missing, not PKCS#11) before it is saved
             key = "cli.module_added" if remember_module(cfg, args.add_module) else "cli.module_known"
-            ctx.err(t(key, ctx.lang, path=args.add_module, tokens=len(seen)))
+            ctx.err(t(key, ctx.lang, path=args.add_module, count=len(seen)))
         try:
             tokens = service.list_tokens_sync()
         except UserError as exc:

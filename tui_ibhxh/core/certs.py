@@ -374,8 +374,10 @@ _UNKNOWN_REASONS: Final = frozenset(str(r) for r in UnknownReason)
 def problem_message(problem: Problem, info: CertInfo, lang: Lang, *, unit_mst: str | None = None) -> str:
     """The sentence that explains ``problem`` of ``info`` to the user."""
     code = problem.code
-    if code is ProblemCode.EXPIRED or code is ProblemCode.EXPIRES_SOON:
-        return t(f"problem.{code}", lang, date=fmt_date(info.not_after), days=problem.days)
+    if code is ProblemCode.EXPIRED:
+        return t("problem.EXPIRED", lang, date=fmt_date(info.not_after))
+    if code is ProblemCode.EXPIRES_SOON:
+        return t("problem.EXPIRES_SOON", lang, date=fmt_date(info.not_after), count=problem.days or 0)
     if code is ProblemCode.NOT_YET_VALID:
         return t("problem.NOT_YET_VALID", lang, date=fmt_date(info.not_before))
     if code is ProblemCode.OLDER_THAN_REGISTERED:

@@ -22,25 +22,12 @@ from typing import Final
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
-from tui_ibhxh.core.i18n import VN_TZ, register
+from tui_ibhxh.core.i18n import VN_TZ
 from tui_ibhxh.core.models import CertInfo, Contact, RegisteredCert, Unit
 from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, XmlRejected, invalid_xml_char, parse_xml
 
 DSIG_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
 XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-
-register(
-    {
-        "xml.SCHEMA": (
-            "Hồ sơ XML không đúng cấu trúc quy định (dòng {line}, phần tử {element}): {problem}",
-            "The XML dossier does not match the schema (line {line}, element {element}): {problem}",
-        ),
-        "xml.INVALID_CHAR": (
-            "Trường {field} chứa ký tự không được phép trong XML (mã U+{codepoint}); hãy xóa ký tự đó.",
-            "Field {field} contains a character XML does not allow (U+{codepoint}); remove it.",
-        ),
-    }
-)
 
 
 class DossierInvalid(XmlError):

@@ -30,7 +30,7 @@ from tui_ibhxh.core.dossier import (
     text_element,
     validate_against,
 )
-from tui_ibhxh.core.i18n import Lang, register, t
+from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.receipt import SIGNATURE_CONTAINER as RECEIPT_CONTAINER
 from tui_ibhxh.core.validation import normalise_mst
@@ -41,48 +41,6 @@ MA_THUTUC_05: Final = "05_SD-IVAN"
 MA_TOKHAI_05: Final = "05/SĐ-IVAN"
 MOTA_TOKHAI_05: Final = "Tờ khai thay đổi, bổ sung thông tin đăng ký sử dụng dịch vụ I-VAN"
 TEN_FILE_05: Final = "05_SD-IVAN.xml"
-
-register(
-    {
-        "envelope.part.envelope": ("phong bì hồ sơ (Hoso)", "the dossier envelope (Hoso)"),
-        "envelope.part.form": ("tờ khai {file} trong hồ sơ", "form {file} inside the dossier"),
-        "envelope.failed": ("Hồ sơ không hợp lệ ở {part}: {reason}", "The dossier is not valid in {part}: {reason}"),
-        "envelope.FILE_LENGTH": (
-            "Độ dài khai báo của tệp {file} (DoDaiFile = {declared}) không khớp nội dung ({actual}).",
-            "The declared length of file {file} (DoDaiFile = {declared}) does not match its content ({actual}).",
-        ),
-        "envelope.FILE_COUNT": (
-            "Số tệp khai báo (SoLuongFile = {declared}) khác số tệp trong hồ sơ ({actual}).",
-            "The declared number of files (SoLuongFile = {declared}) differs from the files present ({actual}).",
-        ),
-        "envelope.NOT_BASE64": (
-            "Nội dung tệp {file} không phải base64 hợp lệ.",
-            "The content of file {file} is not valid base64.",
-        ),
-        "envelope.NO_FORM": (
-            "Hồ sơ không chứa tờ khai {file}.",
-            "The dossier carries no form {file}.",
-        ),
-        "envelope.DUPLICATE_FORM": (
-            "Hồ sơ chứa {count} tờ khai cùng tên {file}; chỉ chấp nhận đúng một.",
-            "The dossier carries {count} forms named {file}; exactly one is accepted.",
-        ),
-        "envelope.DIFFERENT_SIGNERS": (
-            "Phong bì hồ sơ được ký bằng chứng thư {outer}, còn tờ khai bằng chứng thư {inner}: cả hai phải do "
-            "cùng một chứng thư số của đơn vị ký.",
-            "The envelope was signed with certificate {outer} and the form with {inner}: both must be signed "
-            "with the same certificate of the unit.",
-        ),
-        "envelope.UNIT_MISMATCH": (
-            "Mã số BHXH trên phong bì ({envelope}) khác mã đơn vị trong tờ khai ({form}).",
-            "The BHXH code on the envelope ({envelope}) differs from the unit code in the form ({form}).",
-        ),
-        "envelope.MST_MISMATCH": (
-            "Mã số thuế trên phong bì ({envelope}) khác MST trong tờ khai ({form}).",
-            "The tax code on the envelope ({envelope}) differs from the MST in the form ({form}).",
-        ),
-    }
-)
 
 
 class EnvelopeInvalid(XmlError):

@@ -19,7 +19,7 @@ from typing import Final
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
 from tui_ibhxh.core.dossier import format_ngay, parse_ngay
-from tui_ibhxh.core.i18n import VN_TZ, register
+from tui_ibhxh.core.i18n import VN_TZ
 from tui_ibhxh.core.xmldsig import DSIG_NS, SignatureInvalid, Signer, sign_document, verify_document
 from tui_ibhxh.core.xmlsafe import (
     DEFAULT_MAX_BYTES,
@@ -33,27 +33,6 @@ from tui_ibhxh.core.xmlsafe import (
 KQUA_ACCEPTED: Final = "1"
 KQUA_REJECTED: Final = "2"
 _XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
-
-register(
-    {
-        "receipt.STRUCTURE": (
-            "Thông báo xác nhận của BHXH không đúng cấu trúc: {detail}.",
-            "BHXH's confirmation is not structured as expected: {detail}.",
-        ),
-        "receipt.INVALID_CHAR": (
-            "Trường {field} chứa ký tự không được phép trong XML (mã U+{codepoint}).",
-            "Field {field} contains a character XML does not allow (U+{codepoint}).",
-        ),
-        "receipt.valid": (
-            "Chữ ký số của BHXH trên thông báo hợp lệ.",
-            "BHXH's signature on the confirmation is valid.",
-        ),
-        "receipt.invalid": (
-            "Chữ ký số của BHXH trên thông báo KHÔNG hợp lệ.",
-            "BHXH's signature on the confirmation is NOT valid.",
-        ),
-    }
-)
 
 
 class ReceiptInvalid(XmlError):
@@ -302,8 +281,8 @@ def _stylesheet() -> etree.XSLT:
 def render_html(xml: bytes, *, signature_status: str | None = None) -> str:
     """The confirmation laid out like form 01/TB-GD, as a standalone HTML page (Vietnamese).
 
-    ``signature_status`` is shown under the signer block (e.g. ``t("receipt.valid")``). Every value is escaped
-    by the XSLT serialiser; the stylesheet may not read files or the network. Raises :class:`ReceiptInvalid`
+    ``signature_status`` is shown under the signer block (e.g. ``services.report.receipt_check_text``). Every value
+    is escaped by the XSLT serialiser; the stylesheet may not read files or the network. Raises :class:`ReceiptInvalid`
     when the XML is not a confirmation.
     """
     try:

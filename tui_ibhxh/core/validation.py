@@ -11,51 +11,8 @@ from dataclasses import dataclass
 
 from stdnum.vn import mst as vn_mst
 
-from tui_ibhxh.core.i18n import Lang, register, t
+from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.models import Contact
-
-register(
-    {
-        "validation.required": ("Bắt buộc phải nhập.", "Required."),
-        "validation.too_long": ("Dài quá {max} ký tự.", "Longer than {max} characters."),
-        "validation.control_chars": (
-            "Có ký tự điều khiển không hợp lệ.",
-            "Contains invalid control characters.",
-        ),
-        "validation.email": (
-            "E-mail không hợp lệ (ví dụ đúng: ketoan@congty.vn).",
-            "Not a valid e-mail address (e.g. ketoan@congty.vn).",
-        ),
-        "validation.phone": (
-            "Số điện thoại không hợp lệ: 10–11 chữ số bắt đầu bằng 0 hoặc +84 (ví dụ 0912345678).",
-            "Not a valid phone number: 10–11 digits starting with 0 or +84 (e.g. 0912345678).",
-        ),
-        "validation.mst": (
-            "MST không hợp lệ: cần 10 chữ số với chữ số kiểm tra đúng, thêm -3 chữ số với chi nhánh (ví dụ"
-            " 0101300842 hoặc 0100686209-199), hoặc số định danh cá nhân 12 chữ số của hộ, cá nhân kinh doanh.",
-            "Not a valid tax code (MST): 10 digits with a correct check digit, plus -3 digits for a branch (e.g."
-            " 0101300842 or 0100686209-199), or the 12-digit personal identification number of a household or"
-            " individual business.",
-        ),
-        "field.diachi_lhe": ("Địa chỉ liên hệ", "Contact address"),
-        "field.dien_thoai": ("Điện thoại", "Phone"),
-        "field.email": ("E-mail nhận thông báo", "Notification e-mail"),
-        "field.nguoi_lhe": ("Người liên hệ", "Contact person"),
-        "pin.rule": ("Mã PIN mới dài {min}–{max} ký tự.", "The new PIN is {min}–{max} characters long."),
-        "pin.new_length": (
-            "Mã PIN mới phải dài từ {min} đến {max} ký tự. Hãy nhập lại; mã PIN hiện tại chưa bị đổi.",
-            "The new PIN must be {min} to {max} characters long. Type it again; the PIN has not been changed.",
-        ),
-        "pin.new_mismatch": (
-            "Hai lần nhập mã PIN mới không giống nhau. Hãy nhập lại; mã PIN hiện tại chưa bị đổi.",
-            "The two entries of the new PIN differ. Type them again; the PIN has not been changed.",
-        ),
-        "pin.new_same": (
-            "Mã PIN mới giống mã PIN hiện tại. Hãy chọn một mã PIN khác.",
-            "The new PIN is the same as the current one. Choose another PIN.",
-        ),
-    }
-)
 
 _EMAIL_RE = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -105,7 +62,7 @@ class FieldError:
     max: int | None = None
 
     def message(self, lang: Lang) -> str:
-        return t(self.key, lang, max=self.max) if self.max is not None else t(self.key, lang)
+        return t(self.key, lang, count=self.max) if self.max is not None else t(self.key, lang)
 
 
 def email_ok(value: str) -> bool:

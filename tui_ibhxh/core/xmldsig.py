@@ -61,7 +61,7 @@ from tui_ibhxh.core.certs import (
     validate_path,
     within_validity,
 )
-from tui_ibhxh.core.i18n import fmt_date, register
+from tui_ibhxh.core.i18n import fmt_date
 from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, XmlRejected, parse_xml, safe_parser
 
@@ -78,90 +78,6 @@ _XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 PATH_CACHE_SIZE: Final = 1024  # validated paths a trust store remembers (one per signer, in practice)
 #: where the unit's signature lives in the BHXH forms and the envelope: ``{root}/CKy_Dvi/Signature``
 CONTAINER: Final = "CKy_Dvi"
-
-register(
-    {
-        "sig.NO_SIGNATURE": ("Tài liệu không có chữ ký số.", "The document is not signed."),
-        "sig.ALREADY_SIGNED": (
-            "Tài liệu đã có chữ ký số; không ký thêm lần nữa.",
-            "The document is already signed; it is not signed a second time.",
-        ),
-        "sig.MULTIPLE_SIGNATURES": (
-            "Tài liệu có {count} chữ ký số; chỉ chấp nhận đúng một chữ ký.",
-            "The document carries {count} signatures; exactly one is accepted.",
-        ),
-        "sig.SIGNATURE_NOT_LAST": (
-            "Chữ ký số không nằm đúng chỗ quy định ({where}, ở cuối phần tử gốc).",
-            "The signature is not where the profile puts it ({where}, ending the root element).",
-        ),
-        "sig.MULTIPLE_REFERENCES": (
-            "Chữ ký số có {count} tham chiếu (Reference); chỉ chấp nhận đúng một.",
-            "The signature has {count} references; exactly one is accepted.",
-        ),
-        "sig.BAD_REFERENCE_URI": (
-            'Chữ ký số phải ký toàn bộ tài liệu (Reference URI=""), nhưng tham chiếu là «{uri}».',
-            "The signature must cover the whole document (Reference URI=\"\") but references '{uri}'.",
-        ),
-        "sig.BAD_TRANSFORM": (
-            "Chữ ký số dùng phép biến đổi không được phép: {algorithm}.",
-            "The signature uses a transform that is not allowed: {algorithm}.",
-        ),
-        "sig.WEAK_ALGORITHM": (
-            "Chữ ký số dùng thuật toán yếu, không còn được chấp nhận (SHA-1/MD5): {algorithm}.",
-            "The signature uses a weak algorithm that is no longer accepted (SHA-1/MD5): {algorithm}.",
-        ),
-        "sig.BAD_ALGORITHM": (
-            "Chữ ký số dùng thuật toán không được phép: {algorithm}.",
-            "The signature uses an algorithm that is not allowed: {algorithm}.",
-        ),
-        "sig.BAD_STRUCTURE": (
-            "Cấu trúc chữ ký số không hợp lệ: {detail}.",
-            "The signature's structure is not valid: {detail}.",
-        ),
-        "sig.OBJECT_NOT_ALLOWED": (
-            "Chữ ký số chứa phần tử không được phép ({element}); tài liệu có thể đã bị sửa đổi.",
-            "The signature contains an element that is not allowed ({element}); the document may be forged.",
-        ),
-        "sig.KEY_TOO_WEAK": (
-            "Chứng thư số ký tài liệu dùng khóa {algorithm} {bits} bit, quá ngắn; chỉ chấp nhận khóa từ {minimum} bit"
-            " trở lên. Hãy ký bằng chứng thư số có khóa đủ dài.",
-            "The signing certificate has a {bits}-bit {algorithm} key, too short; keys of at least {minimum} bits are"
-            " accepted. Sign with a certificate that has a longer key.",
-        ),
-        "sig.ISSUER_SERIAL_MISMATCH": (
-            "Thông tin X509IssuerSerial trong chữ ký số không chỉ đúng chứng thư số đã ký tài liệu.",
-            "The signature's X509IssuerSerial does not designate the certificate that signed the document.",
-        ),
-        "sig.NO_CERTIFICATE": (
-            "Chữ ký số không kèm chứng thư số đọc được (KeyInfo/X509Data/X509Certificate).",
-            "The signature carries no readable certificate (KeyInfo/X509Data/X509Certificate).",
-        ),
-        "sig.CERT_MISMATCH": (
-            "Tài liệu được ký bằng chứng thư số {serial}, không phải chứng thư số mong đợi.",
-            "The document was signed with certificate {serial}, not the expected one.",
-        ),
-        "sig.CERT_EXPIRED": (
-            "Chứng thư số ký tài liệu đã hết hạn ngày {date}.",
-            "The signing certificate expired on {date}.",
-        ),
-        "sig.CERT_NOT_YET_VALID": (
-            "Chứng thư số ký tài liệu chưa có hiệu lực (từ ngày {date}).",
-            "The signing certificate is not valid yet (valid from {date}).",
-        ),
-        "sig.UNTRUSTED": (
-            "Chứng thư số ký tài liệu ({issuer}) không do tổ chức chứng thực tin cậy cấp.",
-            "The signing certificate (issued by {issuer}) does not chain to a trusted authority.",
-        ),
-        "sig.INVALID": (
-            "Chữ ký số không hợp lệ: nội dung đã bị thay đổi sau khi ký hoặc chữ ký sai ({detail}).",
-            "The signature is not valid: the content was changed after signing or the signature is wrong ({detail}).",
-        ),
-        "sig.UNSUPPORTED_DOCUMENT": (
-            "Không ký được tài liệu này: {detail}.",
-            "This document cannot be signed: {detail}.",
-        ),
-    }
-)
 
 
 class SignatureInvalid(XmlError):

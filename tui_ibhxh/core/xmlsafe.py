@@ -15,31 +15,9 @@ from typing import Final
 
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
-from tui_ibhxh.core.i18n import Lang, register, t
+from tui_ibhxh.core.i18n import Lang, t
 
 DEFAULT_MAX_BYTES: Final = 1_048_576
-
-register(
-    {
-        "xml.TOO_LARGE": (
-            "Tài liệu XML quá lớn ({size} byte; tối đa {max} byte).",
-            "The XML document is too large ({size} bytes; at most {max}).",
-        ),
-        "xml.NOT_UTF8": (
-            "Tài liệu XML không được mã hóa UTF-8 ({detail}).",
-            "The XML document is not UTF-8 encoded ({detail}).",
-        ),
-        "xml.DOCTYPE": (
-            "Tài liệu XML chứa khai báo DOCTYPE/ENTITY; vì lý do an toàn, không chấp nhận DTD và thực thể.",
-            "The XML document contains a DOCTYPE/ENTITY declaration; DTDs and entities are refused.",
-        ),
-        "xml.MALFORMED": (
-            "Tài liệu XML sai cú pháp ở dòng {line}, cột {column}: {problem}",
-            "The XML document is not well-formed at line {line}, column {column}: {problem}",
-        ),
-        "xml.EMPTY": ("Tài liệu XML rỗng.", "The XML document is empty."),
-    }
-)
 
 
 class XmlError(Exception):

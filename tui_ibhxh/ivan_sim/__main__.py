@@ -8,12 +8,14 @@ import sys
 from collections.abc import Callable
 from typing import cast
 
-from tui_ibhxh.cli import CliContext
+from tui_ibhxh.cli import CliContext, translate_help
 from tui_ibhxh.commands import sim
+from tui_ibhxh.core.i18n import load_catalogues
 from tui_ibhxh.services.errors import UserError
 
 
 def main(argv: list[str] | None = None) -> int:
+    load_catalogues()
     parser = argparse.ArgumentParser(prog="python -m tui_ibhxh.ivan_sim")
     parser.add_argument("--lang", choices=["vi", "en"], default="vi")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -22,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     lang = ["--lang", rest.pop(rest.index("--lang") + 1)] if "--lang" in rest[:-1] else []
     if lang:
         rest.remove("--lang")
+    translate_help(parser, "en" if lang == ["--lang", "en"] else "vi")
     args = parser.parse_args([*lang, "sim", *rest])
     func = cast(Callable[[argparse.Namespace, CliContext], int], args.func)
     ctx = CliContext(lang=args.lang, config_path=None)

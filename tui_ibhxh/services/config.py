@@ -146,41 +146,38 @@ class _Reader:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def fail(self, key: str, problem_vi: str, problem_en: str) -> UserError:
-        return UserError("config.invalid", path=self.path, setting=key, problem_vi=problem_vi, problem_en=problem_en)
+    def fail(self, setting: str, problem: str) -> UserError:
+        """``problem`` is a ``config.invalid.*`` key: the sentence about this file and setting."""
+        return UserError(problem, path=self.path, setting=setting)
 
     def table(self, data: Mapping[str, Any], key: str, dotted: str) -> Mapping[str, Any]:
         value = data.get(key, {})
         if not isinstance(value, Mapping):
-            raise self.fail(dotted, "phải là một bảng [..]", "must be a table [..]")
+            raise self.fail(dotted, "config.invalid.table")
         return value
 
     def string(self, data: Mapping[str, Any], key: str, dotted: str, default: str = "") -> str:
         value = data.get(key, default)
         if not isinstance(value, str):
-            raise self.fail(dotted, "phải là chuỗi ký tự trong dấu nháy", "must be a quoted string")
+            raise self.fail(dotted, "config.invalid.string")
         return str(value)
 
     def number(self, data: Mapping[str, Any], key: str, dotted: str, default: float) -> float:
         value = data.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-            raise self.fail(dotted, "phải là một số dương", "must be a positive number")
+            raise self.fail(dotted, "config.invalid.number")
         return float(value)
 
     def boolean(self, data: Mapping[str, Any], key: str, dotted: str, default: bool) -> bool:
         value = data.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(dotted, "phải là true hoặc false", "must be true or false")
+            raise self.fail(dotted, "config.invalid.boolean")
         return value
 
     def strings(self, data: Mapping[str, Any], key: str, dotted: str) -> list[str]:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(
-                dotted,
-                'phải là danh sách chuỗi, ví dụ ["a", "b"]',
-                'must be a list of strings, e.g. ["a", "b"]',
-            )
+            raise self.fail(dotted, "config.invalid.strings")
         return [str(v) for v in value]
 
     def time(self, data: Mapping[str, Any], key: str, dotted: str) -> str:
@@ -190,11 +187,7 @@ class _Reader:
             if value and datetime.fromisoformat(value).tzinfo is None:
                 raise ValueError(value)
         except ValueError:
-            raise self.fail(
-                dotted,
-                "phải là thời điểm ISO 8601 có múi giờ, ví dụ 2026-12-01T00:00:00+00:00",
-                "must be an ISO 8601 time with its offset, e.g. 2026-12-01T00:00:00+00:00",
-            ) from None
+            raise self.fail(dotted, "config.invalid.time") from None
         return value
 
     def path_or_none(self, data: Mapping[str, Any], key: str, dotted: str) -> Path | None:
@@ -228,7 +221,7 @@ def parse_config(text: str, path: Path) -> Config:
         read_timeout=r.number(ivan, "read_timeout", "ivan.read_timeout", 30.0),
     )
     if cfg.ivan.url and not cfg.ivan.url.startswith(("http://", "https://")):
-        raise r.fail("ivan.url", "phải bắt đầu bằng https:// hoặc http://", "must start with https:// or http://")
+        raise r.fail("ivan.url", "config.invalid.url")
     revocation = r.table(doc, "revocation", "revocation")
     cfg.revocation = RevocationConfig(timeout=r.number(revocation, "timeout", "revocation.timeout", 5.0))
     token = r.table(doc, "token", "token")
@@ -241,18 +234,12 @@ def parse_config(text: str, path: Path) -> Config:
     for name, body in units.items():
         prefix = f"units.{name}"
         if not isinstance(body, Mapping):
-            raise r.fail(prefix, "phải là một bảng [units.<tên>]", "must be a table [units.<name>]")
+            raise r.fail(prefix, "config.invalid.unit")
         for key in _UNIT_REQUIRED:
             if not r.string(body, key, f"{prefix}.{key}").strip():
-                raise r.fail(f"{prefix}.{key}", "bắt buộc phải có", "is required")
+                raise r.fail(f"{prefix}.{key}", "config.invalid.required")
         if not mst_ok(r.string(body, "mst", f"{prefix}.mst")):
-            raise r.fail(
-                f"{prefix}.mst",
-                "không phải MST hợp lệ (10 chữ số với chữ số kiểm tra đúng, có thể thêm -3 chữ số chi nhánh; hoặc"
-                " số định danh cá nhân 12 chữ số)",
-                "is not a valid tax code (10 digits with a correct check digit, optionally -3 digits of a branch; or"
-                " a 12-digit personal identification number)",
-            )
+            raise r.fail(f"{prefix}.mst", "config.invalid.mst")
         cfg.units[str(name)] = UnitProfile(
             name=str(name),
             unit=Unit(
@@ -271,11 +258,11 @@ def parse_config(text: str, path: Path) -> Config:
         )
     cfg.default_unit = r.string(doc, "default_unit", "default_unit")
     if cfg.default_unit and cfg.default_unit not in cfg.units:
-        raise r.fail("default_unit", "không trỏ tới mục [units.<tên>] nào", "names no [units.<name>] section")
+        raise r.fail("default_unit", "config.invalid.default_unit")
     ui = r.table(doc, "ui", "ui")
     lang = r.string(ui, "language", "ui.language", "vi")
     if lang not in ("vi", "en"):
-        raise r.fail("ui.language", 'phải là "vi" hoặc "en"', 'must be "vi" or "en"')
+        raise r.fail("ui.language", "config.invalid.language")
     keymap = r.table(ui, "keymap", "ui.keymap")
     cfg.ui = UiConfig(
         language=lang,

@@ -26,7 +26,6 @@ from urllib.parse import urlparse
 
 import aiohttp
 
-from tui_ibhxh.core.i18n import register
 from tui_ibhxh.core.models import (
     Contact,
     RegisteredCert,
@@ -43,58 +42,6 @@ from tui_ibhxh.services.provider import HistorySnapshot, IvanError, Page, SignFn
 _PASSING = frozenset({"ivan.unreachable", "ivan.timeout", "ivan.server_error", "ivan.rate_limited"})
 
 log = logging.getLogger(__name__)
-
-register(
-    {
-        "ivan.unreachable": (
-            "Không kết nối được tới I-VAN {url}: {reason}. Kiểm tra mạng và địa chỉ [ivan] url rồi thử lại.",
-            "Cannot reach the I-VAN at {url}: {reason}. Check the network and [ivan] url, then retry.",
-        ),
-        "ivan.timeout": (
-            "I-VAN {url} không trả lời trong {seconds} giây. Thử lại sau.",
-            "The I-VAN at {url} did not answer within {seconds} seconds. Retry later.",
-        ),
-        "ivan.tls": (
-            "Không xác thực được chứng chỉ TLS của I-VAN {url}: {reason}. "
-            "Nếu I-VAN dùng CA riêng, khai báo [ivan] ca_bundle.",
-            "The I-VAN's TLS certificate at {url} could not be verified: {reason}. "
-            "If it uses a private CA, set [ivan] ca_bundle.",
-        ),
-        "ivan.tls.untrusted": (
-            "chứng chỉ do một CA không nằm trong danh sách tin cậy cấp",
-            "it was issued by a CA that is not trusted",
-        ),
-        "ivan.tls.expired": ("chứng chỉ đã hết hạn", "the certificate has expired"),
-        "ivan.tls.wrong_host": (
-            "chứng chỉ không cấp cho máy chủ {host}",
-            "the certificate was not issued for the host {host}",
-        ),
-        "ivan.rejected": (
-            "I-VAN từ chối ({status} {ma_loi}): {mota_loi}",
-            "The I-VAN refused ({status} {ma_loi}): {detail}",
-        ),
-        "ivan.unauthorized": (
-            "I-VAN không chấp nhận xác thực ({ma_loi}): {mota_loi}",
-            "The I-VAN did not accept the authentication ({ma_loi}): {detail}",
-        ),
-        "ivan.rate_limited": (
-            "I-VAN đang giới hạn số yêu cầu; đã thử lại nhưng vẫn bị từ chối. Thử lại sau {seconds} giây.",
-            "The I-VAN is rate-limiting requests; retries did not help. Retry in {seconds} seconds.",
-        ),
-        "ivan.server_error": (
-            "I-VAN gặp lỗi ({status}); đã thử lại {attempts} lần. Hãy thử lại sau.",
-            "The I-VAN failed ({status}); tried {attempts} times. Retry later.",
-        ),
-        "ivan.bad_response": (
-            "I-VAN trả về dữ liệu không đúng giao thức ({reason}).",
-            "The I-VAN sent a response that does not follow the protocol ({reason}).",
-        ),
-        "ivan.no_url": (
-            "Chưa cấu hình địa chỉ I-VAN (mục [ivan] url).",
-            "The I-VAN address is not configured ([ivan] url).",
-        ),
-    }
-)
 
 
 def _dt(value: Any) -> datetime:
@@ -278,8 +225,8 @@ class IvanClient:
                             await self._sleep(max(retry_after, self._delay(attempt)))
                             continue
                         if status == 429:
-                            raise IvanError("ivan.rate_limited", status=429, seconds=int(retry_after) or 60)
-                        raise IvanError("ivan.server_error", status=status, attempts=attempt)
+                            raise IvanError("ivan.rate_limited", status=429, count=int(retry_after) or 60)
+                        raise IvanError("ivan.server_error", status=status, count=attempt)
                     key = "ivan.unauthorized" if status == 401 else "ivan.rejected"
                     raise IvanError(
                         key,
@@ -296,7 +243,7 @@ class IvanClient:
                     await self._sleep(self._delay(attempt))
                     continue
                 if timeout:
-                    raise IvanError("ivan.timeout", url=self.base_url, seconds=int(self._read_timeout)) from None
+                    raise IvanError("ivan.timeout", url=self.base_url, count=int(self._read_timeout)) from None
                 raise IvanError("ivan.unreachable", url=self.base_url, reason=_reason(exc)) from None
 
     def _delay(self, attempt: int) -> float:

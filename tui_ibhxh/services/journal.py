@@ -31,47 +31,9 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
-from tui_ibhxh.core.i18n import fmt_datetime, register
+from tui_ibhxh.core.i18n import fmt_datetime
 from tui_ibhxh.core.models import Transaction, TxRef, TxStatus
 from tui_ibhxh.services.errors import UserError
-
-register(
-    {
-        "journal.unreadable": (
-            "Không mở được nhật ký hồ sơ {path}: {problem}. Tệp được giữ nguyên (có thể chứa hồ sơ đã ký); "
-            "hãy sao lưu nó rồi liên hệ hỗ trợ.",
-            "Cannot open the dossier journal {path}: {problem}. The file is left untouched (it may hold signed "
-            "dossiers); back it up and contact support.",
-        ),
-        "journal.key_conflict": (
-            "Mã yêu cầu {key} đã có một hồ sơ đã ký khác trong nhật ký; hồ sơ đã ký không bao giờ bị thay thế.",
-            "Request key {key} already has a different signed dossier in the journal; it is never replaced.",
-        ),
-        "journal.unknown": ("Nhật ký không có hồ sơ {key}.", "The journal has no dossier {key}."),
-        "journal.bad_transition": (
-            "Hồ sơ {key} đang ở trạng thái {state}, không thể chuyển sang {target}.",
-            "Dossier {key} is {state}; it cannot become {target}.",
-        ),
-        "journal.pending": (
-            "Đơn vị đã có hồ sơ {key} ký lúc {signed_at} nhưng chưa gửi được tới I-VAN; không ký hồ sơ mới. "
-            "Hãy gửi lại hoặc hủy hồ sơ đó trước.",
-            "The unit has dossier {key}, signed at {signed_at}, that has not reached the I-VAN; nothing new was "
-            "signed. Re-send or discard that dossier first.",
-        ),
-        "journal.in_progress": (
-            "Giao dịch {ma_gdich} của đơn vị đang chờ BHXH trả lời; không ký hồ sơ mới. "
-            "Hãy đợi kết quả trong Lịch sử giao dịch.",
-            "Transaction {ma_gdich} of the unit is waiting for BHXH's answer; nothing new was signed. "
-            "Wait for the result in the transaction history.",
-        ),
-        "journal.busy": (
-            "Một phiên ibhxh khác (ứng dụng hoặc lệnh) đang ký/gửi hồ sơ cho đơn vị {ma_dvi} ngay lúc này; "
-            "không ký hồ sơ mới. Hãy đợi phiên đó xong rồi xem «ibhxh history».",
-            "Another ibhxh session (the app or a command) is signing/sending a dossier for unit {ma_dvi} right "
-            "now; nothing new was signed. Wait for it to finish, then see 'ibhxh history'.",
-        ),
-    }
-)
 
 SCHEMA_VERSION = 3
 MAX_ERROR = 300

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from tui_ibhxh.core.i18n import register
 from tui_ibhxh.core.models import Registration, Transaction
 from tui_ibhxh.services.errors import UserError
 
@@ -22,15 +21,6 @@ if TYPE_CHECKING:
 
 #: signs the raw challenge bytes (RSA PKCS#1 v1.5, SHA-256) with the key of the certificate presented
 SignFn = Callable[[bytes], Awaitable[bytes]]
-
-register(
-    {
-        "provider.unknown": (
-            "Không biết nhà cung cấp I-VAN «{name}» (mục [ivan] provider). Các giá trị dùng được: {known}.",
-            "Unknown I-VAN provider '{name}' ([ivan] provider). Known: {known}.",
-        ),
-    }
-)
 
 
 class IvanError(UserError):

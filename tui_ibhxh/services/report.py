@@ -5,26 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from tui_ibhxh.core.i18n import Lang, fmt_datetime, register, t
+from tui_ibhxh.core.i18n import Lang, fmt_datetime, t
 from tui_ibhxh.core.models import Transaction
 from tui_ibhxh.core.receipt import ReceiptCheck
-
-register(
-    {
-        "receipt.check_valid": (
-            "Xác nhận của BHXH: chữ ký số hợp lệ ({subject}).",
-            "BHXH confirmation: valid signature ({subject}).",
-        ),
-        "receipt.check_invalid": (
-            "CẢNH BÁO: chữ ký của BHXH trên xác nhận KHÔNG hợp lệ: {reason}",
-            "WARNING: BHXH's signature on the confirmation is NOT valid: {reason}",
-        ),
-        "receipt.check_no_cert": (
-            "Chưa cấu hình chứng thư của BHXH ([ivan] bhxh_certificate) nên không kiểm tra được chữ ký.",
-            "No BHXH certificate configured ([ivan] bhxh_certificate): the signature cannot be checked.",
-        ),
-    }
-)
 
 CSV_HEADERS: dict[str, list[str]] = {
     "vi": [

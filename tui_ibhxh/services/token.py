@@ -26,7 +26,6 @@ from pkcs11 import Attribute, Mechanism, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11e
 
 from tui_ibhxh.core.certs import CertificateError, parse_certificate
-from tui_ibhxh.core.i18n import register
 from tui_ibhxh.core.models import PinFlags, TokenCert, TokenInfo
 from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services import tokeninfo
@@ -39,47 +38,6 @@ FIND_ATTEMPTS = 3  # lookups of a token by serial before it is said to be absent
 LIST_ATTEMPTS = 3  # listings before "no token" is believed
 LOGIN_ATTEMPTS = 3  # C_Login tries when the token store answers with a general (not a PIN) error
 T = TypeVar("T")
-
-register(
-    {
-        "token.forward_lost": (
-            "Mất kết nối tới token trên máy của bạn (qua SSH) — như khi rút token ra: phiên SSH đã đóng hoặc "
-            "p11-kit server trên máy của bạn đã dừng. Chạy lại p11-kit server và ssh -R (xem README, mục SSH), "
-            "rồi nhập lại mã PIN.",
-            "Lost the connection to the token on your machine (over SSH) — as if it were unplugged: the SSH "
-            "session closed or p11-kit server on your machine stopped. Start p11-kit server and ssh -R again "
-            "(see the README, SSH section), then enter the PIN again.",
-        ),
-        "token.forward_none": (
-            "Chưa thấy token nào trên máy của bạn qua SSH: hãy cắm token, chạy p11-kit server trên máy của bạn và "
-            "kết nối bằng ssh -R (xem README, mục SSH).",
-            "No token on your machine is seen over SSH: plug the token in, run p11-kit server on your machine and "
-            "connect with ssh -R (see the README, SSH section).",
-        ),
-        "token.forward_no_client": (
-            "Có token chuyển tiếp qua SSH nhưng máy này thiếu {path}: hãy cài gói p11-kit-modules "
-            "(apt install p11-kit-modules) rồi chạy lại.",
-            "A token is forwarded over SSH but this machine lacks {path}: install the p11-kit-modules package "
-            "(apt install p11-kit-modules) and start again.",
-        ),
-        "token.module_trust": (
-            "{path} là kho chứng thư tin cậy của hệ thống (p11-kit trust), không phải token: không dùng được.",
-            "{path} is the system's trust store (p11-kit trust), not a token: it cannot be used.",
-        ),
-        "token.module_arch": (
-            "{path} là module cho {module_arch}, còn máy này chạy {machine_arch}: không nạp được. "
-            "Hãy lấy bản {machine_arch} của module từ hãng token.",
-            "{path} is a module for {module_arch}, but this machine runs {machine_arch}: it cannot be loaded. "
-            "Get the {machine_arch} build of the module from the token vendor.",
-        ),
-        "token.pcscd_not_running": (
-            "Dịch vụ đầu đọc thẻ pcscd không chạy nên {path} không thấy đầu đọc nào. Hãy cài và bật pcscd "
-            "(apt install pcscd libccid; systemctl enable --now pcscd.socket), rồi cắm lại token.",
-            "The smart-card service pcscd is not running, so {path} sees no reader. Install and start pcscd "
-            "(apt install pcscd libccid; systemctl enable --now pcscd.socket), then plug the token in again.",
-        ),
-    }
-)
 
 
 class LibLike(Protocol):

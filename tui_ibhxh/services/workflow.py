@@ -34,7 +34,7 @@ from tui_ibhxh.core.certs import (
 )
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
 from tui_ibhxh.core.envelope import MA_THUTUC_05, Envelope, build_envelope, verify_envelope
-from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date, register
+from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date
 from tui_ibhxh.core.models import (
     CertInfo,
     Contact,
@@ -75,70 +75,6 @@ from tui_ibhxh.services.token import TokenService, service_from_config
 log = logging.getLogger(__name__)
 
 REFUSED_STATUSES = frozenset({400, 403, 409, 413, 422})
-
-register(
-    {
-        "workflow.not_logged_in": (
-            "Chưa đăng nhập token: chọn token và nhập mã PIN trước.",
-            "Not logged in to a token: choose a token and enter its PIN first.",
-        ),
-        "workflow.no_auth_cert": (
-            "Token không có chứng thư số còn hiệu lực nào mang MST {mst} của đơn vị để xác thực với I-VAN.",
-            "The token holds no valid certificate with the unit's MST {mst} to authenticate to the I-VAN.",
-        ),
-        "workflow.cert_blocked": (
-            "Không thể dùng chứng thư {serial} để đăng ký: {reasons}",
-            "Certificate {serial} cannot be registered: {reasons}",
-        ),
-        "workflow.contact_invalid": (
-            "Thông tin liên hệ chưa đúng: {reasons}",
-            "Contact details are wrong: {reasons}",
-        ),
-        "workflow.already_registered": (
-            "Chứng thư {serial} đã được đăng ký qua hồ sơ {key} (giao dịch {ma_gdich}, Chấp nhận); không ký hồ sơ mới.",
-            "Certificate {serial} is already registered through dossier {key} (transaction {ma_gdich}, "
-            "accepted); nothing new was signed.",
-        ),
-        "workflow.older_not_acknowledged": (
-            "Chứng thư {serial} hết hạn ngày {date}, sớm hơn chứng thư đang đăng ký (hết hạn ngày {registered}). "
-            "Chỉ nộp khi bạn xác nhận rõ việc lùi lại này.",
-            "Certificate {serial} expires on {date}, earlier than the registered one (expires on {registered}). "
-            "It is submitted only once you explicitly accept this downgrade.",
-        ),
-        "workflow.send_failed_kept": (
-            "Chưa gửi được hồ sơ: {cause} Hồ sơ đã ký được lưu trong nhật ký ({key}); "
-            "có thể gửi lại với cùng mã yêu cầu — không cần ký lại.",
-            "The dossier was not sent: {cause} The signed dossier is kept in the journal ({key}); "
-            "it can be re-sent with the same request key — no need to sign again.",
-        ),
-        "workflow.refused": (
-            "I-VAN từ chối hồ sơ ngay khi nhận ({ma_loi}): {mota_loi}",
-            "The I-VAN refused the dossier on receipt ({ma_loi}): {detail}",
-        ),
-        "workflow.self_verify_failed": (
-            "Tự kiểm tra chữ ký trước khi gửi thất bại: {cause} Hồ sơ không được gửi.",
-            "Self-verification of the signature failed: {cause} Nothing was sent.",
-        ),
-        "workflow.follow_timeout": (
-            "Sau {seconds} giây giao dịch {ma_gdich} vẫn ở trạng thái {status}; xem tiếp bằng «ibhxh history».",
-            "After {seconds} s transaction {ma_gdich} is still {status}; follow it with 'ibhxh history'.",
-        ),
-        "workflow.ivan_identity_missing": (
-            "Chưa khai báo tên và mã I-VAN ([ivan] name, [ivan] code) trong {path}: mọi hồ sơ phải mang chúng "
-            "(TEN_IVAN, MaIVAN). Hãy thêm chúng (hỏi nhà cung cấp I-VAN) rồi thử lại.",
-            "The I-VAN's name and code ([ivan] name, [ivan] code) are not set in {path}: every dossier carries "
-            "them (TEN_IVAN, MaIVAN). Add them (ask your I-VAN provider) and retry.",
-        ),
-        "workflow.no_pending": (
-            "Không có hồ sơ {key} nào đang chờ gửi (có thể đã được gửi hoặc hủy).",
-            "There is no dossier {key} waiting to be sent (it may have been sent or discarded).",
-        ),
-        "status.SENT": ("Đã gửi", "Sent"),
-        "status.RECEIVED": ("Đã tiếp nhận", "Received"),
-        "status.ACCEPTED": ("Chấp nhận (Thành công)", "Accepted (success)"),
-        "status.REJECTED": ("Từ chối", "Rejected"),
-    }
-)
 
 
 class Step(StrEnum):

@@ -28,7 +28,6 @@ from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.report import status_text
 from tui_ibhxh.services.workflow import Resent
-from tui_ibhxh.ui import messages as _messages  # noqa: F401  (registers the UI sentences)
 from tui_ibhxh.ui.backend import Backend
 from tui_ibhxh.ui.screens.base import BaseScreen, translate_bindings
 from tui_ibhxh.ui.screens.help import HelpScreen

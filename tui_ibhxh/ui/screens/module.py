@@ -63,7 +63,7 @@ class ModuleScreen(Dialog[bool]):
             field.disabled = False
             field.focus()
             return
-        self.ibhxh.notify(self.tr("ui.module.added", path=path, tokens=len(seen)), markup=False)
+        self.ibhxh.notify(self.tr("ui.module.added", path=path, count=len(seen)), markup=False)
         self.dismiss(True)
 
     def action_cancel(self) -> None:
