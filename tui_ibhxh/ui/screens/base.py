@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, TypeVar, cast
 from rich.markup import escape
 from textual import events
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
 from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.ui.messages import UnitStateChanged
 
 if TYPE_CHECKING:
     from tui_ibhxh.ui.app import IbhxhApp
@@ -62,14 +62,6 @@ BINDING_KEYS = (
 
 
 ResultT = TypeVar("ResultT")
-
-
-class UnitStateChanged(Message):
-    """The workflow changed the unit's state in a way this screen shows."""
-
-    def __init__(self, change: Change) -> None:
-        super().__init__()
-        self.change = change
 
 
 class AppScreen(Screen[ResultT]):
