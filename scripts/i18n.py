@@ -247,9 +247,10 @@ def _strings(message: Any) -> tuple[str, ...]:
 
 
 def _cmd_check(uses: Uses) -> int:
-    for line in problems(uses):
+    found = problems(uses)
+    for line in found:
         print(line)
-    return 1 if problems(uses) else 0
+    return 1 if found else 0
 
 
 COMMANDS = {"extract": _cmd_extract, "update": _cmd_update, "compile": _cmd_compile, "check": _cmd_check}

@@ -247,3 +247,14 @@ def test_every_command_and_option_has_help_in_both_languages() -> None:
         dotted = ".".join(p.replace("-", "_") for p in path)
         named |= {f"help.cmd.{dotted}", f"help.opt.{dotted}", f"help.opt.{path[-1]}" if path else ""}
     assert keys <= named, f"help texts for no command or option: {sorted(keys - named)}"
+
+
+def test_the_wheel_ships_the_compiled_catalogues() -> None:
+    """The .mo files are package data (a wheel built from pyproject.toml holds them; the .po stay in the repo)."""
+    import tomllib
+
+    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+        "package-data"
+    ]["tui_ibhxh"]
+    shipped = {p for pattern in patterns for p in tool.PACKAGE.glob(pattern)}
+    assert {tool.mo_path(lang) for lang in tool.LANGS} <= shipped
