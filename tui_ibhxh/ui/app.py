@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from rich.markup import escape
 from textual import work
@@ -38,13 +38,16 @@ from tui_ibhxh.ui.screens.token import TokenScreen
 log = logging.getLogger(__name__)
 
 
-def stylesheet() -> Path:
-    """The app stylesheet: ``.textual.css`` at the repository root, shipped in the wheel as ui/app.tcss."""
-    return Path(str(resources.files("tui_ibhxh.ui").joinpath("app.tcss")))
+def stylesheets() -> list[str | PurePath]:
+    """The app's stylesheet (ui/app.tcss, inside the package), then ``.textual.css`` of the directory the app
+    starts in when there is one: the user's overrides, read last."""
+    sheets: list[str | PurePath] = [Path(str(resources.files("tui_ibhxh.ui").joinpath("app.tcss")))]
+    override = Path.cwd() / ".textual.css"
+    return [*sheets, override] if override.is_file() else sheets
 
 
 class IbhxhApp(App[int]):
-    CSS_PATH = str(stylesheet())
+    CSS_PATH = stylesheets()
     MODES = {"wizard": TokenScreen, "history": HistoryScreen}
     DEFAULT_MODE = "wizard"
     BINDINGS = [
