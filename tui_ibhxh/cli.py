@@ -1,29 +1,70 @@
-"""Entry point: ``ibhxh`` (TUI by default) and the headless subcommands."""
+"""Entry point: ``ibhxh`` (the TUI without a command) and the headless commands, on click.
+
+The global options (``--lang``, ``--home``, ``--config``, ``--verbose``) are accepted before or after a command's
+name: every command carries a copy, and the last one given wins. Their values reach the commands as an explicit
+``AppPaths`` in the ``CliContext``; nothing is passed through the environment."""
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import os
-import pkgutil
+import functools
+import logging
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, cast
+from types import SimpleNamespace
+from typing import Any, cast
+
+import click
 
 from tui_ibhxh import __version__
-from tui_ibhxh.core.i18n import Lang, load_catalogues, t
+from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.xmlsafe import XmlError
+from tui_ibhxh.services.config import Config, load_config, load_config_quietly
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.logs import log_file, setup_logging
+from tui_ibhxh.services.paths import AppPaths, app_paths
+
+log = logging.getLogger(__name__)
+
+#: a command's own options, by name (``args.json``, ``args.pin_stdin``…)
+Args = SimpleNamespace
+
+
+@dataclass
+class Options:
+    """The global options as given so far (on the group, then on the command: the later wins)."""
+
+    lang: Lang | None = None
+    home: Path | None = None
+    config: Path | None = None
+    verbose: bool = False
+    _paths: AppPaths | None = field(default=None, repr=False)
+
+    @property
+    def paths(self) -> AppPaths:
+        """The directories of ``--home``/``--config``, else of IBHXH_HOME/IBHXH_CONFIG, else the platform's."""
+        if self._paths is None:
+            self._paths = app_paths(home=self.home, config=self.config)
+        return self._paths
+
+    def language(self) -> Lang:
+        """``--lang``, else ``[ui] language`` of the config, else Vietnamese."""
+        if self.lang is not None:
+            return self.lang
+        cfg = load_config_quietly(paths=self.paths)
+        return cast(Lang, cfg.ui.language) if cfg is not None else "vi"
 
 
 @dataclass
 class CliContext:
-    """What every command gets besides its own arguments."""
+    """What every command gets besides its own options."""
 
     lang: Lang
-    config_path: Path | None
+    paths: AppPaths
+
+    def config(self) -> Config:
+        return load_config(paths=self.paths)
 
     def out(self, text: str = "") -> None:
         print(text, flush=True)
@@ -32,174 +73,193 @@ class CliContext:
         print(text, file=sys.stderr, flush=True)
 
 
-class _Registrar(Protocol):
-    def __call__(self, subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None: ...
+def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    def store(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value is not None and value is not False:
+            options = ctx.ensure_object(Options)
+            setattr(options, name, value.resolve() if isinstance(value, Path) else value)
+            options._paths = None
+
+    return store
 
 
-def _command_modules() -> list[_Registrar]:
-    """Every module of ``tui_ibhxh.commands`` with a ``register(subparsers)`` function, in name order."""
-    import tui_ibhxh.commands as pkg
+def _global_options(*, root: bool) -> list[click.Parameter]:
+    """The global options; the group's read IBHXH_HOME and IBHXH_CONFIG (shown in ``--help``), the commands'
+    copies only what is typed after the command's name."""
 
-    found: list[_Registrar] = []
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue  # shared helpers, not commands
-        module = importlib.import_module(f"{pkg.__name__}.{info.name}")
-        register = getattr(module, "register", None)
-        if register is not None:
-            found.append(cast(_Registrar, register))
-    return found
+    def option(decls: list[str], name: str, envvar: str | None = None, **kwargs: Any) -> click.Option:
+        env = envvar if root else None
+        return click.Option(
+            decls, expose_value=False, callback=_remember(name), envvar=env, show_envvar=env is not None, **kwargs
+        )
 
-
-def build_parser(lang: Lang = "vi") -> argparse.ArgumentParser:
-    """The whole command line, its help texts in ``lang`` (``help.*`` in the catalogues)."""
-    common = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS: a subcommand's copy of an option must not reset a value given before the subcommand
-    common.add_argument(
-        "--lang",
-        choices=["vi", "en"],
-        default=argparse.SUPPRESS,
-        help="ngôn ngữ / language (default: config, else vi)",
-    )
-    common.add_argument("--home", type=Path, default=argparse.SUPPRESS, help="state directory (same as IBHXH_HOME)")
-    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help="config file (same as IBHXH_CONFIG)")
-    parser = argparse.ArgumentParser(
-        prog="ibhxh",
-        description="Cập nhật chứng thư số đăng ký BHXH qua I-VAN (update the BHXH-registered certificate).",
-        parents=[common],
-    )
-    parser.add_argument("--version", action="version", version=f"tui-ibhxh {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    parser.set_defaults(func=None, _common=common)
-    for register in _command_modules():
-        register(sub)
-    _accept_common_options(parser, common)
-    parser.description = t("help.ibhxh", lang)
-    translate_help(parser, lang)
-    return parser
+    path = click.Path(path_type=Path)
+    return [
+        option(
+            ["--lang"],
+            "lang",
+            type=click.Choice(["vi", "en"]),
+            help="ngôn ngữ / language (default: [ui] language of the config, else vi)",
+        ),
+        # eager: read before --help, which says where the log is
+        option(
+            ["--home"],
+            "home",
+            "IBHXH_HOME",
+            type=path,
+            metavar="DIR",
+            is_eager=True,
+            help="config, data, log: all here",
+        ),
+        option(
+            ["--config"], "config", "IBHXH_CONFIG", type=path, metavar="FILE", is_eager=True, help="the config file"
+        ),
+        option(
+            ["-v", "--verbose"],
+            "verbose",
+            is_flag=True,
+            default=None,
+            help="say on standard error what is being done (the log file keeps the warnings and errors)",
+        ),
+    ]
 
 
-def translate_help(parser: argparse.ArgumentParser, lang: Lang, path: tuple[str, ...] = ()) -> None:
-    """Give every command and option its help text in ``lang``: ``help.cmd.<command>`` and ``help.opt.<command>.
-    <option>``, else the option's shared ``help.opt.<option>``; a text the catalogues lack stays as written."""
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for choice in action._choices_actions:
-                choice.help = _help_text(f"help.cmd.{_key_path(*path, choice.dest)}", lang) or choice.help
-            for name, sub in action.choices.items():
-                sub.description = _help_text(f"help.cmd.{_key_path(*path, name)}", lang) or sub.description
-                translate_help(sub, lang, (*path, name))
-        elif action.help is not argparse.SUPPRESS:
-            specific = _help_text(f"help.opt.{_key_path(*path, action.dest)}", lang) if path else None
-            action.help = specific or _help_text(f"help.opt.{_key_path(action.dest)}", lang) or action.help
+class Command(click.Command):
+    """A command that also takes the global options after its name."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_options(root=False))
 
 
-def _key_path(*names: str) -> str:
-    return ".".join(name.replace("-", "_") for name in names)
+class Group(click.Group):
+    """A group whose commands and subgroups take the global options after their names too."""
+
+    command_class = Command
+
+    def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_options(root=root))
 
 
-def _help_text(key: str, lang: Lang) -> str | None:
-    try:
-        return t(key, lang).replace("%", "%%")  # argparse %-formats help texts
-    except KeyError:
-        return None
+CommandFunc = Callable[[Args, CliContext], int]
 
 
-def _early_lang(argv: Sequence[str] | None) -> Lang:
-    """The language of ``--help``, known before the command line is parsed: ``--lang``, else the config's."""
-    early = argparse.ArgumentParser(add_help=False)
-    for option in ("--lang", "--home", "--config"):
-        early.add_argument(option)  # no choices: a wrong --lang is for the real parser to report
-    known, _ = early.parse_known_args(argv)
-    if known.lang in ("vi", "en"):
-        return cast(Lang, known.lang)
-    config = Path(known.config) if known.config else None
-    if config is None and known.home:
-        from tui_ibhxh.services.paths import app_paths
-
-        config = app_paths({**os.environ, "IBHXH_HOME": known.home}).config_file
-    return cast(Lang, _configured_lang(config))
+def cli_context() -> CliContext:
+    """The context of the command being run: the language and directories of the global options; logging set up
+    (once per run) on the log directory."""
+    options = click.get_current_context().ensure_object(Options)
+    setup_logging(options.paths, verbose=options.verbose)
+    return CliContext(lang=options.language(), paths=options.paths)
 
 
-def _accept_common_options(parser: argparse.ArgumentParser, common: argparse.ArgumentParser) -> None:
-    """Every subcommand (``ibhxh token change-pin`` too) accepts the global options after its name as well."""
-    for group in parser._actions:
-        if not isinstance(group, argparse._SubParsersAction):
-            continue
-        for choice in group.choices.values():
-            for action in common._actions:
-                if not any(a.dest == action.dest for a in choice._actions):
-                    choice._add_action(action)
-            _accept_common_options(choice, common)
+def command(group: click.Group, name: str, help: str) -> Callable[[CommandFunc], click.Command]:
+    """Declare ``func(args, ctx) -> exit code`` as the command ``name`` of ``group``; its ``@click.option``s
+    (applied below this decorator) become ``args``."""
+
+    def declare(func: CommandFunc) -> click.Command:
+        @functools.wraps(func)  # keeps the options declared on func (click's __click_params__)
+        def callback(**kwargs: Any) -> int:
+            return func(Args(**kwargs), cli_context())
+
+        return group.command(name, help=help, cls=Command)(callback)
+
+    return declare
 
 
-CommandFunc = Callable[[argparse.Namespace, CliContext], int]
+class Root(Group):
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Where the log is, for the ``--home`` given before ``--help`` (else IBHXH_HOME, else the platform's)."""
+        formatter.write_paragraph()
+        formatter.write_text(f"Nhật ký / log: {log_file(ctx.ensure_object(Options).paths)}")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    load_catalogues()
-    parser = build_parser(_early_lang(argv))
-    args = parser.parse_args(argv)
-    for name in ("lang", "home", "config"):
-        if not hasattr(args, name):
-            setattr(args, name, None)
-    if args.home is not None:
-        os.environ["IBHXH_HOME"] = str(args.home.resolve())
-    if args.config is not None:
-        os.environ["IBHXH_CONFIG"] = str(args.config.resolve())
-    lang = cast(Lang, args.lang or _configured_lang())
-    ctx = CliContext(lang=lang, config_path=args.config)
-    func = cast(CommandFunc | None, args.func)
-    if func is None:
-        func = _run_tui
-    try:
-        return func(args, ctx)
-    except UserError as exc:
-        ctx.err(exc.message(lang))
-        return 1
-    except XmlError as exc:
-        ctx.err(exc.message(lang))
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except Exception as exc:  # never a traceback on the terminal: it goes to the log file
-        ctx.err(t("cli.unexpected", lang, log=_log_crash(exc)))
-        return 1
+@click.group(
+    "ibhxh",
+    cls=Root,
+    root=True,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+    help="Cập nhật chứng thư số đăng ký BHXH qua I-VAN (update the BHXH-registered certificate). "
+    "Không có lệnh: mở ứng dụng / without a command: the terminal app.",
+)
+@click.version_option(__version__, "--version", prog_name="tui-ibhxh", message="%(prog)s %(version)s")
+@click.pass_context
+def root(ctx: click.Context) -> int:
+    if ctx.invoked_subcommand is not None:
+        return 0
+    return _run_tui(cli_context())
 
 
-def _log_crash(exc: BaseException) -> str:
-    """Write the traceback to the log directory (never the PIN: it is not in any exception we raise)."""
-    import traceback
-    from datetime import datetime
-
-    from tui_ibhxh.services.paths import app_paths
-
-    try:
-        log_dir = app_paths().log_dir
-        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        path = log_dir / "crash.log"
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"--- {datetime.now().isoformat()}\n")
-            fh.write("".join(traceback.format_exception(exc)))
-        return str(path)
-    except OSError:
-        return "-"
-
-
-def _run_tui(args: argparse.Namespace, ctx: CliContext) -> int:
+def _run_tui(ctx: CliContext) -> int:
     """``ibhxh`` without a command: the TUI on the configured unit, token and I-VAN."""
     from tui_ibhxh.launch import run_tui
-    from tui_ibhxh.services.config import load_config
 
-    cfg = load_config(ctx.config_path)
+    cfg = ctx.config()
     if not cfg.units:
         raise UserError("cli.no_config", path=cfg.path)
     cfg.unit()  # a clear message now if default_unit is wrong
     return run_tui(cfg, ctx.lang)
 
 
-def _configured_lang(path: Path | None = None) -> str:
-    from tui_ibhxh.services.config import load_config_quietly
+def _load_commands() -> None:
+    """Every command module adds its commands to ``root`` when imported."""
+    from tui_ibhxh.commands import (  # noqa: F401
+        certs,
+        check,
+        demo,
+        export,
+        history,
+        receipt,
+        registration,
+        sign,
+        sim,
+        submit,
+        token,
+        tokens,
+        verify,
+    )
 
-    cfg = load_config_quietly(path)
-    return cfg.ui.language if cfg is not None else "vi"
+
+def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None, prog: str = "ibhxh") -> int:
+    """Run ``group`` (default: every command) on ``argv``; the exit code. A failure is one sentence on stderr in
+    the user's language, never a traceback: an unexpected one is written to the log file, which the sentence
+    names."""
+    options = Options()
+    if group is None:
+        _load_commands()
+        group = root
+    try:
+        result = group.main(list(sys.argv[1:] if argv is None else argv), prog, standalone_mode=False, obj=options)
+        return int(result or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.Abort as exc:  # ctrl+c (or the end of standard input at a question)
+        return 130 if isinstance(exc.__context__, KeyboardInterrupt) else 1
+    except KeyboardInterrupt:
+        return 130
+    except (UserError, XmlError) as exc:
+        lang = _safe_language(options)
+        log.warning("%s", exc.message("en"))
+        print(exc.message(lang), file=sys.stderr, flush=True)
+        return 1
+    except Exception:  # never a traceback on the terminal: it goes to the log file
+        where = _log_path(options)
+        log.exception("unexpected error")
+        print(t("cli.unexpected", _safe_language(options), log=where), file=sys.stderr, flush=True)
+        return 1
+
+
+def _safe_language(options: Options) -> Lang:
+    try:
+        return options.language()
+    except Exception:  # the error being reported may be the config itself
+        return "vi"
+
+
+def _log_path(options: Options) -> str:
+    """The log file an unexpected error goes to ('-' when it cannot be written); set up here too, for an error
+    raised before the command had its context."""
+    path = setup_logging(options.paths, verbose=options.verbose)
+    return str(path) if path is not None else "-"

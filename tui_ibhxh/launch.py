@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from tui_ibhxh.core.i18n import Lang, load_catalogues
 from tui_ibhxh.services.config import Config
+from tui_ibhxh.services.logs import setup_logging
 from tui_ibhxh.services.workflow import UpdateWorkflow
 from tui_ibhxh.ui.backend import WorkflowBackend
 
 
 def build_backend(cfg: Config, lang: Lang, *, unit: str | None = None) -> WorkflowBackend:
     workflow = UpdateWorkflow.from_config(cfg, unit=unit)
-    return WorkflowBackend(workflow, lang, token_poll_interval=cfg.token.poll_interval)
+    return WorkflowBackend(
+        workflow, lang, poll_interval=cfg.ivan.poll_interval, token_poll_interval=cfg.token.poll_interval
+    )
 
 
 def run_tui(cfg: Config, lang: Lang, *, unit: str | None = None) -> int:
-    """Run the app until the user quits; returns the exit code."""
+    """Run the app until the user quits; returns the exit code. Its warnings and errors go to the log file only
+    (a line on the terminal would break the screen)."""
     from tui_ibhxh.ui.app import IbhxhApp
 
+    setup_logging(cfg.paths, console=False)
     load_catalogues()
     backend = build_backend(cfg, lang, unit=unit)
     app = IbhxhApp(backend, keymap=cfg.ui.keymap, theme=cfg.ui.theme)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
+
+import click
+import pytest
 
 from tests.conftest import DemoEnv
 
@@ -132,39 +137,93 @@ def test_missing_module_message_no_traceback(tmp_path) -> None:  # type: ignore[
 def test_unexpected_error_is_a_sentence_and_a_log_file(monkeypatch, capsys, isolated_home) -> None:  # type: ignore[no-untyped-def]
     import tui_ibhxh.cli as cli
 
-    original = cli.build_parser
+    def broken(ctx: cli.CliContext) -> int:
+        raise ZeroDivisionError("boom")
 
-    def broken_parser(lang="vi"):  # type: ignore[no-untyped-def]
-        parser = original(lang)
-        parser.set_defaults(func=lambda args, ctx: 1 / 0)
-        return parser
-
-    monkeypatch.setattr(cli, "build_parser", broken_parser)
+    monkeypatch.setattr(cli, "_run_tui", broken)
     assert cli.main(["--lang", "en"]) == 1
     err = capsys.readouterr().err
-    assert "Traceback" not in err and "crash.log" in err
+    assert "Traceback" not in err and "ibhxh.log" in err
     assert "ZeroDivisionError" not in err  # a sentence for the user; the exception's name goes to the log
-    assert "ZeroDivisionError" in (isolated_home / "log" / "crash.log").read_text(encoding="utf-8")
+    assert "ZeroDivisionError" in (isolated_home / "log" / "ibhxh.log").read_text(encoding="utf-8")
+
+
+def _commands() -> list[tuple[str, click.Command]]:
+    """Every command and group of ``ibhxh``, with its path."""
+    from tui_ibhxh.cli import _load_commands, root
+
+    _load_commands()
+
+    def walk(cmd: click.Command, path: str) -> list[tuple[str, click.Command]]:
+        found = [(path, cmd)]
+        if isinstance(cmd, click.Group):
+            for name, sub in cmd.commands.items():
+                found += walk(sub, f"{path} {name}")
+        return found
+
+    return walk(root, "ibhxh")
 
 
 def test_no_command_takes_a_pin_as_an_argument() -> None:
     """A PIN in argv is visible to every local user (ps, /proc/*/cmdline): only --pin-stdin or a masked prompt."""
-    import argparse
-
-    from tui_ibhxh.cli import build_parser
-
-    def walk(parser: argparse.ArgumentParser, path: str) -> list[tuple[str, argparse.Action]]:
-        found = [(path, a) for a in parser._actions]
-        for action in parser._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                for name, sub in action.choices.items():
-                    found += walk(sub, f"{path} {name}")
-        return found
-
-    actions = walk(build_parser(), "ibhxh")
-    assert len({path for path, _ in actions}) > 10  # every command was walked
-    pin_options = [(path, a) for path, a in actions if any("pin" in s.lower() for s in a.option_strings)]
+    commands = _commands()
+    assert len(commands) > 10  # every command was walked
+    pin_options = [(path, p) for path, cmd in commands for p in cmd.params if any("pin" in s.lower() for s in p.opts)]
     assert pin_options, "no --pin-stdin found: the walk is broken"
-    for path, action in pin_options:
-        assert action.nargs == 0, f"{path} {action.option_strings} takes a value"
-        assert action.option_strings == ["--pin-stdin"], (path, action.option_strings)
+    for path, param in pin_options:
+        assert isinstance(param, click.Option) and param.is_flag, f"{path} {param.opts} takes a value"
+        assert param.opts == ["--pin-stdin"], (path, param.opts)
+
+
+def test_global_options_before_or_after_every_command() -> None:
+    """--lang, --home, --config and --verbose are taken before the command's name and after it, on every command
+    (``ibhxh token change-pin`` too)."""
+    for path, cmd in _commands():
+        names = {opt for p in cmd.params for opt in p.opts}
+        assert {"--lang", "--home", "--config", "--verbose"} <= names, path
+
+
+def test_options_reach_the_commands_not_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--home and --config are given to the command as its directories; the process environment stays as it
+    was, and the last one given wins (after the command name over before it)."""
+    import tui_ibhxh.cli as cli
+
+    seen: list[cli.CliContext] = []
+
+    def capture(ctx: cli.CliContext) -> int:
+        seen.append(ctx)
+        return 0
+
+    monkeypatch.setattr(cli, "_run_tui", capture)
+    monkeypatch.delenv("IBHXH_HOME")
+    before = dict(os.environ)
+    assert cli.main(["--home", str(tmp_path / "a"), "--config", str(tmp_path / "c.toml"), "--lang", "en"]) == 0
+    assert dict(os.environ) == before
+    [ctx] = seen
+    assert ctx.lang == "en" and ctx.paths.data_dir == tmp_path / "a" / "data"
+    assert ctx.paths.config_file == tmp_path / "c.toml"
+    monkeypatch.setenv("IBHXH_HOME", str(tmp_path / "env"))
+    assert cli.main([]) == 0 and seen[-1].paths.data_dir == tmp_path / "env" / "data"
+
+
+def test_global_option_after_the_command_wins(demo_env: DemoEnv, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    res = demo_env.run("--home", str(other), "tokens", "--home", str(demo_env.home), "--lang", "en", "--json")
+    assert res.returncode == 0, res.stderr
+    assert any(tok["label"] == "DEMO TOKEN" for tok in json.loads(res.stdout))
+    assert not other.exists()
+
+
+def test_help_names_the_options_environment_and_log(demo_env: DemoEnv) -> None:
+    res = demo_env.run("--help")
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())
+    assert "IBHXH_HOME" in text and "IBHXH_CONFIG" in text
+    assert str(demo_env.home / "log" / "ibhxh.log") in text
+    for name in ("certs", "check", "demo", "export", "history", "receipt", "registration", "sign", "sim", "submit"):
+        assert name in text
+    assert demo_env.run("token", "--help").returncode == 0
+    assert demo_env.run("sim").returncode == 0  # the simulator's help
+    assert demo_env.run("--version").stdout.strip() == "tui-ibhxh 0.1.0"
+    bad = demo_env.run("tokens", "--no-such-option")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr

@@ -3,14 +3,15 @@ rate limits and the token lifetime come from options or the TOML file."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import aiohttp
+import click
 import pytest
 
 from tests.support import pki
@@ -18,6 +19,7 @@ from tests.support.sim_server import REPO, SimProcess, get_json, login
 from tui_ibhxh.commands import sim
 from tui_ibhxh.demo import DEMO_CONTACT, DEMO_UNIT
 from tui_ibhxh.ivan_sim.config import load_toml
+from tui_ibhxh.services.paths import app_paths
 
 
 @pytest.fixture
@@ -65,20 +67,22 @@ def test_seed_demo_without_a_demo_says_what_to_do(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
 
 
-def test_limits_and_token_lifetime_from_options_and_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("IBHXH_HOME", str(tmp_path / "home"))
-    parser = argparse.ArgumentParser()
-    sim.register(parser.add_subparsers())
-    serve = ["sim", "serve", "--db", str(tmp_path / "sim.sqlite3")]
-    cfg = sim.build_config(parser.parse_args(serve))
+def test_limits_and_token_lifetime_from_options_and_toml(tmp_path: Path) -> None:
+    paths = app_paths(home=tmp_path / "home")
+
+    def parse(*argv: str) -> SimpleNamespace:
+        return SimpleNamespace(**sim.run_serve.make_context("serve", [*argv]).params)
+
+    serve = ["--db", str(tmp_path / "sim.sqlite3")]
+    cfg = sim.build_config(parse(*serve), paths)
     assert (cfg.rate_burst, cfg.auth_rate_burst, cfg.token_ttl) == (300, 60, 900.0)  # the defaults
     options = ["--rate-limit", "9,2", "--auth-rate-limit", "7,0.5", "--token-ttl", "30"]
-    cfg = sim.build_config(parser.parse_args([*serve, *options]))
+    cfg = sim.build_config(parse(*serve, *options), paths)
     assert (cfg.rate_burst, cfg.rate_per_second, cfg.auth_rate_burst, cfg.auth_rate_per_second) == (9, 2.0, 7, 0.5)
     assert cfg.token_ttl == 30.0
     for bad in ("0", "-5", "nan", "x"):
-        with pytest.raises(SystemExit):
-            parser.parse_args([*serve, "--token-ttl", bad])
+        with pytest.raises(click.BadParameter):
+            parse(*serve, "--token-ttl", bad)
     toml = tmp_path / "sim.toml"
     toml.write_text("auth_rate_limit = [11, 1.5]\ntoken_ttl = 2.5\n", encoding="utf-8")
     cfg = load_toml(toml)

@@ -1,2 +1,2 @@
-"""Headless subcommands. Each module exposes ``register(subparsers)`` which adds its parser and sets
-``func`` to a callable ``(args, ctx) -> int`` (the exit code)."""
+"""Headless commands. Each module declares its click commands on ``cli.root`` (or a group of its own) with
+``cli.command``: a function ``(args, ctx) -> exit code``; ``cli`` imports them all when it runs."""

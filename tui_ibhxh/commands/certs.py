@@ -3,27 +3,22 @@ CAs are asked whether they are revoked (OCSP/CRL, each fetch bounded by ``[revoc
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import fmt_date, t
 from tui_ibhxh.core.models import TokenCert
 
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
 
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("certs", help="chứng thư số trên token / certificates on the tokens")
-    p.add_argument("--json", action="store_true", help="JSON output")
-    p.add_argument("--token", metavar="SERIAL", help="only this token (serial)")
-    p.add_argument("--unit", metavar="NAME", help="unit profile to check against (default: default_unit)")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    cfg = _common.config(ctx.config_path)
+@command(root, "certs", "chứng thư số trên token / certificates on the tokens")
+@click.option("--json", "json", is_flag=True, help="JSON output")
+@click.option("--token", metavar="SERIAL", help="only this token (serial)")
+@click.option("--unit", metavar="NAME", help="unit profile to check against (default: default_unit)")
+def run(args: Args, ctx: CliContext) -> int:
+    cfg = ctx.config()
     certs: list[TokenCert] = []
     with _common.token_service(cfg) as service:
         tokens = service.list_tokens_sync()

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
+import click
 
 from tui_ibhxh import demo
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.core.i18n import t
-from tui_ibhxh.services.paths import app_paths
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("demo", help="chạy bản demo / run the demo (SoftHSM token + local I-VAN)")
-    p.add_argument("--provision-only", action="store_true", help="only provision the demo, do not start the app")
-    p.add_argument("--reset", action="store_true", help="remove the demo state first and start over")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    paths = app_paths()
+@command(root, "demo", "chạy bản demo / run the demo (SoftHSM token + local I-VAN)")
+@click.option("--provision-only", is_flag=True, help="only provision the demo, do not start the app")
+@click.option("--reset", is_flag=True, help="remove the demo state first and start over")
+def run(args: Args, ctx: CliContext) -> int:
+    paths = ctx.paths
     home = paths.demo_dir
     if args.reset:
         demo.reset(paths)
@@ -30,20 +22,19 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     ctx.err(t("demo.provisioned" if created else "demo.already", ctx.lang, home=home, pin=material.pin))
     if args.provision_only:
         return 0
-    return _launch(args, ctx)
+    return _launch(ctx)
 
 
 DEMO_DELAYS = (3.0, 5.0)  # SENT -> RECEIVED -> final: slow enough to watch, quick enough to wait for
 
 
-def _launch(args: argparse.Namespace, ctx: CliContext) -> int:
+def _launch(ctx: CliContext) -> int:
     """Start the simulator in-process on a free loopback port (demo seed), then the TUI on it."""
     from tui_ibhxh.ivan_sim.background import BackgroundSimulator
     from tui_ibhxh.ivan_sim.config import SeedUnit, SimConfig
     from tui_ibhxh.launch import run_tui
-    from tui_ibhxh.services.config import load_config
 
-    paths = app_paths()
+    paths = ctx.paths
     material = demo.demo_material(paths)
     sim_config = SimConfig(
         db_path=paths.demo_dir / "ivan-sim.sqlite3",
@@ -59,7 +50,7 @@ def _launch(args: argparse.Namespace, ctx: CliContext) -> int:
         ca_name=demo.DEMO_CA_NAME,
         pki_port=material.pki_port,
     )
-    cfg = load_config(ctx.config_path)
+    cfg = ctx.config()
     with BackgroundSimulator(sim_config) as url:
         cfg.ivan.url = url.removesuffix("/api/v1")  # this run only; the file keeps its own URL
         return run_tui(cfg, ctx.lang)

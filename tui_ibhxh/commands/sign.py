@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.xmlsafe import XmlError
@@ -13,25 +14,18 @@ from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.signing import ensure_can_sign, find_cert, sign_xml_sync
 
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
 
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("sign", help="ký tệp XML bằng token / sign an XML file on the token")
-    p.add_argument("input", type=Path, metavar="IN.xml")
-    p.add_argument("--cert", required=True, metavar="SERIAL", help="serial (hex) of the signing certificate")
-    p.add_argument("--out", required=True, type=Path, metavar="OUT.xml")
-    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from the first line of standard input")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
+@command(root, "sign", "ký tệp XML bằng token / sign an XML file on the token")
+@click.argument("input", type=click.Path(path_type=Path), metavar="IN.xml")
+@click.option("--cert", required=True, metavar="SERIAL", help="serial (hex) of the signing certificate")
+@click.option("--out", required=True, type=click.Path(path_type=Path), metavar="OUT.xml", help="the signed file")
+@click.option("--pin-stdin", is_flag=True, help="read the PIN from the first line of standard input")
+def run(args: Args, ctx: CliContext) -> int:
     try:
         xml = args.input.read_bytes()
     except OSError as exc:
         raise UserError("cli.read_failed", path=args.input, problem=exc.strerror or type(exc).__name__) from None
-    cfg = _common.config(ctx.config_path)
+    cfg = ctx.config()
     pin = _common.read_pin(args.pin_stdin, ctx.lang)
     with _common.token_service(cfg) as service:
         certs = [c for tok in service.list_tokens_sync() for c in service.certificates_sync(tok.serial)]

@@ -2,29 +2,34 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext, Group, command, root
 from tui_ibhxh.core.i18n import t
-from tui_ibhxh.services.paths import app_paths
+from tui_ibhxh.services.paths import AppPaths
 
 if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
     from tui_ibhxh.ivan_sim.config import SimConfig
+
+T = TypeVar("T")
 
 DEFAULT_PORT = 8765
 DB_NAME = "ivan-sim.sqlite3"
+
 
 
 def _delays(text: str) -> tuple[float, float]:
     try:
         parts = [float(p) for p in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError("expected two numbers, e.g. 1,2") from None
+        raise ValueError("expected two numbers, e.g. 1,2") from None
     if len(parts) != 2 or min(parts) < 0:
-        raise argparse.ArgumentTypeError("expected two non-negative numbers, e.g. 1,2")
+        raise ValueError("expected two non-negative numbers, e.g. 1,2")
     return parts[0], parts[1]
 
 
@@ -33,9 +38,9 @@ def _rate(text: str) -> tuple[int, float]:
         burst, per_second = text.split(",")
         value = int(burst), float(per_second)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected BURST,PER_SECOND, e.g. 300,50") from None
+        raise ValueError("expected BURST,PER_SECOND, e.g. 300,50") from None
     if value[0] < 1 or value[1] <= 0:
-        raise argparse.ArgumentTypeError("burst must be >= 1 and the rate > 0")
+        raise ValueError("burst must be >= 1 and the rate > 0")
     return value
 
 
@@ -43,56 +48,66 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("expected a number of seconds, e.g. 900") from None
+        raise ValueError("expected a number of seconds, e.g. 900") from None
     if not 0 < value <= 86_400:
-        raise argparse.ArgumentTypeError("expected seconds between 0 and 86400")
+        raise ValueError("expected seconds between 0 and 86400")
     return value
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("sim", help="trình giả lập I-VAN / the embedded I-VAN simulator")
-    sim_sub = p.add_subparsers(dest="sim_command", metavar="SUBCOMMAND")
-    p.set_defaults(func=_help(p))
-    s = sim_sub.add_parser("serve", help="serve protocol v1 on a local port")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
-    s.add_argument("--db", type=Path, default=None, help="SQLite database (default: in the data directory)")
-    s.add_argument("--sim-config", type=Path, default=None, help="simulator TOML file (units, trust, ...)")
-    s.add_argument("--seed", choices=["demo"], default=None, help="register the demo unit (needs `ibhxh demo`)")
-    s.add_argument("--seed-cert", type=Path, default=None, help="register the demo unit with this certificate")
-    s.add_argument("--delays", type=_delays, default=None, help="SENT->RECEIVED,RECEIVED->final seconds (1,2)")
-    s.add_argument("--trust", type=Path, action="append", default=[], help="trust anchor PEM (repeatable)")
-    s.add_argument("--revoked", action="append", default=[], help="revoked certificate serial (repeatable)")
-    s.add_argument("--bhxh-cert", type=Path, default=None, help="BHXH signing certificate (PEM)")
-    s.add_argument("--bhxh-key", type=Path, default=None, help="BHXH signing key (PEM, unencrypted)")
-    s.add_argument("--ca-cert", type=Path, default=None, help="publish this CA's CRL and OCSP (PEM certificate)")
-    s.add_argument("--ca-key", type=Path, default=None, help="the CA's key (PEM, unencrypted) that signs them")
-    s.add_argument("--ca-name", default=None, help="the CRL is served at /api/v1/pki/NAME.crl (default demo-ca)")
-    s.add_argument("--pki-port", type=int, default=None, help="also serve on 127.0.0.1:PORT (the CA's fixed URL)")
-    s.add_argument("--heartbeat", type=float, default=None, help="event-stream heartbeat seconds (15)")
-    s.add_argument(
-        "--rate-limit", type=_rate, default=None, help="authenticated calls per unit BURST,PER_SECOND (300,50)"
-    )
-    s.add_argument(
-        "--auth-rate-limit", type=_rate, default=None, help="/auth/* per client address BURST,PER_SECOND (60,5)"
-    )
-    s.add_argument("--token-ttl", type=_seconds, default=None, help="access-token lifetime in seconds (900)")
-    s.set_defaults(func=run_serve)
+def _parsed(parse: Callable[[str], T]) -> Callable[[click.Context, click.Parameter, Any], T | None]:
+    """A click callback turning the option's text into a value with ``parse`` (its ValueError: a usage error)."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: Any) -> T | None:
+        if value is None:
+            return None
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
+
+    return convert
 
 
-def _help(parser: argparse.ArgumentParser) -> object:
-    def show(args: argparse.Namespace, ctx: CliContext) -> int:
-        parser.print_help()
-        return 0
+@root.group("sim", cls=Group, invoke_without_command=True, help="trình giả lập I-VAN / the embedded I-VAN simulator")
+@click.pass_context
+def sim(ctx: click.Context) -> int:
+    """Without a subcommand: its help."""
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
+    return 0
 
-    return show
+
+PathOption = click.Path(path_type=Path)
 
 
-def build_config(args: argparse.Namespace) -> SimConfig:
+@command(sim, "serve", "serve protocol v1 on a local port")
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="port (0 = any free)")
+@click.option("--db", type=PathOption, help="SQLite database (default: in the data directory)")
+@click.option("--sim-config", type=PathOption, help="simulator TOML file (units, trust, ...)")
+@click.option("--seed", type=click.Choice(["demo"]), help="register the demo unit (needs `ibhxh demo`)")
+@click.option("--seed-cert", type=PathOption, help="register the demo unit with this certificate")
+@click.option("--delays", callback=_parsed(_delays), help="SENT->RECEIVED,RECEIVED->final seconds (1,2)")
+@click.option("--trust", type=PathOption, multiple=True, help="trust anchor PEM (repeatable)")
+@click.option("--revoked", multiple=True, help="revoked certificate serial (repeatable)")
+@click.option("--bhxh-cert", type=PathOption, help="BHXH signing certificate (PEM)")
+@click.option("--bhxh-key", type=PathOption, help="BHXH signing key (PEM, unencrypted)")
+@click.option("--ca-cert", type=PathOption, help="publish this CA's CRL and OCSP (PEM certificate)")
+@click.option("--ca-key", type=PathOption, help="the CA's key (PEM, unencrypted) that signs them")
+@click.option("--ca-name", help="the CRL is served at /api/v1/pki/NAME.crl (default demo-ca)")
+@click.option("--pki-port", type=int, help="also serve on 127.0.0.1:PORT (the CA's fixed URL)")
+@click.option("--heartbeat", type=float, help="event-stream heartbeat seconds (15)")
+@click.option("--rate-limit", callback=_parsed(_rate), help="authenticated calls per unit BURST,PER_SECOND (300,50)")
+@click.option("--auth-rate-limit", callback=_parsed(_rate), help="/auth/* per client address BURST,PER_SECOND (60,5)")
+@click.option("--token-ttl", callback=_parsed(_seconds), help="access-token lifetime in seconds (900)")
+def run_serve(args: Args, ctx: CliContext) -> int:
+    return serve_command(args, ctx)
+
+
+def build_config(args: Args, paths: AppPaths) -> SimConfig:
     """The simulator configuration from the command line (and the TOML file, which options override)."""
     from tui_ibhxh.ivan_sim.config import SeedUnit, SimConfig, load_toml, normalise_serial, read_cert_der
 
-    paths = app_paths()
     default_dir = paths.demo_dir if args.seed == "demo" else paths.data_dir
     cfg = (
         load_toml(args.sim_config, db_path=args.db)
@@ -146,12 +161,12 @@ def build_config(args: argparse.Namespace) -> SimConfig:
     return cfg.with_updates(**updates)
 
 
-def run_serve(args: argparse.Namespace, ctx: CliContext) -> int:
+def serve_command(args: Args, ctx: CliContext) -> int:
     from tui_ibhxh.ivan_sim.config import SimConfigError
     from tui_ibhxh.ivan_sim.serve import serve, setup_logging
 
     try:
-        cfg = build_config(args)
+        cfg = build_config(args, ctx.paths)
     except SimConfigError as exc:
         ctx.err(t("sim.config", ctx.lang, problem=str(exc)))
         return 2

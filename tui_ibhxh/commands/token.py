@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-import argparse
-from typing import TYPE_CHECKING
+import click
 
+from tui_ibhxh.cli import Args, CliContext, Group, command, root
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_state, pin_warnings, t
 from tui_ibhxh.services.errors import UserError
 
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
+
+@root.group("token", cls=Group, help="thao tác trên token / token operations")
+def token() -> None:
+    """``ibhxh token ACTION``."""
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("token", help="thao tác trên token / token operations")
-    actions = p.add_subparsers(dest="token_action", metavar="ACTION", required=True)
-    change = actions.add_parser(
-        "change-pin", help="đổi mã PIN của token / change the token's PIN (old PIN, then the new one twice)"
-    )
-    change.add_argument("--token", metavar="SERIAL", help="token serial (default: the only token plugged in)")
-    change.add_argument(
-        "--pin-stdin",
-        action="store_true",
-        help="read three lines from standard input: the current PIN, the new PIN, the new PIN again",
-    )
-    change.set_defaults(func=run_change_pin)
 
 
-def run_change_pin(args: argparse.Namespace, ctx: CliContext) -> int:
-    cfg = _common.config(ctx.config_path)
+@command(token, "change-pin", "đổi mã PIN của token / change the token's PIN (old PIN, then the new one twice)")
+@click.option("--token", metavar="SERIAL", help="token serial (default: the only token plugged in)")
+@click.option(
+    "--pin-stdin",
+    is_flag=True,
+    help="read three lines from standard input: the current PIN, the new PIN, the new PIN again",
+)
+def run_change_pin(args: Args, ctx: CliContext) -> int:
+    cfg = ctx.config()
     with _common.token_service(cfg) as service:
         tokens = service.list_tokens_sync()
         _common.print_warnings(service, ctx)

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.modules import suggest_modules
 
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("tokens", help="liệt kê token đang cắm / list the tokens plugged in")
-    p.add_argument("--json", action="store_true", help="JSON output")
-    p.add_argument(
-        "--add-module",
-        type=Path,
-        metavar="PATH",
-        help="load a token vendor's PKCS#11 module (.so) and remember it in the config ([token] modules)",
-    )
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    cfg = _common.config(ctx.config_path)
+@command(root, "tokens", "liệt kê token đang cắm / list the tokens plugged in")
+@click.option("--json", is_flag=True, help="JSON output")
+@click.option(
+    "--add-module",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="load a token vendor's PKCS#11 module (.so) and remember it in the config ([token] modules)",
+)
+def run(args: Args, ctx: CliContext) -> int:
+    cfg = ctx.config()
     with _common.token_service(cfg) as service:
         if args.add_module is not None:
             seen = service.add_module_sync(args.add_module)  # refused (missing, not PKCS#11) before it is saved

@@ -6,35 +6,17 @@ checked as one signed document."""
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _common
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.core.certs import CertificateError, load_certificates
 from tui_ibhxh.core.envelope import TEN_FILE_05, is_envelope, signature_place, verify_envelope
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.xmldsig import TrustStore, verify_document
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.errors import UserError
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("verify", help="kiểm tra chữ ký XML / verify an XML signature")
-    p.add_argument("file", type=Path, metavar="FILE")
-    p.add_argument("--cert", type=Path, metavar="PEM", help="the signer must be exactly this certificate")
-    p.add_argument(
-        "--trust",
-        type=Path,
-        action="append",
-        default=[],
-        metavar="PEM",
-        help="trust anchor(s) the signer must chain to (default: [ivan] trust_anchors of the config)",
-    )
-    p.set_defaults(func=run)
 
 
 def _read(path: Path) -> bytes:
@@ -51,12 +33,22 @@ def _certs(path: Path) -> list[bytes]:
         raise UserError("cli.not_a_certificate", path=path) from None
 
 
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
+@command(root, "verify", "kiểm tra chữ ký XML / verify an XML signature")
+@click.argument("file", type=click.Path(path_type=Path), metavar="FILE")
+@click.option("--cert", type=click.Path(path_type=Path), metavar="PEM", help="the signer must be this certificate")
+@click.option(
+    "--trust",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    metavar="PEM",
+    help="trust anchor(s) the signer must chain to, repeatable (default: [ivan] trust_anchors of the config)",
+)
+def run(args: Args, ctx: CliContext) -> int:
     xml = _read(args.file)
     pinned = _certs(args.cert)[0] if args.cert else None
     anchor_paths: list[Path] = list(args.trust)
     if not anchor_paths and pinned is None:
-        anchor_paths = _common.config(ctx.config_path).ivan.trust_anchors
+        anchor_paths = ctx.config().ivan.trust_anchors
         if not anchor_paths:
             raise UserError("verify.no_trust")
     trust = TrustStore([der for p in anchor_paths for der in _certs(p)]) if anchor_paths else None

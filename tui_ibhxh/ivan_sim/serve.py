@@ -38,7 +38,7 @@ def setup_logging(level: int = logging.INFO) -> None:
     logger = logging.getLogger("tui_ibhxh.ivan_sim")
     logger.handlers[:] = [handler]
     logger.setLevel(level)
-    logger.propagate = False
+    logger.propagate = True  # its warnings also reach the app's log file (services.logs)
 
 
 async def serve(

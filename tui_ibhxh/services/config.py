@@ -14,6 +14,7 @@ Layout (every section optional)::
     ca_bundle = ""                       # extra TLS CA bundle
     connect_timeout = 10
     read_timeout = 30
+    poll_interval = 10.0                 # seconds between polls of the history while the event stream is down
 
     [revocation]
     timeout = 5.0             # seconds for one OCSP or CRL fetch (answers are cached until their nextUpdate)
@@ -22,7 +23,7 @@ Layout (every section optional)::
     modules = []              # PKCS#11 modules; empty: p11-kit's modules, plus SoftHSM if installed
                               # (+ p11-kit-client.so when a token is forwarded over SSH)
     softhsm2_conf = ""        # SOFTHSM2_CONF for SoftHSM (the demo sets it)
-    poll_interval = 1.0
+    poll_interval = 1.0       # seconds between two looks at the tokens plugged in
 
     [units.demo]
     ma_dvi = "TA1234A"
@@ -62,7 +63,7 @@ from tui_ibhxh.core.models import Unit
 from tui_ibhxh.core.validation import mst_ok
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.p11kit import discover_modules
-from tui_ibhxh.services.paths import app_paths
+from tui_ibhxh.services.paths import AppPaths, app_paths
 
 #: the I-VAN API implementations `[ivan] provider` may name (services.providers)
 DEFAULT_PROVIDER = "tui-ibhxh"
@@ -79,6 +80,7 @@ class IvanConfig:
     ca_bundle: Path | None = None
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    poll_interval: float = 10.0  # the history, while the I-VAN's event stream is down
 
 
 @dataclass
@@ -101,6 +103,14 @@ class UnitProfile:
     registered_cert_serial: str = ""
     registered_cert_not_after: str = ""  # ISO 8601; cached from the I-VAN for offline checks
 
+    @property
+    def registered_not_after(self) -> datetime | None:
+        """The cached expiry of the registered certificate (checked when the config was read)."""
+        try:
+            return datetime.fromisoformat(self.registered_cert_not_after) if self.registered_cert_not_after else None
+        except ValueError:
+            return None
+
 
 @dataclass
 class UiConfig:
@@ -120,6 +130,8 @@ class Config:
     default_unit: str = ""
     ui: UiConfig = field(default_factory=UiConfig)
     document: TOMLDocument = field(default_factory=tomlkit.document, repr=False)
+    #: where the app keeps its data, journal and logs beside this config (``--home``), given to every service
+    paths: AppPaths = field(default_factory=app_paths, repr=False)
 
     def unit(self, name: str | None = None) -> UnitProfile:
         """The named unit profile, else ``default_unit``, else the only one."""
@@ -198,7 +210,7 @@ class _Reader:
 _UNIT_REQUIRED = ("ma_dvi", "mst", "ten_dvi")
 
 
-def parse_config(text: str, path: Path) -> Config:
+def parse_config(text: str, path: Path, paths: AppPaths | None = None) -> Config:
     try:
         doc = tomlkit.parse(text)
     except ParseError as exc:
@@ -207,7 +219,7 @@ def parse_config(text: str, path: Path) -> Config:
     except TOMLKitError as exc:
         raise UserError("config.syntax", path=path, line="?", col="?", problem=str(exc)) from None
     r = _Reader(path)
-    cfg = Config(path=path, document=doc)
+    cfg = Config(path=path, document=doc, paths=paths or app_paths())
     ivan = r.table(doc, "ivan", "ivan")
     cfg.ivan = IvanConfig(
         url=r.string(ivan, "url", "ivan.url").rstrip("/"),
@@ -219,6 +231,7 @@ def parse_config(text: str, path: Path) -> Config:
         ca_bundle=r.path_or_none(ivan, "ca_bundle", "ivan.ca_bundle"),
         connect_timeout=r.number(ivan, "connect_timeout", "ivan.connect_timeout", 10.0),
         read_timeout=r.number(ivan, "read_timeout", "ivan.read_timeout", 30.0),
+        poll_interval=r.number(ivan, "poll_interval", "ivan.poll_interval", 10.0),
     )
     if cfg.ivan.url and not cfg.ivan.url.startswith(("http://", "https://")):
         raise r.fail("ivan.url", "config.invalid.url")
@@ -273,22 +286,24 @@ def parse_config(text: str, path: Path) -> Config:
     return cfg
 
 
-def load_config(path: Path | None = None) -> Config:
-    """The config at ``path`` (default: the app's config file); a missing file is an empty config."""
-    path = path or app_paths().config_file
+def load_config(path: Path | None = None, *, paths: AppPaths | None = None) -> Config:
+    """The config at ``path`` (default: the config file of ``paths``, by default the app's); a missing file is an
+    empty config."""
+    paths = paths or app_paths()
+    path = path or paths.config_file
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Config(path=path)
+        return Config(path=path, paths=paths)
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError("config.unreadable", path=path, problem=exc.__class__.__name__) from None
-    return parse_config(text, path)
+    return parse_config(text, path, paths)
 
 
-def load_config_quietly(path: Path | None = None) -> Config | None:
+def load_config_quietly(path: Path | None = None, *, paths: AppPaths | None = None) -> Config | None:
     """The config, or None when it cannot be read (for choosing the language of the error message)."""
     try:
-        return load_config(path)
+        return load_config(path, paths=paths)
     except UserError:
         return None
 
@@ -333,7 +348,7 @@ def save_config(cfg: Config) -> None:
         os.fsync(fh.fileno())
     os.replace(tmp, cfg.path)
     # re-read so the typed view matches what is on disk
-    fresh = parse_config(data, cfg.path)
+    fresh = parse_config(data, cfg.path, cfg.paths)
     cfg.ivan, cfg.token, cfg.revocation, cfg.units, cfg.default_unit, cfg.ui = (
         fresh.ivan,
         fresh.token,

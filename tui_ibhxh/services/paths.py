@@ -1,9 +1,11 @@
 """Where the app reads and writes. Everything derives from platformdirs, or from one directory when
-``IBHXH_HOME`` (``--home``) is set; the config file alone can also be chosen with ``IBHXH_CONFIG``."""
+``--home`` (``IBHXH_HOME``) is given; the config file alone can also be chosen with ``--config``
+(``IBHXH_CONFIG``). The options reach this module as arguments: the environment is read, never written."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,11 +35,15 @@ class AppPaths:
             d.mkdir(parents=True, exist_ok=True, mode=0o700)
 
 
-def app_paths(env: dict[str, str] | None = None) -> AppPaths:
-    env = dict(os.environ) if env is None else env
-    home = env.get("IBHXH_HOME")
-    if home:
-        root = Path(home).expanduser()
+def app_paths(
+    env: Mapping[str, str] | None = None, *, home: Path | None = None, config: Path | None = None
+) -> AppPaths:
+    """The directories for ``home`` and ``config`` when given, else for IBHXH_HOME and IBHXH_CONFIG of ``env``
+    (default: the process environment), else the platform's."""
+    env = os.environ if env is None else env
+    home_dir = home or (Path(env["IBHXH_HOME"]) if env.get("IBHXH_HOME") else None)
+    if home_dir is not None:
+        root = home_dir.expanduser()
         config_dir, data_dir, log_dir = root / "config", root / "data", root / "log"
         exports_dir = root / "files"
     else:
@@ -45,8 +51,8 @@ def app_paths(env: dict[str, str] | None = None) -> AppPaths:
         data_dir = Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
         log_dir = Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
         exports_dir = Path(platformdirs.user_documents_dir()) / APP_NAME
-    override = env.get("IBHXH_CONFIG")
-    config_file = Path(override).expanduser() if override else config_dir / "config.toml"
+    override = config or (Path(env["IBHXH_CONFIG"]) if env.get("IBHXH_CONFIG") else None)
+    config_file = override.expanduser() if override else config_dir / "config.toml"
     return AppPaths(
         config_dir=config_dir, data_dir=data_dir, log_dir=log_dir, config_file=config_file, exports_dir=exports_dir
     )

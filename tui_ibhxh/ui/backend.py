@@ -23,7 +23,6 @@ from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.modules import suggest_modules
-from tui_ibhxh.services.paths import app_paths
 from tui_ibhxh.services.report import history_csv, receipt_check_text
 from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, UpdateWorkflow
 
@@ -166,7 +165,7 @@ class WorkflowBackend:
         return self.wf.preview(choice.cert, contact)
 
     def default_file(self) -> Path:
-        return app_paths().exports_dir / self.wf.file_name()
+        return self.wf.cfg.paths.exports_dir / self.wf.file_name()
 
     async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path:
         return await self.wf.hand_over(choice, contact, target, lang=self.lang, progress=progress)
