@@ -8,31 +8,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui_ibhxh.core.certs import (
-    CertificateError,
-    CheckContext,
-    check_certificate,
-    load_certificates,
-    problem_message,
-)
+from tui_ibhxh.core.certs import CheckContext, check_certificate, problem_message
 from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.models import CertInfo, Problem, TokenCert, TokenInfo
 from tui_ibhxh.core.revocation import Revocation
-from tui_ibhxh.services.config import Config, load_config
+from tui_ibhxh.services import trust
+from tui_ibhxh.services.config import Config
 from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.paths import app_paths
-from tui_ibhxh.services.revocation import RevocationChecker, subjects_for
+from tui_ibhxh.services.revocation import subjects_for
 from tui_ibhxh.services.token import TokenService, service_from_config
 
 if TYPE_CHECKING:
     from tui_ibhxh.cli import CliContext
-
-
-def config(path: Path | None) -> Config:
-    return load_config(path)
 
 
 @contextmanager
@@ -62,30 +51,16 @@ def print_warnings(service: TokenService, ctx: CliContext) -> None:
         ctx.err(t("cli.module_warning", ctx.lang, message=warning.message(ctx.lang)))
 
 
-def read_anchors(paths: list[Path]) -> list[CertInfo]:
-    anchors: list[CertInfo] = []
-    for p in paths:
-        try:
-            anchors.extend(load_certificates(p.read_bytes()))
-        except OSError as exc:
-            raise UserError("config.anchor_unreadable", path=p, problem=exc.__class__.__name__) from None
-        except CertificateError:
-            raise UserError("config.anchor_invalid", path=p) from None
-    return anchors
-
-
 def check_context(
     cfg: Config, *, unit: str | None = None, now: datetime | None = None, certs: Sequence[TokenCert] = ()
 ) -> CheckContext:
     """What the token's ``certs`` are checked against: the unit, the anchors, the token's CA certificates as
     intermediates, and the CAs' revocation verdicts (asked now, each fetch bounded by ``[revocation] timeout``)."""
-    profile = cfg.unit(unit) if cfg.units else None
-    ctx = CheckContext(
+    ctx = trust.check_context(
+        cfg.unit(unit) if cfg.units else None,
         now=now or datetime.now(UTC),
-        unit_mst=profile.unit.mst if profile else None,
-        anchors=read_anchors(cfg.ivan.trust_anchors),
+        anchors=trust.read_anchors(cfg.ivan.trust_anchors),
         intermediates=tuple(c.info for c in certs if c.info.is_ca),
-        registered_sha256=(profile.registered_cert_sha256 or None) if profile else None,
     )
     return replace(ctx, revocation=revocation_verdicts(cfg, [c.info for c in certs], ctx))
 
@@ -96,8 +71,7 @@ def revocation_verdicts(cfg: Config, certs: Sequence[CertInfo], ctx: CheckContex
     subjects = subjects_for(certs, ctx.anchors, ctx.intermediates, at=ctx.now)
     if not subjects:
         return {}
-    checker = RevocationChecker(app_paths().data_dir / "revocation", timeout=cfg.revocation.timeout)
-    verdicts = asyncio.run(checker.check_all(subjects.values(), now=ctx.now))
+    verdicts = asyncio.run(trust.revocation_checker(cfg).check_all(subjects.values(), now=ctx.now))
     return dict(zip(subjects, verdicts, strict=True))
 
 

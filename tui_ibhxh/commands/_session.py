@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import sys
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext
 from tui_ibhxh.commands import _common
 from tui_ibhxh.core.i18n import pin_warnings, t
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.workflow import UpdateWorkflow
 
-if TYPE_CHECKING:
-    import argparse
-
-    from tui_ibhxh.cli import CliContext
+SignedIn = Callable[[UpdateWorkflow, Args, CliContext], Awaitable[int]]
 
 
-def add_session_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--unit", metavar="NAME", help="unit profile of the config (default: default_unit)")
-    p.add_argument("--token", metavar="SERIAL", help="token serial (default: the token holding the unit's certificate)")
-    p.add_argument("--pin-stdin", action="store_true", help="read the PIN from the first line of standard input")
+def signed_in(body: SignedIn) -> Callable[[Args, CliContext], int]:
+    """A command that runs on the unit's procedure, logged in on the token and authenticated to the I-VAN (the
+    token chosen with ``--token``, the PIN asked or read with ``--pin-stdin``, the unit chosen with ``--unit``);
+    the token session, journal and I-VAN connection are closed after ``body``, whatever happens."""
 
+    @click.option("--unit", metavar="NAME", help="unit profile of the config (default: default_unit)")
+    @click.option("--token", metavar="SERIAL", help="token serial (default: the token holding the unit's certificate)")
+    @click.option("--pin-stdin", is_flag=True, help="read the PIN from the first line of standard input")
+    @functools.wraps(body)
+    def run(args: Args, ctx: CliContext) -> int:
+        async def session() -> int:
+            wf = UpdateWorkflow.from_config(ctx.config(), unit=args.unit)
+            try:
+                await login_and_connect(wf, args, ctx)
+                return await body(wf, args, ctx)
+            finally:
+                await wf.close()
 
-@asynccontextmanager
-async def open_workflow(ctx: CliContext, args: argparse.Namespace) -> AsyncIterator[UpdateWorkflow]:
-    wf = UpdateWorkflow.from_config(_common.config(ctx.config_path), unit=getattr(args, "unit", None))
-    try:
-        yield wf
-    finally:
-        await wf.close()
+        return asyncio.run(session())
+
+    return run
 
 
 async def pick_token(wf: UpdateWorkflow, wanted: str | None) -> TokenInfo:
@@ -47,14 +55,14 @@ async def pick_token(wf: UpdateWorkflow, wanted: str | None) -> TokenInfo:
     return tokens[0]
 
 
-async def login_and_connect(wf: UpdateWorkflow, args: argparse.Namespace, ctx: CliContext) -> None:
+async def login_and_connect(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> None:
     """Choose the token, show its PIN warnings, ask the PIN, log in, authenticate to the I-VAN."""
-    token = await pick_token(wf, getattr(args, "token", None))
+    token = await pick_token(wf, args.token)
     for warning in pin_warnings(token.pin, ctx.lang):
         ctx.err(f"! {warning}")
     if token.pin.locked:
         raise UserError("token.pin_locked")
-    pin = _common.read_pin(bool(getattr(args, "pin_stdin", False)), ctx.lang)
+    pin = _common.read_pin(args.pin_stdin, ctx.lang)
     try:
         await wf.login(token, pin)
     finally:

@@ -5,33 +5,27 @@ network only to ask the CA about revocation (bounded; an unreachable CA is not a
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.commands import _common
-from tui_ibhxh.core.certs import key_too_weak, personal_certificate
+from tui_ibhxh.core.certs import key_too_weak, personal_certificate, unit_signing_certs
 from tui_ibhxh.core.i18n import fmt_date, t
 from tui_ibhxh.core.models import TokenCert
 from tui_ibhxh.core.revocation import Revocation, RevocationState
 from tui_ibhxh.services.config import Config
 from tui_ibhxh.services.errors import UserError
 
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
-
 EXIT_OK, EXIT_ACTION, EXIT_UNKNOWN = 0, 1, 3
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("check", help="kiểm tra hạn chứng thư (cho cron) / expiry check for cron")
-    p.add_argument("--days", type=int, default=30, help="warn when the registered certificate expires within N days")
-    p.add_argument("--unit", metavar="NAME")
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    cfg = _common.config(ctx.config_path)
+@command(root, "check", "kiểm tra hạn chứng thư (cho cron) / expiry check for cron")
+@click.option("--days", type=int, default=30, show_default=True, help="warn when it expires within N days")
+@click.option("--unit", metavar="NAME", help="unit profile of the config (default: default_unit)")
+def run(args: Args, ctx: CliContext) -> int:
+    cfg = ctx.config()
     profile = cfg.unit(args.unit)
     now = datetime.now(UTC)
     certs: list[TokenCert] = []
@@ -43,8 +37,9 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         certs = []  # no token/module: the expiry can still be checked from the cached registration
     sha = profile.registered_cert_sha256.upper()
     on_token = next((c for c in certs if sha and c.info.sha256 == sha), None)
-    if profile.registered_cert_not_after:
-        not_after = datetime.fromisoformat(profile.registered_cert_not_after)
+    cached_not_after = profile.registered_not_after
+    if cached_not_after is not None:
+        not_after = cached_not_after
         serial = profile.registered_cert_serial or (on_token.info.serial if on_token else "?")
     elif on_token is not None:
         not_after, serial = on_token.info.not_after, on_token.info.serial
@@ -56,14 +51,8 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
     newer = sorted(
         (
             c
-            for c in certs
-            if c.has_private_key
-            and c.info.mst == profile.unit.mst
-            and not c.info.is_ca
-            and c.info.sha256 != sha
-            and c.info.not_before <= now <= c.info.not_after
-            and c.info.not_after > not_after
-            and not _unfit(c, verdicts)
+            for c in unit_signing_certs(certs, profile.unit.mst, now)
+            if c.info.sha256 != sha and c.info.not_after > not_after and not _unfit(c, verdicts)
         ),
         key=lambda c: c.info.not_after,
         reverse=True,

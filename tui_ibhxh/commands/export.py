@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _session
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
+from tui_ibhxh.commands._session import signed_in
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.report import history_csv
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
+from tui_ibhxh.services.workflow import UpdateWorkflow
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("export", help="kết xuất lịch sử giao dịch / export the history")
-    p.add_argument("--csv", required=True, type=Path, metavar="FILE")
-    _session.add_session_args(p)
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    return asyncio.run(_run(args, ctx))
-
-
-async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    async with _session.open_workflow(ctx, args) as wf:
-        await _session.login_and_connect(wf, args, ctx)
-        items = (await wf.client.history(wf.ma_dvi)).items
+@command(root, "export", "kết xuất lịch sử giao dịch / export the history")
+@click.option("--csv", required=True, type=click.Path(path_type=Path), metavar="FILE", help="the CSV file to write")
+@signed_in
+async def run(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> int:
+    items = (await wf.client.history(wf.ma_dvi)).items
     write_atomic(args.csv, history_csv(items, ctx.lang))
     ctx.err(t("cli.written", ctx.lang, path=args.csv))
     return 0

@@ -2,43 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
-from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _common, _session, _text
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
+from tui_ibhxh.commands import _common, _text
+from tui_ibhxh.commands._session import signed_in
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, UnitState
 from tui_ibhxh.services.errors import error_text
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
-
-
-POLL_INTERVAL = 10.0  # seconds between polls while the event stream is down
-
-
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("history", help="lịch sử giao dịch / transaction history")
-    p.add_argument("--watch", action="store_true", help="keep following status changes (ctrl+c to stop)")
-    p.add_argument("--json", action="store_true", help="JSON output (one object per line with --watch)")
-    p.add_argument("--status", choices=[s.value for s in TxStatus], help="only this status")
-    p.add_argument("--limit", type=int, default=50, help="how many (newest first)")
-    p.add_argument(
-        "--poll-interval",
-        type=float,
-        default=POLL_INTERVAL,
-        metavar="SECONDS",
-        help="with --watch: how often to check while the event stream is down (default 10)",
-    )
-    _session.add_session_args(p)
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    return asyncio.run(_run(args, ctx))
+from tui_ibhxh.services.workflow import UpdateWorkflow
 
 
 def line(tx: Transaction, ctx: CliContext) -> str:
@@ -48,31 +23,42 @@ def line(tx: Transaction, ctx: CliContext) -> str:
     return text
 
 
-async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    async with _session.open_workflow(ctx, args) as wf:
-        await _session.login_and_connect(wf, args, ctx)
-        page = await wf.client.transactions(wf.ma_dvi, limit=args.limit)
-        items = [tx for tx in page.items if args.status is None or tx.status == args.status]
-        if args.json and not args.watch:
-            ctx.out(_common.dump_json([_text.tx_json(tx) for tx in items]))
-        elif args.json:
-            for tx in items:
-                ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False))
-        elif not items and not args.watch:
-            ctx.out(t("cli.history_empty", ctx.lang))
-        else:
-            for tx in items:
-                ctx.out(line(tx, ctx))
-        if not args.watch:
-            return 0
-        stop = wf.observe(FeedReporter(ctx, args.poll_interval))
-        try:
-            async for tx in wf.watch_history(page.items, since=page.last_event_id, poll_interval=args.poll_interval):
-                if args.status is not None and tx.status != args.status:
-                    continue
-                ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False) if args.json else line(tx, ctx))
-        finally:
-            stop()
+@command(root, "history", "lịch sử giao dịch / transaction history")
+@click.option("--watch", is_flag=True, help="keep following status changes (ctrl+c to stop)")
+@click.option("--json", is_flag=True, help="JSON output (one object per line with --watch)")
+@click.option("--status", type=click.Choice([s.value for s in TxStatus]), help="only this status")
+@click.option("--limit", type=int, default=50, show_default=True, help="how many (newest first)")
+@click.option(
+    "--poll-interval",
+    type=float,
+    metavar="SECONDS",
+    help="with --watch: how often to check while the event stream is down (default: [ivan] poll_interval, 10)",
+)
+@signed_in
+async def run(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> int:
+    page = await wf.client.transactions(wf.ma_dvi, limit=args.limit)
+    items = [tx for tx in page.items if args.status is None or tx.status == args.status]
+    if args.json and not args.watch:
+        ctx.out(_common.dump_json([_text.tx_json(tx) for tx in items]))
+    elif args.json:
+        for tx in items:
+            ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False))
+    elif not items and not args.watch:
+        ctx.out(t("cli.history_empty", ctx.lang))
+    else:
+        for tx in items:
+            ctx.out(line(tx, ctx))
+    if not args.watch:
+        return 0
+    poll_interval = args.poll_interval or wf.cfg.ivan.poll_interval
+    stop = wf.observe(FeedReporter(ctx, poll_interval))
+    try:
+        async for tx in wf.watch_history(page.items, since=page.last_event_id, poll_interval=poll_interval):
+            if args.status is not None and tx.status != args.status:
+                continue
+            ctx.out(json.dumps(_text.tx_json(tx), ensure_ascii=False) if args.json else line(tx, ctx))
+    finally:
+        stop()
     return 0
 
 

@@ -2,38 +2,26 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from tui_ibhxh.commands import _session
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
+from tui_ibhxh.commands._session import signed_in
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.receipt import render_html
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.report import receipt_check_text
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
+from tui_ibhxh.services.workflow import UpdateWorkflow
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("receipt", help="xác nhận giao dịch của BHXH / BHXH's confirmation")
-    p.add_argument("ma_gdich", metavar="MA_GDICH")
-    p.add_argument("--out", type=Path, metavar="FILE", help="write the confirmation (XML, or HTML with --html)")
-    p.add_argument("--html", action="store_true", help="render as HTML (form 01/TB-GD layout)")
-    _session.add_session_args(p)
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    return asyncio.run(_run(args, ctx))
-
-
-async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    async with _session.open_workflow(ctx, args) as wf:
-        await _session.login_and_connect(wf, args, ctx)
-        xml, check = await wf.receipt(args.ma_gdich)
+@command(root, "receipt", "xác nhận giao dịch của BHXH / BHXH's confirmation")
+@click.argument("ma_gdich", metavar="MA_GDICH")
+@click.option("--out", type=click.Path(path_type=Path), metavar="FILE", help="write it (XML, or HTML with --html)")
+@click.option("--html", is_flag=True, help="render as HTML (form 01/TB-GD layout)")
+@signed_in
+async def run(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> int:
+    xml, check = await wf.receipt(args.ma_gdich)
     status = receipt_check_text(check, ctx.lang)
     ctx.err(status)
     data = render_html(xml, signature_status=status).encode("utf-8") if args.html else xml

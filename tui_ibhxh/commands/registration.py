@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-from typing import TYPE_CHECKING
+import click
 
-from tui_ibhxh.commands import _common, _session, _text
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
+from tui_ibhxh.cli import Args, CliContext, command, root
+from tui_ibhxh.commands import _common, _text
+from tui_ibhxh.commands._session import signed_in
+from tui_ibhxh.services.workflow import UpdateWorkflow
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("registration", help="thông tin đang đăng ký với I-VAN / the current registration")
-    p.add_argument("--json", action="store_true", help="JSON output")
-    _session.add_session_args(p)
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
-    return asyncio.run(_run(args, ctx))
-
-
-async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    async with _session.open_workflow(ctx, args) as wf:
-        await _session.login_and_connect(wf, args, ctx)
-        reg = wf.registration
-        assert reg is not None
+@command(root, "registration", "thông tin đang đăng ký với I-VAN / the current registration")
+@click.option("--json", is_flag=True, help="JSON output")
+@signed_in
+async def run(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> int:
+    reg = wf.registration
+    assert reg is not None  # connect() read it
     if args.json:
         ctx.out(_common.dump_json(_text.registration_json(reg)))
     else:

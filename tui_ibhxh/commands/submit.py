@@ -7,60 +7,53 @@ not yet sent, waiting for BHXH's answer, or this very change was just accepted).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import click
+
+from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.commands import _common, _session, _text
 from tui_ibhxh.core.certs import problem_message
-from tui_ibhxh.core.i18n import fmt_date, t
+from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.models import Contact, Transaction, TxStatus
 from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.report import change_summary
 from tui_ibhxh.services.signing import find_cert
 from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
-
-if TYPE_CHECKING:
-    from tui_ibhxh.cli import CliContext
 
 EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED, EXIT_PENDING = 0, 1, 2, 4  # --out: 0 when the file is written
 #: the refusals that mean "another dossier of the unit is in the way": exit 4, nothing was signed
 IN_THE_WAY = frozenset({"journal.busy", "journal.pending", "journal.in_progress", "workflow.already_registered"})
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("submit", help="nộp thay đổi chứng thư số / submit the certificate change")
-    p.add_argument("--cert", required=True, metavar="SERIAL", help="serial (hex) of the new certificate")
-    p.add_argument("--diachi", metavar="TEXT", help="địa chỉ liên hệ (default: as registered)")
-    p.add_argument("--dien-thoai", metavar="PHONE", help="điện thoại (default: as registered)")
-    p.add_argument("--email", metavar="EMAIL", help="e-mail nhận thông báo (default: as registered)")
-    p.add_argument("--nguoi-lhe", metavar="NAME", help="người liên hệ (default: as registered)")
-    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    p.add_argument(
-        "--allow-older",
-        action="store_true",
-        help="accept a certificate that expires before the registered one (a downgrade)",
-    )
-    p.add_argument("--wait", action="store_true", help="wait for BHXH's final answer")
-    p.add_argument(
-        "--out",
-        type=Path,
-        metavar="PATH",
-        help="sign and write the envelope to this file (a path ending in .xml) or into this directory (named "
-        "05_SD-IVAN_<unit>_<time>.xml) instead of sending it, for an I-VAN that takes uploads on its web portal; "
-        "never sent by the app",
-    )
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this")
-    p.add_argument("--json", action="store_true", help="print the transaction as JSON")
-    _session.add_session_args(p)
-    p.set_defaults(func=run)
-
-
-def run(args: argparse.Namespace, ctx: CliContext) -> int:
+@command(root, "submit", "nộp thay đổi chứng thư số / submit the certificate change")
+@click.option("--cert", required=True, metavar="SERIAL", help="serial (hex) of the new certificate")
+@click.option("--diachi", metavar="TEXT", help="địa chỉ liên hệ (default: as registered)")
+@click.option("--dien-thoai", metavar="PHONE", help="điện thoại (default: as registered)")
+@click.option("--email", metavar="EMAIL", help="e-mail nhận thông báo (default: as registered)")
+@click.option("--nguoi-lhe", metavar="NAME", help="người liên hệ (default: as registered)")
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+@click.option(
+    "--allow-older", is_flag=True, help="accept a certificate that expires before the registered one (a downgrade)"
+)
+@click.option("--wait", is_flag=True, help="wait for BHXH's final answer")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="sign and write the envelope to this file (a path ending in .xml) or into this directory (named "
+    "05_SD-IVAN_<unit>_<time>.xml) instead of sending it, for an I-VAN that takes uploads on its web portal; "
+    "never sent by the app",
+)
+@click.option("--timeout", type=float, default=None, metavar="SECONDS", help="give up waiting after this")
+@click.option("--json", is_flag=True, help="print the transaction as JSON")
+@_session.signed_in
+async def run(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> int:
     try:
-        return asyncio.run(_run(args, ctx))
+        return await _run(wf, args, ctx)
     except UserError as exc:
         if exc.key not in IN_THE_WAY:
             raise
@@ -68,7 +61,7 @@ def run(args: argparse.Namespace, ctx: CliContext) -> int:
         return EXIT_PENDING
 
 
-def _contact(base: Contact, args: argparse.Namespace) -> Contact:
+def _contact(base: Contact, args: Args) -> Contact:
     return replace(
         base,
         diachi_lhe=args.diachi if args.diachi is not None else base.diachi_lhe,
@@ -79,37 +72,23 @@ def _contact(base: Contact, args: argparse.Namespace) -> Contact:
 
 
 def _summary(wf: UpdateWorkflow, choice: CertChoice, contact: Contact, ctx: CliContext) -> list[str]:
-    reg = wf.registration
-    assert reg is not None
     lang = ctx.lang
     new = choice.cert.info
-    old = reg.certificate
-    rows = [
-        (t("cli.field.serial", lang), old.serial, new.serial),
-        (t("cli.field.subject", lang), old.subject, new.subject),
-        (t("cli.field.issuer", lang), old.issuer, new.issuer),
-        (
-            t("reg.validity", lang),
-            f"{fmt_date(old.not_before)} – {fmt_date(old.not_after)}",
-            f"{fmt_date(new.not_before)} – {fmt_date(new.not_after)}",
-        ),
-        (t("field.diachi_lhe", lang), reg.contact.diachi_lhe, contact.diachi_lhe),
-        (t("field.dien_thoai", lang), reg.contact.dien_thoai, contact.dien_thoai),
-        (t("field.email", lang), reg.contact.email, contact.email),
-        (t("field.nguoi_lhe", lang), reg.contact.nguoi_lhe, contact.nguoi_lhe),
-    ]
-    width = max(len(r[0]) for r in rows)
+    labels = {"serial": "cli.field.serial", "subject": "cli.field.subject", "issuer": "cli.field.issuer"}
+    labels["validity"] = "reg.validity"
+    changes = change_summary(wf.registration, new, contact)
+    rows = [(t(labels.get(r.field, f"field.{r.field}"), lang), r) for r in changes]
+    width = max(len(label) for label, _ in rows)
     lines = [t("cli.summary_title", lang, ten_dvi=wf.profile.unit.ten_dvi, ma_dvi=wf.ma_dvi)]
-    for label, before, after in rows:
-        mark = "*" if before != after else " "
-        lines.append(f"{mark} {label.ljust(width)} : {before}")
-        lines.append(f"  {''.ljust(width)} → {after}")
+    for label, row in rows:
+        lines.append(f"{'*' if row.changed else ' '} {label.ljust(width)} : {row.before or ''}")
+        lines.append(f"  {''.ljust(width)} → {row.after}")
     for p in choice.problems:  # only non-blocking ones reach here
         lines.append(f"! {p.code}: {problem_message(p, new, lang, unit_mst=wf.profile.unit.mst)}")
     return lines
 
 
-def _confirm(ctx: CliContext, args: argparse.Namespace) -> bool:
+def _confirm(ctx: CliContext, args: Args) -> bool:
     if args.yes:
         return True
     if args.pin_stdin or not sys.stdin.isatty():
@@ -118,67 +97,65 @@ def _confirm(ctx: CliContext, args: argparse.Namespace) -> bool:
     return answer in ("c", "co", "có", "y", "yes")
 
 
-async def _run(args: argparse.Namespace, ctx: CliContext) -> int:
-    async with _session.open_workflow(ctx, args) as wf:
-        await _session.login_and_connect(wf, args, ctx)
-        # a dossier signed earlier but never acknowledged is finished first (same key, never signed again);
-        # this run then reports it instead of signing a new one
-        resent: list[Transaction] = []
+async def _run(wf: UpdateWorkflow, args: Args, ctx: CliContext) -> int:
+    # a dossier signed earlier but never acknowledged is finished first (same key, never signed again);
+    # this run then reports it instead of signing a new one
+    resent: list[Transaction] = []
 
-        def on_resent(done: Resent) -> None:
-            if done.transaction is not None:
-                tx = done.transaction
-                status = _text.status_text(tx, ctx.lang)
-                ctx.err(t("cli.resent", ctx.lang, key=done.entry.key, ma_gdich=tx.ma_gdich, status=status))
-                resent.append(tx)
+    def on_resent(done: Resent) -> None:
+        if done.transaction is not None:
+            tx = done.transaction
+            status = _text.status_text(tx, ctx.lang)
+            ctx.err(t("cli.resent", ctx.lang, key=done.entry.key, ma_gdich=tx.ma_gdich, status=status))
+            resent.append(tx)
 
-        if args.out is None:  # a file for the portal does not send anything, not even what is pending
-            await wf.resume(on_resent)
-        if resent:
-            return await _finish(wf, resent[-1], args, ctx)
-        choices = await wf.choices()
-        wanted = find_cert([c.cert for c in choices], args.cert)
-        await wf.check_revocation([wanted])  # the summary and the refusal say what the CA says (bounded)
-        choice = wf.choice_for(wanted)
-        await wf.precheck(choice, ctx.lang)
-        contact = _contact(wf.default_contact(), args)
-        for line in _summary(wf, choice, contact, ctx):
-            ctx.err(line)
-        if not _confirm(ctx, args):
-            ctx.err(t("cli.cancelled", ctx.lang))
-            return EXIT_ERROR
-        progress = _session.Progress(ctx)
+    if args.out is None:  # a file for the portal does not send anything, not even what is pending
+        await wf.resume(on_resent)
+    if resent:
+        return await _finish(wf, resent[-1], args, ctx)
+    choices = await wf.choices()
+    wanted = find_cert([c.cert for c in choices], args.cert)
+    await wf.check_revocation([wanted])  # the summary and the refusal say what the CA says (bounded)
+    choice = wf.choice_for(wanted)
+    await wf.precheck(choice, ctx.lang)
+    contact = _contact(wf.default_contact(), args)
+    for line in _summary(wf, choice, contact, ctx):
+        ctx.err(line)
+    if not _confirm(ctx, args):
+        ctx.err(t("cli.cancelled", ctx.lang))
+        return EXIT_ERROR
+    progress = _session.Progress(ctx)
 
-        def on_step(step: Step) -> None:
-            progress.say(t(f"cli.step.{step}", ctx.lang))
+    def on_step(step: Step) -> None:
+        progress.say(t(f"cli.step.{step}", ctx.lang))
 
-        if args.out is not None:
-            path = await wf.hand_over(
-                choice, contact, args.out, lang=ctx.lang, progress=on_step, allow_older=args.allow_older
-            )
-            progress.end()
-            ctx.out(t("cli.handed_over", ctx.lang, path=path))
-            return EXIT_ACCEPTED
-        try:
-            tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step, allow_older=args.allow_older)
-        except asyncio.CancelledError:  # ctrl+c: a signed dossier is already safe in the journal
-            progress.end()
-            ctx.err(t("cli.submit_interrupted", ctx.lang))
-            raise
-        progress.end()
-        ctx.err(
-            t(
-                "cli.sent",
-                ctx.lang,
-                ma_gdich=tx.ma_gdich,
-                so_hso=tx.so_hso,
-                status=_text.status_text(tx, ctx.lang),
-            )
+    if args.out is not None:
+        path = await wf.hand_over(
+            choice, contact, args.out, lang=ctx.lang, progress=on_step, allow_older=args.allow_older
         )
-        return await _finish(wf, tx, args, ctx)
+        progress.end()
+        ctx.out(t("cli.handed_over", ctx.lang, path=path))
+        return EXIT_ACCEPTED
+    try:
+        tx = await wf.submit(choice, contact, lang=ctx.lang, progress=on_step, allow_older=args.allow_older)
+    except asyncio.CancelledError:  # ctrl+c: a signed dossier is already safe in the journal
+        progress.end()
+        ctx.err(t("cli.submit_interrupted", ctx.lang))
+        raise
+    progress.end()
+    ctx.err(
+        t(
+            "cli.sent",
+            ctx.lang,
+            ma_gdich=tx.ma_gdich,
+            so_hso=tx.so_hso,
+            status=_text.status_text(tx, ctx.lang),
+        )
+    )
+    return await _finish(wf, tx, args, ctx)
 
 
-async def _finish(wf: UpdateWorkflow, tx: Transaction, args: argparse.Namespace, ctx: CliContext) -> int:
+async def _finish(wf: UpdateWorkflow, tx: Transaction, args: Args, ctx: CliContext) -> int:
     if args.wait and not tx.status.final:
         progress = _session.Progress(ctx)
 

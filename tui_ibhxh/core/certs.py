@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from tui_ibhxh.core.i18n import Lang, fmt_date, t
-from tui_ibhxh.core.models import CertInfo, Problem, ProblemCode, SubjectId
+from tui_ibhxh.core.models import CertInfo, Problem, ProblemCode, SubjectId, TokenCert
 from tui_ibhxh.core.revocation import Revocation, RevocationState, UnknownReason
 from tui_ibhxh.core.validation import mst_ok, normalise_mst
 
@@ -170,6 +170,16 @@ def load_certificates(data: bytes) -> list[CertInfo]:
     if pem.detect(data):
         return [parse_certificate(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
     return [parse_certificate(data)]
+
+
+def unit_signing_certs(certs: Iterable[TokenCert], mst: str, at: datetime) -> list[TokenCert]:
+    """The unit's certificates that can sign at ``at``: its MST, their private key on the token, within their
+    validity, not a CA (what authenticates to the I-VAN, and what ``ibhxh check`` may suggest)."""
+    return [
+        c
+        for c in certs
+        if c.has_private_key and c.info.mst == mst and c.info.not_before <= at <= c.info.not_after and not c.info.is_ca
+    ]
 
 
 def has_key_usage_extension(info: CertInfo) -> bool:

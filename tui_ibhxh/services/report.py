@@ -1,13 +1,17 @@
-"""Kết xuất báo cáo: the transaction history as CSV that Excel opens (UTF-8 with BOM, Vietnamese headers)."""
+"""What the app reports, the same on every surface: the history as CSV that Excel opens (UTF-8 with BOM,
+Vietnamese headers), the verdict on BHXH's signature of a confirmation, the before → after of a change."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from tui_ibhxh.core.i18n import Lang, fmt_datetime, t
-from tui_ibhxh.core.models import Transaction
+from tui_ibhxh.core.i18n import Lang, fmt_date, fmt_datetime, t
+from tui_ibhxh.core.models import CertInfo, Contact, RegisteredCert, Registration, Transaction
 from tui_ibhxh.core.receipt import ReceiptCheck
+from tui_ibhxh.core.validation import CONTACT_FIELDS
 
 CSV_HEADERS: dict[str, list[str]] = {
     "vi": [
@@ -65,12 +69,65 @@ def history_csv(items: list[Transaction], lang: Lang) -> bytes:
     return "\ufeff".encode() + buf.getvalue().encode("utf-8")
 
 
-def receipt_check_text(check: ReceiptCheck | None, lang: Lang) -> str:
-    """One sentence on BHXH's signature of a confirmation (CLI output and the saved HTML)."""
+@dataclass(frozen=True)
+class VerdictWords:
+    """The message keys of a receipt verdict on one surface: not checked, valid ({subject}), not valid
+    ({reason})."""
+
+    unchecked: str
+    valid: str
+    invalid: str
+
+
+#: one sentence each, for the CLI and the saved HTML
+SENTENCES = VerdictWords("receipt.check_no_cert", "receipt.check_valid", "receipt.check_invalid")
+
+
+def receipt_check_text(check: ReceiptCheck | None, lang: Lang, words: VerdictWords = SENTENCES) -> str:
+    """The verdict on BHXH's signature of a confirmation: not checked (no BHXH certificate configured), valid
+    (naming the signer), or not valid with why."""
     if check is None:
-        return t("receipt.check_no_cert", lang)
-    if check.valid and check.receipt is not None:
-        subject = check.receipt.signer.subject if check.receipt.signer else "BHXH"
-        return t("receipt.check_valid", lang, subject=subject)
+        return t(words.unchecked, lang)
+    if check.valid:
+        signer = check.receipt.signer if check.receipt is not None else None
+        return t(words.valid, lang, subject=signer.subject if signer else "BHXH")
     reason = t(check.reason_key, lang, **dict(check.reason_params)) if check.reason_key else str(check.reason_code)
-    return t("receipt.check_invalid", lang, reason=reason)
+    return t(words.invalid, lang, reason=reason)
+
+
+#: the rows of the before → after summary, in order: the certificate, then the contact
+CHANGE_FIELDS: tuple[str, ...] = ("serial", "subject", "issuer", "validity", *CONTACT_FIELDS)
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One row of the before → after summary: ``before`` is None when nothing is on record."""
+
+    field: str
+    before: str | None
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def change_summary(
+    registration: Registration | None,
+    cert: CertInfo,
+    contact: Contact,
+    *,
+    fields: Sequence[str] = CHANGE_FIELDS,
+    range_sep: str = " – ",
+) -> list[ChangeRow]:
+    """What the change does, field by field: what BHXH has on record, what the dossier asks for (the confirm step
+    and ``ibhxh submit`` show it before signing)."""
+
+    def values(c: CertInfo | RegisteredCert, who: Contact) -> dict[str, str]:
+        validity = f"{fmt_date(c.not_before)}{range_sep}{fmt_date(c.not_after)}"
+        found = {"serial": c.serial, "subject": c.subject, "issuer": c.issuer, "validity": validity}
+        return found | {name: str(getattr(who, name)) for name in CONTACT_FIELDS}
+
+    before = values(registration.certificate, registration.contact) if registration else {}
+    after = values(cert, contact)
+    return [ChangeRow(name, before.get(name), after[name]) for name in fields]

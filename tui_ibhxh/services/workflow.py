@@ -31,6 +31,7 @@ from tui_ibhxh.core.certs import (
     check_certificate,
     load_certificates,
     problem_message,
+    unit_signing_certs,
 )
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
 from tui_ibhxh.core.envelope import MA_THUTUC_05, Envelope, build_envelope, verify_envelope
@@ -66,11 +67,11 @@ from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_valu
 from tui_ibhxh.services.errors import UserError, error_text
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
-from tui_ibhxh.services.paths import app_paths
 from tui_ibhxh.services.provider import IvanError, IvanProvider, make_provider
 from tui_ibhxh.services.revocation import RevocationChecker, Subject, subjects_for
 from tui_ibhxh.services.signing import sign_xml
 from tui_ibhxh.services.token import TokenService, service_from_config
+from tui_ibhxh.services.trust import check_context, read_anchors, revocation_checker
 
 log = logging.getLogger(__name__)
 
@@ -172,16 +173,14 @@ class UpdateWorkflow:
         self.hub = StateHub(UnitState(unit=self.profile.unit))
         self._anchors: list[CertInfo] | None = None
         self._trust: TrustStore | None = None
-        self.revocation = revocation or RevocationChecker(
-            app_paths().data_dir / "revocation", timeout=cfg.revocation.timeout
-        )
+        self.revocation = revocation or revocation_checker(cfg)
         self._token_cas: tuple[CertInfo, ...] = ()  # CA certificates on the token: intermediates for the paths
 
     @classmethod
     def from_config(cls, cfg: Config, *, unit: str | None = None) -> UpdateWorkflow:
         """The procedure on the configured token modules, the app's journal and the configured I-VAN provider
         (the one way the app and the commands build it)."""
-        paths = app_paths()
+        paths = cfg.paths
         paths.ensure()
         tokens = service_from_config(cfg)
         journal = Journal(paths.journal)
@@ -225,16 +224,8 @@ class UpdateWorkflow:
     # -- trust anchors (read once) -----------------------------------------------------------------------
     def anchors(self) -> list[CertInfo]:
         if self._anchors is None:
-            anchors: list[CertInfo] = []
-            for path in self.cfg.ivan.trust_anchors:
-                try:
-                    anchors.extend(load_certificates(path.read_bytes()))
-                except OSError as exc:
-                    raise UserError("config.anchor_unreadable", path=path, problem=type(exc).__name__) from None
-                except CertificateError:
-                    raise UserError("config.anchor_invalid", path=path) from None
-            self._anchors = anchors
-            self._trust = TrustStore(anchors) if anchors else None
+            self._anchors = read_anchors(self.cfg.ivan.trust_anchors)
+            self._trust = TrustStore(self._anchors) if self._anchors else None
         return self._anchors
 
     # -- step 1: token ----------------------------------------------------------------------------------
@@ -288,16 +279,8 @@ class UpdateWorkflow:
         """Authenticate with a valid certificate of the unit on the token, then read the registration and what
         the journal holds for the unit at this I-VAN."""
         certs = await self.token_certificates()
-        now = self.clock()
         mst = self.profile.unit.mst
-        candidates = [
-            c
-            for c in certs
-            if c.has_private_key
-            and c.info.mst == mst
-            and c.info.not_before <= now <= c.info.not_after
-            and not c.info.is_ca
-        ]
+        candidates = unit_signing_certs(certs, mst, self.clock())
         if not candidates:
             raise UserError("workflow.no_auth_cert", mst=mst)
         # prefer the longest-lived certificate (the new one): the old may expire mid-session
@@ -368,18 +351,14 @@ class UpdateWorkflow:
     # -- step 2b: choose a certificate -----------------------------------------------------------------
     def check_context(self) -> CheckContext:
         reg = self.state.registration
-        p = self.profile
-        registered_not_after = reg.certificate.not_after if reg else _parse_time(p.registered_cert_not_after)
-        return CheckContext(
+        return check_context(
+            self.profile,
             now=self.clock(),
-            unit_mst=p.unit.mst,
             anchors=self.anchors(),
             intermediates=self._token_cas,
+            registered=reg.certificate if reg else None,
             revocation=self.state.revocation,
             unchecked=PENDING,
-            registered_sha256=(reg.certificate.sha256 if reg else p.registered_cert_sha256) or None,
-            registered_serial_issuer=(reg.certificate.serial, reg.certificate.issuer) if reg else None,
-            registered_not_after=registered_not_after,
         )
 
     def choice_for(self, cert: TokenCert) -> CertChoice:
@@ -958,13 +937,6 @@ class UpdateWorkflow:
 
 
 POLL_PAGE = 50  # newest transactions polled while the event stream is down: status changes are recent ones
-
-
-def _parse_time(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 __all__ = [

@@ -21,6 +21,7 @@ from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.core.validation import CONTACT_FIELDS
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.journal import DossierPending, EntryState
+from tui_ibhxh.services.report import change_summary
 from tui_ibhxh.services.workflow import CertChoice, Step
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog
@@ -80,39 +81,23 @@ class ConfirmScreen(BaseScreen):
         return Text("\n".join(lines))
 
     def summary(self) -> Table:
-        reg = self.state.registration
-        info = self.choice.cert.info
         table = Table(expand=True, show_lines=False)
         table.add_column("", style="bold", no_wrap=True)
         table.add_column(self.tr("ui.confirm.before"), ratio=1)
         table.add_column(self.tr("ui.confirm.after"), ratio=1)
-        before = {}
-        if reg is not None:
-            c = reg.certificate
-            before = {
-                "serial": c.serial,
-                "subject": c.subject,
-                "validity": f"{fmt_date(c.not_before)} → {fmt_date(c.not_after)}",
-                **{n: getattr(reg.contact, n) for n in CONTACT_FIELDS},
-            }
-        after = {
-            "serial": info.serial,
-            "subject": info.subject,
-            "validity": f"{fmt_date(info.not_before)} → {fmt_date(info.not_after)}",
-            **{n: getattr(self.contact, n) for n in CONTACT_FIELDS},
-        }
-        labels = {
-            "serial": "ui.field.serial",
-            "subject": "ui.field.subject",
-            "validity": "ui.field.validity",
-            **{n: f"field.{n}" for n in CONTACT_FIELDS},
-        }
-        for key, label in labels.items():
-            changed = before.get(key) != after[key]
+        labels = {"serial": "ui.field.serial", "subject": "ui.field.subject", "validity": "ui.field.validity"}
+        rows = change_summary(
+            self.state.registration,
+            self.choice.cert.info,
+            self.contact,
+            fields=(*labels, *CONTACT_FIELDS),
+            range_sep=" → ",
+        )
+        for row in rows:
             table.add_row(
-                ("* " if changed else "  ") + self.tr(label),
-                before.get(key, "—"),
-                Text(after[key], style="bold" if changed else ""),
+                ("* " if row.changed else "  ") + self.tr(labels.get(row.field, f"field.{row.field}")),
+                "—" if row.before is None else row.before,
+                Text(row.after, style="bold" if row.changed else ""),
             )
         return table
 

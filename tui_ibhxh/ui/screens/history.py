@@ -22,7 +22,7 @@ from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier
 from tui_ibhxh.services.errors import error_text
-from tui_ibhxh.services.report import status_text
+from tui_ibhxh.services.report import VerdictWords, receipt_check_text, status_text
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.pending import pending_table
 from tui_ibhxh.ui.widgets.stepper import Stepper
@@ -241,13 +241,7 @@ class HistoryScreen(BaseScreen):
         except Exception as exc:
             self.receipts[ma_gdich] = "✗ " + error_text(exc, self.lang)
         else:
-            if check is None:
-                self.receipts[ma_gdich] = self.tr("ui.history.receipt_unchecked")
-            elif check.valid:
-                self.receipts[ma_gdich] = self.tr("ui.history.receipt_valid")
-            else:
-                reason = t(check.reason_key, self.lang, **dict(check.reason_params)) if check.reason_key else ""
-                self.receipts[ma_gdich] = self.tr("ui.history.receipt_invalid", reason=reason or check.reason_code)
+            self.receipts[ma_gdich] = receipt_check_text(check, self.lang, RECEIPT_CELL)
         self.show_detail()
 
     # -- actions --------------------------------------------------------------------------------------
@@ -307,6 +301,10 @@ class HistoryScreen(BaseScreen):
             self.show_error(exc)
             return
         self.notify(escape(self.tr("ui.history.exported", path=path)))
+
+
+#: the receipt verdict in the detail pane, in short words
+RECEIPT_CELL = VerdictWords("ui.history.receipt_unchecked", "ui.history.receipt_valid", "ui.history.receipt_invalid")
 
 
 def status_text_for(status: TxStatus | None, lang: str) -> str:
