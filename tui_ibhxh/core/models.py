@@ -78,10 +78,6 @@ class CertInfo:
         """The subject's O ("" when it has none)."""
         return next((v for k, v in self.subject_fields if k == "O"), "")
 
-    @property
-    def self_signed(self) -> bool:
-        return self.subject_fields == self.issuer_fields
-
 
 class ProblemCode(StrEnum):
     EXPIRED = "EXPIRED"

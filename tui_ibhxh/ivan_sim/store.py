@@ -490,10 +490,3 @@ class Store:
     def last_event_id(self, ma_dvi: str) -> int:
         rows = self._read("SELECT COALESCE(MAX(id), 0) FROM events WHERE ma_dvi = ?", (ma_dvi,))
         return int(rows[0][0])
-
-    def count_transactions(self, ma_dvi: str | None = None) -> int:
-        if ma_dvi is None:
-            rows = self._read("SELECT COUNT(*) FROM transactions")
-        else:
-            rows = self._read("SELECT COUNT(*) FROM transactions WHERE ma_dvi = ?", (ma_dvi,))
-        return int(rows[0][0])

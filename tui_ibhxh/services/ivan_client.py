@@ -143,7 +143,6 @@ class IvanClient:
         self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
         self._token: str | None = None
-        self._token_unit: str | None = None
         self._reauth: Callable[[], Awaitable[None]] | None = None
 
     # -- session --------------------------------------------------------------------------------------------
@@ -278,7 +277,7 @@ class IvanClient:
             token = tok.get("access_token") if isinstance(tok, dict) else None
             if not isinstance(token, str) or not token:
                 raise IvanError("ivan.bad_response", reason="access_token")
-            self._token, self._token_unit = token, ma_dvi
+            self._token = token
 
         await run()
         self._reauth = run
@@ -295,10 +294,6 @@ class IvanClient:
                 return False
             raise
         return True
-
-    @property
-    def authenticated_unit(self) -> str | None:
-        return self._token_unit
 
     # -- §2 registration ----------------------------------------------------------------------------------
     async def registration(self, ma_dvi: str) -> Registration:

@@ -186,7 +186,9 @@ class TokenService:
         softhsm2_conf: Path | None = None,
         loader: LibLoader = _default_loader,
         places: Places | None = None,
+        poll_interval: float = 1.0,
     ) -> None:
+        self.poll_interval = poll_interval  # [token] poll_interval: how often watch() looks
         self._places = places or Places.from_env()
         forwarded = forwarding_module(self._places)  # a token forwarded over SSH: in addition to the others
         wanted = [m for m in modules if not is_trust_module(m)]  # older configs may list p11-kit's trust store
@@ -391,8 +393,9 @@ class TokenService:
                 return UserError("token.pcscd_not_running", path=module)
         return None
 
-    async def watch(self, interval: float = 1.0) -> AsyncIterator[list[TokenInfo]]:
-        """Yield the token list now and again each time it changes (insertion, removal, PIN flags)."""
+    async def watch(self, interval: float | None = None) -> AsyncIterator[list[TokenInfo]]:
+        """Yield the token list now and again each time it changes (insertion, removal, PIN flags); it looks every
+        ``interval`` seconds (default: ``[token] poll_interval``)."""
         last: tuple[list[TokenInfo], list[str]] | None = None
         while True:
             try:
@@ -403,7 +406,7 @@ class TokenService:
             if state != last:  # a notice (pcscd, the forward) may change while the list stays empty
                 last = state
                 yield current
-            await asyncio.sleep(interval)
+            await asyncio.sleep(self.poll_interval if interval is None else interval)
 
     # -- login ------------------------------------------------------------------------------------------
     def _login(self, serial: str, pin: str) -> TokenInfo:
@@ -449,9 +452,6 @@ class TokenService:
             return
         with contextlib.suppress(p11e.PKCS11Error):  # already gone with the token
             opened.session.close()
-
-    async def logout(self) -> None:
-        await self.run(self._logout)
 
     @property
     def logged_in_serial(self) -> str | None:
@@ -643,4 +643,6 @@ def _text(value: Any) -> str:
 
 def service_from_config(cfg: Any) -> TokenService:
     """A TokenService for a loaded ``services.config.Config``."""
-    return TokenService(cfg.module_paths(), softhsm2_conf=cfg.token.softhsm2_conf)
+    return TokenService(
+        cfg.module_paths(), softhsm2_conf=cfg.token.softhsm2_conf, poll_interval=cfg.token.poll_interval
+    )
