@@ -170,8 +170,9 @@ def command(group: click.Group, name: str, help: str) -> Callable[[CommandFunc],
 class Root(Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Where the log is, for the ``--home`` given before ``--help`` (else IBHXH_HOME, else the platform's)."""
-        formatter.write_paragraph()
-        formatter.write_text(f"Nhật ký / log: {log_file(ctx.ensure_object(Options).paths)}")
+        formatter.write_paragraph()  # not wrapped: a path cut at a hyphen could not be copied
+        path = log_file(ctx.ensure_object(Options).paths)
+        formatter.write(f"{'':>{formatter.current_indent}}Nhật ký / log: {path}\n")
 
 
 @click.group(
