@@ -3,6 +3,7 @@ the whole update ending with ACCEPTED appearing in History by live update; wrong
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import time
 
@@ -11,7 +12,7 @@ from textual.pilot import Pilot
 
 from tests.flow.conftest import PIN, Flow, Forward, flow, forwarded  # noqa: F401  (fixtures)
 from tests.ui.until import until
-from tui_ibhxh.core.models import TxStatus
+from tui_ibhxh.core.models import TokenInfo, TxStatus
 from tui_ibhxh.launch import build_backend
 from tui_ibhxh.services.config import load_config
 from tui_ibhxh.ui.app import IbhxhApp
@@ -29,8 +30,29 @@ def app_for(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IbhxhApp:  # noqa: F
     return IbhxhApp(build_backend(cfg, "vi"), animations=False)
 
 
+def tokens_shown(app: IbhxhApp) -> bool:
+    """The Token step with its list in the table (drawn after the list itself arrives)."""
+    screen = app.screen
+    return isinstance(screen, TokenScreen) and bool(screen.tokens) and screen.query_one("#tokens").row_count > 0  # type: ignore[attr-defined]
+
+
+def hold_token_polling(app: IbhxhApp, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """The token list beneath is not looked at again until the event is set. A test that takes the token away
+    then presses F5 means the signing to meet the loss first: on a loaded machine (tests in parallel) the poller
+    could see it first and take the app back to the Token step."""
+    tokens = app.backend.wf.tokens  # type: ignore[attr-defined]
+    gate, polling = asyncio.Event(), tokens.list_tokens
+
+    async def when_allowed() -> list[TokenInfo]:
+        await gate.wait()
+        return list(await polling())
+
+    monkeypatch.setattr(tokens, "list_tokens", when_allowed)
+    return gate
+
+
 async def login(app: IbhxhApp, pilot: Pilot[int], pin: str) -> None:
-    await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+    await until(pilot, lambda: tokens_shown(app))
     await pilot.press("enter")
     assert isinstance(app.screen, PinScreen)
     await pilot.press(*pin, "enter")
@@ -91,10 +113,12 @@ async def test_token_removed_before_submit(flow: Flow, monkeypatch: pytest.Monke
         await until(pilot, lambda: isinstance(app.screen, CertificatesScreen) and bool(app.screen.choices))
         await pilot.press("enter", "f5")
         assert isinstance(app.screen, ConfirmScreen)
+        gate = hold_token_polling(app, monkeypatch)
         shutil.move(store, flow.home / "unplugged")
         await pilot.press("f5")
         await until(pilot, lambda: "Token đã bị rút ra" in str(app.screen.query_one("#progress").render()))
         assert not app.screen.sent  # type: ignore[attr-defined]
+        gate.set()
         await pilot.press("ctrl+q")
     assert not flow.journal.exists() or b"BHXH" not in flow.journal.read_bytes()
 
@@ -104,7 +128,7 @@ async def test_token_list_is_live_unplug_and_replug(flow: Flow, monkeypatch: pyt
     app = app_for(flow, monkeypatch)
     [store] = list((flow.home / "data" / "demo" / "tokens").iterdir())
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+        await until(pilot, lambda: tokens_shown(app))
         screen = app.screen
         assert isinstance(screen, TokenScreen)
         assert [t.label for t in screen.tokens] == ["DEMO TOKEN"]
@@ -112,12 +136,13 @@ async def test_token_list_is_live_unplug_and_replug(flow: Flow, monkeypatch: pyt
         shutil.move(store, flow.home / "unplugged")
         await until(pilot, lambda: not screen.tokens, timeout=10)
         seen_after = time.monotonic() - unplugged
-        assert "Chưa cắm token" in str(screen.query_one("#token-state").render())
+        await until(pilot, lambda: "Chưa cắm token" in str(screen.query_one("#token-state").render()))
         await pilot.press("enter")  # nothing to log in to: no PIN dialog
         assert app.screen is screen
         shutil.move(flow.home / "unplugged", store)
-        await until(pilot, lambda: bool(screen.tokens), timeout=10)
-        assert screen.query_one("#tokens").row_count == 1  # type: ignore[attr-defined]
+        # the list, then its table (drawn after it: wait for the table itself)
+        await until(pilot, lambda: screen.query_one("#tokens").row_count == 1, timeout=10)  # type: ignore[attr-defined]
+        assert [t.label for t in screen.tokens] == ["DEMO TOKEN"]
         await pilot.press("ctrl+q")
     assert seen_after < 5, seen_after  # about a second of polling; generous for a loaded CI machine
 
@@ -156,22 +181,25 @@ async def test_forwarded_token_in_the_token_step_then_the_forward_drops(
     says that nothing is forwarded."""
     app = app_for(forwarded.flow, monkeypatch)
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+        await until(pilot, lambda: tokens_shown(app))
         token_screen = app.screen
         assert isinstance(token_screen, TokenScreen)
         [token] = token_screen.tokens
         assert token.forwarded and token.label == "DEMO TOKEN"
         assert "⇄ DEMO TOKEN" in str(token_screen.query_one("#tokens").get_row_at(0))  # type: ignore[attr-defined]
-        assert "Token trên máy của bạn, qua SSH" in str(token_screen.query_one("#token-flags").render())
+        flags = token_screen.query_one("#token-flags")
+        await until(pilot, lambda: "Token trên máy của bạn, qua SSH" in str(flags.render()))
         await login(app, pilot, PIN)
         await until(pilot, lambda: isinstance(app.screen, CertificatesScreen) and bool(app.screen.choices))
         await pilot.press("enter", "f5")
         assert isinstance(app.screen, ConfirmScreen)
+        gate = hold_token_polling(app, monkeypatch)
         forwarded.server.stop()
         await pilot.press("f5")
         progress = app.screen.query_one("#progress")
         await until(pilot, lambda: "Mất kết nối tới token trên máy của bạn" in str(progress.render()))
         assert not app.screen.sent
+        gate.set()
         await until(pilot, lambda: not token_screen.tokens, timeout=10)  # the Token screen still polls beneath
         notices = token_screen.query_one("#token-notices")
         await until(pilot, lambda: "Chưa thấy token nào trên máy của bạn qua SSH" in str(notices.render()))
@@ -188,7 +216,7 @@ async def test_change_pin_from_the_token_screen_on_softhsm(flow: Flow, monkeypat
     new = "61524307"
     app = app_for(flow, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and bool(app.screen.tokens))
+        await until(pilot, lambda: tokens_shown(app))
         await pilot.press("p")
         dialog = app.screen
         assert isinstance(dialog, ChangePinScreen)
