@@ -18,7 +18,7 @@ from typing import Any, cast
 import click
 
 from tui_ibhxh import __version__
-from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.i18n import Lang, load_catalogues, t
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.config import Config, load_config, load_config_quietly
 from tui_ibhxh.services.errors import UserError
@@ -39,6 +39,7 @@ class Options:
     home: Path | None = None
     config: Path | None = None
     verbose: bool = False
+    help_lang: Lang = "vi"  # of --help, known before the command line is parsed
     _paths: AppPaths | None = field(default=None, repr=False)
 
     @property
@@ -124,12 +125,22 @@ def _global_options(*, root: bool) -> list[click.Parameter]:
     ]
 
 
+def _translated(option: click.Option | None, ctx: click.Context) -> click.Option | None:
+    """``--help`` itself, said in the language of the help."""
+    if option is not None:
+        option.help = _help_text("help.opt.help", ctx.ensure_object(Options).help_lang) or option.help
+    return option
+
+
 class Command(click.Command):
     """A command that also takes the global options after its name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_global_options(root=False))
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _translated(super().get_help_option(ctx), ctx)
 
 
 class Group(click.Group):
@@ -140,6 +151,63 @@ class Group(click.Group):
     def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_global_options(root=root))
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        return _translated(super().get_help_option(ctx), ctx)
+
+
+def translate_help(command: click.Command, lang: Lang, path: tuple[str, ...] = ()) -> None:
+    """Give ``command``, its options and its subcommands their help texts in ``lang``: ``help.ibhxh`` for the
+    program, ``help.cmd.<command>``, and ``help.opt.<command>.<option>`` else the option's shared
+    ``help.opt.<option>``; a text the catalogues lack stays as written."""
+    text = _help_text(f"help.cmd.{_key_path(*path)}" if path else "help.ibhxh", lang)
+    if text is not None:
+        command.help = command.short_help = text
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            specific = _help_text(f"help.opt.{_key_path(*path, param.name)}", lang) if path else None
+            param.help = specific or _help_text(f"help.opt.{_key_path(param.name)}", lang) or param.help
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            translate_help(sub, lang, (*path, name))
+
+
+def _key_path(*names: str) -> str:
+    return ".".join(name.replace("-", "_") for name in names)
+
+
+def _help_text(key: str, lang: Lang) -> str | None:
+    try:
+        return t(key, lang)
+    except KeyError:
+        return None
+
+
+def command_tree(lang: Lang = "vi") -> click.Group:
+    """Every command of ``ibhxh``, its help in ``lang``."""
+    load_catalogues()
+    _load_commands()
+    translate_help(root, lang)
+    return root
+
+
+def _early_lang(argv: Sequence[str]) -> Lang:
+    """The language of ``--help``, known before the command line is parsed: the last ``--lang``, else the
+    language of the config that ``--home``/``--config`` (or the environment) name, else Vietnamese."""
+    given: dict[str, str] = {}
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name in ("--lang", "--home", "--config"):
+            if eq:
+                given[name] = value
+            elif i + 1 < len(argv):
+                given[name] = argv[i + 1]
+    if given.get("--lang") in ("vi", "en"):
+        return cast(Lang, given["--lang"])
+    home, config = given.get("--home"), given.get("--config")
+    paths = app_paths(home=Path(home) if home else None, config=Path(config) if config else None)
+    cfg = load_config_quietly(paths=paths)
+    return cast(Lang, cfg.ui.language) if cfg is not None and cfg.ui.language in ("vi", "en") else "vi"
 
 
 CommandFunc = Callable[[Args, CliContext], int]
@@ -171,8 +239,9 @@ class Root(Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Where the log is, for the ``--home`` given before ``--help`` (else IBHXH_HOME, else the platform's)."""
         formatter.write_paragraph()  # not wrapped: a path cut at a hyphen could not be copied
-        path = log_file(ctx.ensure_object(Options).paths)
-        formatter.write(f"{'':>{formatter.current_indent}}Nhật ký / log: {path}\n")
+        options = ctx.ensure_object(Options)
+        said = t("cli.log_file", options.help_lang, path=log_file(options.paths))
+        formatter.write(f"{'':>{formatter.current_indent}}{said}\n")
 
 
 @click.group(
@@ -226,12 +295,15 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
     """Run ``group`` (default: every command) on ``argv``; the exit code. A failure is one sentence on stderr in
     the user's language, never a traceback: an unexpected one is written to the log file, which the sentence
     names."""
-    options = Options()
+    args = list(sys.argv[1:] if argv is None else argv)
+    options = Options(help_lang=_early_lang(args))
+    load_catalogues()
     if group is None:
-        _load_commands()
-        group = root
+        group = command_tree(options.help_lang)
+    else:  # a group alone (the simulator's entry point): its help under its own name
+        translate_help(group, options.help_lang, (group.name or "",))
     try:
-        result = group.main(list(sys.argv[1:] if argv is None else argv), prog, standalone_mode=False, obj=options)
+        result = group.main(args, prog, standalone_mode=False, obj=options)
         return int(result or 0)
     except click.ClickException as exc:
         exc.show()

@@ -4,7 +4,6 @@ and the command line's help in the chosen language."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -12,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from scripts import i18n as tool
@@ -221,22 +221,28 @@ def test_help_in_vietnamese_by_default_and_from_the_config(tmp_path: Path) -> No
     assert "warn when the registered certificate expires within N days" in " ".join(out.split())
 
 
-def _walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str | None]]:
-    found: list[tuple[tuple[str, ...], str | None]] = [(path, parser.description)]
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            found += [((*path, c.dest), c.help) for c in action._choices_actions]
-            for name, sub in action.choices.items():
-                found += _walk(sub, (*path, name))
-        elif action.option_strings:
-            found.append(((*path, action.dest), action.help))
+def _walk(command: click.Command, lang: str, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str | None]]:
+    """(path, help) of the command, each of its options (``--help`` itself too) and each subcommand."""
+    from tui_ibhxh.cli import Options
+
+    found: list[tuple[tuple[str, ...], str | None]] = [(path, command.help)]
+    ctx = click.Context(command, obj=Options(help_lang=lang))  # type: ignore[arg-type]
+    help_option = command.get_help_option(ctx)
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name:
+            found.append(((*path, param.name), param.help))
+    found.append(((*path, "help"), help_option.help if help_option else None))
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            found += _walk(sub, lang, (*path, name))
     return found
 
 
 def test_every_command_and_option_has_help_in_both_languages() -> None:
-    from tui_ibhxh.cli import build_parser
+    from tui_ibhxh.cli import command_tree
 
-    vi, en = _walk(build_parser("vi")), _walk(build_parser("en"))
+    vi = _walk(command_tree("vi"), "vi")
+    en = _walk(command_tree("en"), "en")
     assert [p for p, _ in vi] == [p for p, _ in en]
     for (path, text_vi), (_, text_en) in zip(vi, en, strict=True):
         assert text_vi and text_en, f"{path}: no help"

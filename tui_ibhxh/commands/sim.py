@@ -22,7 +22,6 @@ DEFAULT_PORT = 8765
 DB_NAME = "ivan-sim.sqlite3"
 
 
-
 def _delays(text: str) -> tuple[float, float]:
     try:
         parts = [float(p) for p in text.split(",")]
@@ -81,8 +80,8 @@ PathOption = click.Path(path_type=Path)
 
 
 @command(sim, "serve", "serve protocol v1 on a local port")
-@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
-@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="port (0 = any free)")
+@click.option("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+@click.option("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any free)")
 @click.option("--db", type=PathOption, help="SQLite database (default: in the data directory)")
 @click.option("--sim-config", type=PathOption, help="simulator TOML file (units, trust, ...)")
 @click.option("--seed", type=click.Choice(["demo"]), help="register the demo unit (needs `ibhxh demo`)")

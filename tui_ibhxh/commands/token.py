@@ -15,8 +15,6 @@ def token() -> None:
     """``ibhxh token ACTION``."""
 
 
-
-
 @command(token, "change-pin", "đổi mã PIN của token / change the token's PIN (old PIN, then the new one twice)")
 @click.option("--token", metavar="SERIAL", help="token serial (default: the only token plugged in)")
 @click.option(

@@ -14,7 +14,6 @@ from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.modules import suggest_modules
 
 
-
 @command(root, "tokens", "liệt kê token đang cắm / list the tokens plugged in")
 @click.option("--json", is_flag=True, help="JSON output")
 @click.option(
