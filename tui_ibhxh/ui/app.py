@@ -183,12 +183,14 @@ class IbhxhApp(App[int]):
         self.notify(t("ui.discard.done", self.backend.lang, key=key), markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.worker_failed(event.worker)
+        self.worker_state_changed(event)
 
-    def worker_failed(self, worker: Worker[object]) -> None:
+    def worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a worker's failure is told (screens forward theirs; a screen catches only what it shows
-        in its own way): a sentence, and the details in the log; never a traceback on the screen."""
-        if worker.state is not WorkerState.ERROR or worker.error is None:
+        in its own way): a sentence, and the details in the log; never a traceback on the screen. Once: the
+        event's state, not the worker's (which is already the last by the time earlier events are handled)."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR or worker.error is None:
             return
         exc = worker.error
         log.error("worker %s failed", worker.name, exc_info=exc)

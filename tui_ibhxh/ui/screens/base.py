@@ -50,7 +50,7 @@ class Host(Protocol):
     def offer_pending(self) -> None: ...
     def confirm_discard(self) -> None: ...
     def resend_pending(self, key: str) -> object: ...
-    def worker_failed(self, worker: Worker[object]) -> None: ...
+    def worker_state_changed(self, event: Worker.StateChanged) -> None: ...
 
 
 def told(exc: BaseException, lang: Lang, what: str) -> str:
@@ -137,7 +137,7 @@ class AppScreen(Screen[ResultT]):
         """Re-render what ``change`` touched (screens that observe override this)."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.host.worker_failed(event.worker)  # the message does not bubble: the one handler is the host's
+        self.host.worker_state_changed(event)  # the message does not bubble: the one handler is the host's
 
 
 class Dialog(ModalScreen[ResultT], AppScreen[ResultT]):
