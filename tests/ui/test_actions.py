@@ -4,19 +4,18 @@ app's language, every id is published and remappable, and the steps follow each 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from textual.binding import Binding
 from textual.screen import Screen
 
+from tests.ui.conftest import MakeApp
 from tests.ui.fake_backend import FakeBackend
 from tests.ui.until import until
 from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.ui import wizard
 from tui_ibhxh.ui.actions import ACTIONS, APP_ACTIONS, localized
-from tui_ibhxh.ui.app import IbhxhApp
 from tui_ibhxh.ui.screens.base import Answers, AppScreen, BaseScreen, Host
 from tui_ibhxh.ui.screens.certificates import CertificatesScreen
 from tui_ibhxh.ui.screens.help import HelpScreen
@@ -26,7 +25,6 @@ from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-MakeApp = Callable[..., IbhxhApp]
 
 
 def screen_classes() -> list[type[AppScreen[object]]]:
