@@ -23,12 +23,18 @@ async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20
         await pilot.pause(0.05)
 
 
+def fake(pilot: Pilot[int]) -> FakeBackend:
+    """The fake backend of the app under test."""
+    app = pilot.app
+    assert isinstance(app, IbhxhApp) and isinstance(app.backend, FakeBackend)
+    return app.backend
+
+
 async def settled(pilot: Pilot[int], timeout: float = 20) -> None:
     """On the fake backend: every worker has finished or waits in the fake by design (a hang, an event nobody sent
     yet), and the messages they posted are handled. What the screen shows then, it keeps until the next key."""
     app = pilot.app
-    assert isinstance(app, IbhxhApp) and isinstance(app.backend, FakeBackend)
-    backend = app.backend
+    backend = fake(pilot)
 
     def quiet() -> bool:
         return sum(not worker.is_finished for worker in app.workers) == backend.waiting
