@@ -190,7 +190,8 @@ def template(uses: Uses) -> Any:
     known = {_key(m): m for m in read("en") if m.id}
     plural = uses.plural | {k for k, m in known.items() if m.pluralizable}
     for key in sorted(set(uses.keys) | {k for k in known if uses.covers(k)}):
-        pot.add((key, key) if key in plural else key, locations=[(p, None) for p in uses.keys.get(key, [])][:3])
+        where = [(path, int(line)) for path, line in (p.rsplit(":", 1) for p in uses.keys.get(key, [])[:3])]
+        pot.add((key, key) if key in plural else key, locations=where)
     return pot
 
 

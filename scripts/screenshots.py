@@ -21,8 +21,9 @@ SIZE = (100, 30)
 async def shoot(state_name: str, out: Path) -> None:
     state = next(s for s in STATES if s.name == state_name)
     app = IbhxhApp(backend_for(state), animations=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:  # toasts drawn, as in the snapshots
         await state.steps(pilot)
+        await pilot.pause()
         app.save_screenshot(filename=out.name, path=str(out.parent))
 
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.support.cli import run_ibhxh
+
+if TYPE_CHECKING:
+    from tui_ibhxh.demo import DemoMaterial
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,24 +61,15 @@ class DemoEnv:
     env: dict[str, str]
 
     @property
-    def material(self):  # type: ignore[no-untyped-def]
+    def material(self) -> DemoMaterial:
         from tui_ibhxh.demo import demo_material
         from tui_ibhxh.services.paths import app_paths
 
         return demo_material(app_paths({"IBHXH_HOME": str(self.home)}))
 
     def run(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """``ibhxh ARGS`` in a subprocess on this demo home, no stdin unless given."""
-        return subprocess.run(
-            [sys.executable, "-m", "tui_ibhxh", *args],
-            env=self.env,
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        """``ibhxh ARGS`` on this demo home."""
+        return run_ibhxh(*args, env=self.env, input=input, timeout=timeout)
 
 
 @pytest.fixture(scope="session")
@@ -83,15 +79,7 @@ def demo_env(tmp_path_factory: pytest.TempPathFactory, pkcs11_host: Path) -> Ite
     home = tmp_path_factory.mktemp("demo-home")
     env = {k: v for k, v in os.environ.items() if k not in ("IBHXH_CONFIG",)}
     env["IBHXH_HOME"] = str(home)
-    res = subprocess.run(
-        [sys.executable, "-m", "tui_ibhxh", "demo", "--provision-only"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    res = run_ibhxh("demo", "--provision-only", env=env, timeout=120)
     assert res.returncode == 0, res.stderr
     conf = home / "data" / "demo" / "softhsm2.conf"
     os.environ["SOFTHSM2_CONF"] = str(conf)

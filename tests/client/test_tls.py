@@ -114,7 +114,7 @@ def test_unverifiable_certificate_is_a_specific_error_not_retried(
 def test_event_stream_refused_handshake_is_an_error_not_endless_reconnects(tls: Tls) -> None:
     async def first_event() -> None:
         client = IvanClient(tls.good, retry=RetryPolicy(attempts=3, backoff=0.01))
-        client._token, client._token_unit = "not-needed", UNIT_A.ma_dvi  # the handshake fails before any use
+        client._token = "not-needed"  # the handshake fails before any use
         try:
             async for _ in client.events(UNIT_A.ma_dvi, reconnect_delay=0.01):
                 return

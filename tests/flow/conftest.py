@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DemoEnv
+from tests.support.cli import run_ibhxh
 from tests.support.p11kit_server import P11KitServer, client_only_root
 from tests.support.sim_server import SimProcess
 from tui_ibhxh.core.certs import parse_certificate
@@ -57,16 +58,8 @@ class Flow:
         return env
 
     def run(self, *args: str, input: str | None = None, timeout: float = 90) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tui_ibhxh", *args],
-            env=self.env(),
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
+        """``ibhxh ARGS`` on this flow's home."""
+        return run_ibhxh(*args, env=self.env(), input=input, timeout=timeout)
 
     def spawn(self, *args: str) -> subprocess.Popen[str]:
         """``ibhxh ARGS`` left running (stdout/stderr piped, text), the PIN given on its stdin."""

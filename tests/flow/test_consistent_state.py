@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.flow.conftest import PIN, Flow
 from tests.flow.test_submit_cli import history, journal_rows, submit
+from tests.support.cli import run_ibhxh
 from tests.support.sim_server import SimProcess
 from tui_ibhxh.commands.submit import EXIT_PENDING
 from tui_ibhxh.services.config import load_config
@@ -59,16 +59,7 @@ def test_demo_reset_starts_over_cleanly(demo_env, tmp_path: Path) -> None:  # ty
     env.pop("SOFTHSM2_CONF", None)
 
     def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "tui_ibhxh", *args],
-            env=env,
-            input=stdin,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return run_ibhxh(*args, env=env, input=stdin, timeout=120)
 
     def one_round() -> str:
         assert run("demo", "--provision-only").returncode == 0

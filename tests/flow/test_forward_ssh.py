@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.flow.conftest import PIN, Flow, without_softhsm
+from tests.support.cli import run_ibhxh
 from tests.support.p11kit_server import P11KitServer, client_only_root
 
 SSHD = Path("/usr/sbin/sshd")
@@ -139,15 +140,7 @@ def test_token_forwarded_with_ssh_R(flow: Flow, sshd: Sshd, tmp_path_factory: py
         assert "Chấp nhận (Thành công)" in submitted.stdout + submitted.stderr
 
         # SSH closed: the forwarded socket stays behind on the server, dead; the token is gone, and it is said
-        after = subprocess.run(
-            [sys.executable, "-m", "tui_ibhxh", "tokens"],
-            env={**flow.env(), **env},
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        after = run_ibhxh("tokens", env={**flow.env(), **env})
         assert remote_socket.exists()
         assert after.returncode == 0 and "Không có token nào được cắm." in after.stdout, after.stdout + after.stderr
         assert "Chưa thấy token nào trên máy của bạn qua SSH" in after.stderr, after.stderr

@@ -7,26 +7,32 @@ import io
 import json
 import re
 import sqlite3
+from pathlib import Path
+from typing import IO, Any
 from urllib.parse import urlparse
 
 import pytest
 
 from tests.flow.conftest import PIN, Flow
 from tests.support.fault_proxy import ProxyThread
+from tui_ibhxh.services.config import load_config
 
 
 class Lines:
     """The lines of a child's stream, read by a thread: waiting for one never blocks past a deadline."""
 
-    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: IO[str]) -> None:
         import queue
         import threading
 
         self.seen: list[str] = []
         self._queue: queue.Queue[str] = queue.Queue()
-        threading.Thread(
-            target=lambda: [self._queue.put(line) for line in iter(stream.readline, "")], daemon=True
-        ).start()
+
+        def read() -> None:
+            for line in iter(stream.readline, ""):
+                self._queue.put(line)
+
+        threading.Thread(target=read, daemon=True).start()
 
     def next(self, timeout: float) -> str | None:
         import queue
@@ -77,16 +83,18 @@ def submit(flow: Flow, *extra: str, lang: str = "vi"):  # type: ignore[no-untype
     )
 
 
-def registration(flow: Flow) -> dict:  # type: ignore[type-arg]
+def registration(flow: Flow) -> dict[str, Any]:
     res = flow.run("registration", "--json", "--pin-stdin", input=PIN + "\n")
     assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout)
+    data: dict[str, Any] = json.loads(res.stdout)
+    return data
 
 
-def history(flow: Flow) -> list[dict]:  # type: ignore[type-arg]
+def history(flow: Flow) -> list[dict[str, Any]]:
     res = flow.run("history", "--json", "--pin-stdin", input=PIN + "\n")
     assert res.returncode == 0, res.stderr
-    return json.loads(res.stdout)
+    rows: list[dict[str, Any]] = json.loads(res.stdout)
+    return rows
 
 
 def journal_rows(flow: Flow) -> list[tuple]:  # type: ignore[type-arg]
@@ -250,13 +258,25 @@ def test_check_exit_codes(flow: Flow) -> None:
     assert soon.returncode == 1 and "expires" in soon.stdout
 
 
-def test_history_watch_follows_the_event_stream(flow: Flow) -> None:
+def logged(log: Path, fragment: str, timeout: float) -> bool:
+    """Whether the simulator's log (its access log among it) says ``fragment`` within ``timeout`` seconds."""
     import time
 
+    deadline = time.monotonic() + timeout
+    while fragment not in log.read_text(encoding="utf-8", errors="replace"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_history_watch_follows_the_event_stream(flow: Flow) -> None:
     watcher = flow.spawn("history", "--watch", "--json", "--pin-stdin")
     try:
         assert watcher.stdout is not None
-        time.sleep(1.5)  # logged in and subscribed
+        # the watcher has its page (and the page's last event id): every later event reaches it, live or replayed
+        page = f"GET /api/v1/units/{load_config(flow.config).unit().unit.ma_dvi}/transactions 200"
+        assert logged(flow.sim.log, page, 60), flow.sim.log.read_text(encoding="utf-8", errors="replace")
         res = flow.run("submit", "--cert", flow.new_serial, "--yes", "--pin-stdin", input=PIN + "\n")
         assert res.returncode == 0, res.stderr
         assert json_statuses(Lines(watcher.stdout), "ACCEPTED", 30) == ["SENT", "RECEIVED", "ACCEPTED"]

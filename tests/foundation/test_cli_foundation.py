@@ -4,26 +4,26 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
 
 from tests.conftest import DemoEnv
+from tests.support.cli import run_ibhxh
 
 
 def test_provision_then_certs_json(demo_env: DemoEnv) -> None:
     res = demo_env.run("certs", "--json")
     assert res.returncode == 0, res.stderr
-    rows = json.loads(res.stdout)
+    rows: list[dict[str, Any]] = json.loads(res.stdout)
     assert len(rows) == 6  # (a)-(f) of the demo token
     m = demo_env.material
     by_der = {bytes.fromhex(r["sha256"]): r for r in rows}
     import hashlib
 
-    def row(der: bytes) -> dict:  # type: ignore[type-arg]
+    def row(der: bytes) -> dict[str, Any]:
         return by_der[hashlib.sha256(der).digest()]
 
     registered, new = row(m.registered_cert_der), row(m.new_cert_der)
@@ -35,7 +35,10 @@ def test_provision_then_certs_json(demo_env: DemoEnv) -> None:
         for r in rows
         if not r["is_ca"]
     )
-    codes = lambda r: [p["code"] for p in r["problems"] if p["code"] != "REVOCATION_UNKNOWN"]  # noqa: E731
+
+    def codes(r: dict[str, Any]) -> list[str]:
+        return [p["code"] for p in r["problems"] if p["code"] != "REVOCATION_UNKNOWN"]
+
     assert codes(registered) == ["EXPIRES_SOON", "SAME_AS_REGISTERED"]
     assert 0 <= registered["problems"][0]["days"] <= 10 and not registered["usable"]
     assert codes(new) == [] and new["usable"] and new["has_private_key"] and new["mst"] == "0101234565"
@@ -107,13 +110,7 @@ def test_bad_config_is_one_clear_line(tmp_path, monkeypatch) -> None:  # type: i
     home = tmp_path / "h"
     (home / "config").mkdir(parents=True)
     (home / "config" / "config.toml").write_text('[token]\nmodules = "/usr/lib/x.so"\n', encoding="utf-8")
-    res = subprocess.run(
-        [sys.executable, "-m", "tui_ibhxh", "--home", str(home), "tokens"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    res = run_ibhxh("--home", str(home), "tokens")
     assert res.returncode == 1
     assert res.stderr.strip().count("\n") == 0 and "Traceback" not in res.stderr
     assert "token.modules" in res.stderr and "config.toml" in res.stderr
@@ -123,13 +120,7 @@ def test_missing_module_message_no_traceback(tmp_path) -> None:  # type: ignore[
     home = tmp_path / "h"
     (home / "config").mkdir(parents=True)
     (home / "config" / "config.toml").write_text('[token]\nmodules = ["/usr/lib/fptca_v4.so"]\n', encoding="utf-8")
-    res = subprocess.run(
-        [sys.executable, "-m", "tui_ibhxh", "--home", str(home), "--lang", "en", "certs"],
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    res = run_ibhxh("--home", str(home), "--lang", "en", "certs")
     assert res.returncode == 1 and "Traceback" not in res.stderr
     assert "PKCS#11 module /usr/lib/fptca_v4.so was not found" in res.stderr
 

@@ -179,7 +179,9 @@ def test_babel_extracts_the_keys() -> None:
 
     found = {
         message: None
-        for _, _, message, _, _ in extract_from_dir(str(tool.PACKAGE), method_map=[("**.py", tool.extract_keys)])
+        for _, _, message, _, _ in extract_from_dir(
+            str(tool.PACKAGE), method_map=[("**.py", "scripts.i18n:extract_keys")]
+        )
     }
     assert "workflow.no_pending" in found
     assert ("cli.token_choose", "cli.token_choose") in found

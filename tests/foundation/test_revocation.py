@@ -100,7 +100,7 @@ def test_problems_from_verdicts(ca: pki.Issued) -> None:
     base = CheckContext(now=NOW, unit_mst="0101234565", anchors=[ca.info])
 
     def codes(**kw: object) -> list[tuple[ProblemCode, bool]]:
-        ctx = CheckContext(**{**base.__dict__, **kw})  # type: ignore[arg-type]
+        ctx = CheckContext(**{**base.__dict__, **kw})
         return [(p.code, p.blocking) for p in check_certificate(leaf.info, has_private_key=True, ctx=ctx)]
 
     assert codes() == []  # not asked: nothing said
@@ -112,7 +112,7 @@ def test_problems_from_verdicts(ca: pki.Issued) -> None:
     assert code is ProblemCode.REVOCATION_UNKNOWN and not blocking
     messages = set()
     for reason in UnknownReason:
-        ctx = CheckContext(**{**base.__dict__, "revocation": {leaf.info.sha256: Revocation.unknown(reason, "U")}})  # type: ignore[arg-type]
+        ctx = CheckContext(**{**base.__dict__, "revocation": {leaf.info.sha256: Revocation.unknown(reason, "U")}})
         [problem] = check_certificate(leaf.info, has_private_key=True, ctx=ctx)
         messages.add(problem_message(problem, leaf.info, "vi"))
         assert problem_message(problem, leaf.info, "en") != problem_message(problem, leaf.info, "vi")

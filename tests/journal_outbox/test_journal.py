@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,9 +39,9 @@ def tx(status: TxStatus, ma_loi: str | None = None) -> Transaction:
 
 
 @pytest.fixture
-def journal(tmp_path: Path) -> Journal:
+def journal(tmp_path: Path) -> Iterator[Journal]:
     j = Journal(tmp_path / "j" / "journal.sqlite3", clock=lambda: T0)
-    yield j  # type: ignore[misc]
+    yield j
     j.close()
 
 

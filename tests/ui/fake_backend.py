@@ -1,13 +1,16 @@
 """A backend with fixed data and a fixed clock for snapshot tests (the Pilot end-to-end tests use the real
-one against the simulator and the SoftHSM demo token). Behaviour is steered by plain attributes."""
+one against the simulator and the SoftHSM demo token). Behaviour is steered by plain attributes. It counts the
+calls that wait by design (a hang, an event nobody sends yet): tests wait until every unfinished worker is one of
+those (tests/ui/until.py ``settled``) instead of sleeping. mypy checks it against the ``Backend`` protocol."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from tui_ibhxh.core.certs import problem_message, revocation_problem
 from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
@@ -38,7 +41,9 @@ from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
 from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step
+from tui_ibhxh.ui.backend import Backend, ProgressFn
 
+T = TypeVar("T")
 NOW = datetime(2026, 11, 24, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
 UNIT = Unit(
     "TA1234A",
@@ -210,7 +215,9 @@ class FakeBackend:
     def __init__(self, lang: Lang = "vi") -> None:
         self.lang: Lang = lang
         self.tokens: list[TokenInfo] = [TOKEN]
-        self.login_error: UserError | None = None
+        self.login_error: Exception | None = None
+        self.choices_error: Exception | None = None  # the certificates cannot be read
+        self.export_error: Exception | None = None  # the CSV cannot be written
         self.submit_error: UserError | None = None
         self.history: list[Transaction] = list(HISTORY)
         self.history_error: UserError | None = None  # every load of the history fails with it
@@ -242,6 +249,7 @@ class FakeBackend:
         self.revocation_hang = False  # the CAs never answer: rows stay "checking"
         self.revocation_gate: asyncio.Event | None = None  # the CAs answer once it is set
         self.revocation_checks = 0
+        self._waits: list[Callable[[], bool]] = []  # calls waiting by design: is each still blocked?
 
     @property
     def state(self) -> UnitState:
@@ -257,9 +265,23 @@ class FakeBackend:
     def now(self) -> datetime:
         return NOW
 
+    @property
+    def waiting(self) -> int:
+        """How many calls wait for what only the test (or nothing) will provide, each holding one worker."""
+        return sum(still() for still in self._waits)
+
+    async def _blocked(self, awaitable: Awaitable[T], still: Callable[[], bool] = lambda: True) -> T:
+        """Wait on ``awaitable``; ``still()`` says whether it is still blocked (a queue that got an item, a gate
+        that was opened: its worker is busy again although the await has not returned yet)."""
+        self._waits.append(still)
+        try:
+            return await awaitable
+        finally:
+            self._waits.remove(still)
+
     async def _maybe_hang(self) -> None:
         if self.hang:
-            await asyncio.Event().wait()
+            await self._blocked(asyncio.Event().wait())
 
     def set_tokens(self, tokens: list[TokenInfo]) -> None:
         """As the workflow does on a token event: a removed logged-in token logs out."""
@@ -276,7 +298,7 @@ class FakeBackend:
         self.set_tokens(list(self.tokens))
         yield list(self.tokens)
         while True:
-            tokens = await self.token_events.get()
+            tokens = await self._blocked(self.token_events.get(), self.token_events.empty)
             self.set_tokens(tokens)
             yield tokens
 
@@ -338,7 +360,7 @@ class FakeBackend:
         except UserError as exc:
             state.feed = FeedState(Feed.UNREACHABLE, since=NOW - timedelta(minutes=12), error=exc)
             self.hub.changed(Aspect.FEED)
-            await asyncio.Event().wait()
+            await self._blocked(asyncio.Event().wait())
         if self.unreachable_since is not None:
             error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
             state.feed = FeedState(Feed.UNREACHABLE, since=self.unreachable_since, error=error)
@@ -349,7 +371,7 @@ class FakeBackend:
             await asyncio.sleep(0)
             self.record(tx)
         while True:  # then whatever a test pushes, as the I-VAN would
-            self.record(await self.pushed.get())
+            self.record(await self._blocked(self.pushed.get(), self.pushed.empty))
 
     def record(self, tx: Transaction) -> None:
         self.state.transactions[tx.ref] = tx
@@ -377,15 +399,18 @@ class FakeBackend:
 
     async def choices(self) -> list[CertChoice]:
         await self._maybe_hang()
+        if self.choices_error is not None:
+            raise self.choices_error
         return [self.recheck(c) for c in self.choices_list]
 
     async def check_revocation(self, certs: list[TokenCert]) -> None:
         """As the workflow does: each verdict into the state as it comes (never, with ``revocation_hang``)."""
         self.revocation_checks += 1
         if self.revocation_hang:
-            await asyncio.Event().wait()
+            await self._blocked(asyncio.Event().wait())
         if self.revocation_gate is not None:
-            await self.revocation_gate.wait()
+            gate = self.revocation_gate
+            await self._blocked(gate.wait(), lambda: not gate.is_set())
         for c in certs:
             if not c.info.is_ca:
                 await asyncio.sleep(0)
@@ -464,7 +489,7 @@ class FakeBackend:
     def default_file(self) -> Path:
         return Path("/home/ketoan/Documents/tui-ibhxh/05_SD-IVAN_TA1234A_20261124-093000.xml")
 
-    async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress) -> Path:  # type: ignore[no-untyped-def]
+    async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path:
         for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL):
             progress(step)
             await self._maybe_hang()
@@ -473,7 +498,7 @@ class FakeBackend:
         progress(Step.DONE)
         return target
 
-    async def submit(self, choice: CertChoice, contact: Contact, progress) -> Transaction:  # type: ignore[no-untyped-def]
+    async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction:
         for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND):
             progress(step)
             await self._maybe_hang()
@@ -507,6 +532,8 @@ class FakeBackend:
         return b"<BHXH/>", ReceiptCheck(receipt=None, valid=True)
 
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
+        if self.export_error is not None:
+            raise self.export_error
         path.write_bytes(history_csv(items, self.lang))
         self.exported.append(path)
 
@@ -526,3 +553,8 @@ PENDING = PendingDossier(
     attempts=3,
     last_error="Không kết nối được tới I-VAN https://ivan.example.vn: Connection refused.",
 )
+
+
+def as_backend(fake: FakeBackend) -> Backend:
+    """Where mypy checks that the fake has the real backend's interface (the protocol of ui/backend.py)."""
+    return fake

@@ -6,7 +6,9 @@ foreground and background end up the same (or nearly the same grey) is invisible
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import pytest
 from rich.color import ColorSystem
@@ -14,6 +16,7 @@ from rich.segment import Segment
 from textual.color import Color
 from textual.filter import Monochrome, NoColor
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widgets import DataTable
 
 from tests.ui.test_snapshots import STATES, State, backend_for
@@ -35,10 +38,17 @@ class Cell:
     segment: Segment
 
 
+class _Update(Protocol):
+    strips: list[Iterable[Strip]]  # a line: its strips
+
+
 def rendered(app: IbhxhApp) -> list[list[Segment]]:
+    """The screen as the driver gets it, in segments. Textual's one public way to it is ``export_screenshot``,
+    which makes an SVG of this very render (and loses the "default colour" the checks need): so the compositor is
+    asked here, the one place a test reads Textual's internals."""
     update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens, simplify=True)
     assert update is not None
-    return [[seg for strip in line for seg in strip] for line in update.strips]  # type: ignore[attr-defined]
+    return [[seg for strip in line for seg in strip] for line in cast(_Update, update).strips]
 
 
 def foreground_cells(app: IbhxhApp) -> list[Cell]:
@@ -105,7 +115,7 @@ async def test_legible_with_no_color(state: State, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NO_COLOR", "1")
     app = IbhxhApp(backend_for(state), animations=False)
     assert app.no_color
-    (no_color,) = [f for f in app._filters if isinstance(f, Monochrome | NoColor)]
+    (no_color,) = [f for f in app.get_line_filters() if isinstance(f, Monochrome | NoColor)]
     async with app.run_test(size=SIZE) as pilot:
         await state.steps(pilot)
         unreadable = []
@@ -141,7 +151,7 @@ async def test_table_cursor_visible_with_no_color(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("NO_COLOR", "1")
     (state,) = [s for s in STATES if s.name == "history"]
     app = IbhxhApp(backend_for(state), animations=False)
-    (no_color,) = [f for f in app._filters if isinstance(f, Monochrome | NoColor)]
+    (no_color,) = [f for f in app.get_line_filters() if isinstance(f, Monochrome | NoColor)]
     async with app.run_test(size=SIZE) as pilot:
         await state.steps(pilot)
         table = app.screen.query_one(DataTable)

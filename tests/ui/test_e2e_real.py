@@ -9,6 +9,7 @@ import time
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from tests.flow.conftest import PIN, Flow, Forward, flow, forwarded  # noqa: F401  (fixtures)
 from tests.ui.until import until
@@ -80,7 +81,7 @@ async def test_update_with_keys_only_until_accepted_live(flow: Flow, monkeypatch
         [tx] = history.items.values()
         assert tx.status is not TxStatus.ACCEPTED  # still on its way: what follows is the live update
         await until(pilot, lambda: next(iter(history.items.values())).status is TxStatus.ACCEPTED, timeout=30)
-        assert "Chấp nhận (Thành công)" in str(history.query_one("#history").get_row_at(0))  # type: ignore[attr-defined]
+        assert "Chấp nhận (Thành công)" in str(history.query_one("#history", DataTable).get_row_at(0))
         assert "● trực tiếp" in str(history.query_one("#history-state").render())  # fed by the event stream
         # x: BHXH's confirmation saved in the current directory, as signed XML and as form 01/TB-GD
         monkeypatch.chdir(flow.home)
@@ -117,7 +118,7 @@ async def test_token_removed_before_submit(flow: Flow, monkeypatch: pytest.Monke
         shutil.move(store, flow.home / "unplugged")
         await pilot.press("f5")
         await until(pilot, lambda: "Token đã bị rút ra" in str(app.screen.query_one("#progress").render()))
-        assert not app.screen.sent  # type: ignore[attr-defined]
+        assert not app.screen.sent
         gate.set()
         await pilot.press("ctrl+q")
     assert not flow.journal.exists() or b"BHXH" not in flow.journal.read_bytes()
@@ -138,10 +139,10 @@ async def test_token_list_is_live_unplug_and_replug(flow: Flow, monkeypatch: pyt
         seen_after = time.monotonic() - unplugged
         await until(pilot, lambda: "Chưa cắm token" in str(screen.query_one("#token-state").render()))
         await pilot.press("enter")  # nothing to log in to: no PIN dialog
-        assert app.screen is screen
+        assert isinstance(app.screen, TokenScreen)
         shutil.move(flow.home / "unplugged", store)
         # the list, then its table (drawn after it: wait for the table itself)
-        await until(pilot, lambda: screen.query_one("#tokens").row_count == 1, timeout=10)  # type: ignore[attr-defined]
+        await until(pilot, lambda: screen.query_one("#tokens", DataTable).row_count == 1, timeout=10)
         assert [t.label for t in screen.tokens] == ["DEMO TOKEN"]
         await pilot.press("ctrl+q")
     assert seen_after < 5, seen_after  # about a second of polling; generous for a loaded CI machine
@@ -157,7 +158,7 @@ async def test_vendor_module_added_from_the_token_screen(flow: Flow, monkeypatch
     flow.config.write_text(text.replace(f'modules = ["{SOFTHSM_MODULE}"]', 'modules = ["/opt/hang/p11.so"]'))
     app = app_for(flow, monkeypatch)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(1.5)
+        await until(pilot, lambda: isinstance(app.screen, TokenScreen) and app.backend.state.tokens_known)
         screen = app.screen
         assert isinstance(screen, TokenScreen) and not screen.tokens
         await pilot.press("m")

@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from tests.flow.conftest import PIN, Flow, flow  # noqa: F401  (the fixture)
 from tests.support.fault_proxy import ProxyThread
+from tests.ui.conftest import Notes
 from tests.ui.test_e2e_real import app_for, login
 from tests.ui.until import plain, until
 from tui_ibhxh.core.models import TxStatus
@@ -114,6 +115,7 @@ async def test_a_dossier_that_could_not_be_sent_is_a_row_with_its_actions(
 async def test_a_pending_dossier_is_resent_at_login_in_the_open(
     flow: Flow,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    notes: Notes,
 ) -> None:
     """A dossier left pending by an earlier run goes out after the next login, and the user is told which one and
     how it went; discarding needs a yes and keeps the signed copy."""
@@ -128,9 +130,9 @@ async def test_a_pending_dossier_is_resent_at_login_in_the_open(
         app = app_for(flow, monkeypatch)
         async with app.run_test(size=(80, 24)) as pilot:
             await login(app, pilot, PIN)  # the I-VAN still refuses the POST: told, kept, login not blocked
-            await until(pilot, lambda: any(entry.key in n.message for n in app._notifications), timeout=60)
+            await until(pilot, lambda: bool(notes.saying(entry.key)), timeout=60)
             assert isinstance(app.screen, CertificatesScreen)
-            note = next(n for n in app._notifications if entry.key in n.message)
+            [note] = notes.saying(entry.key)
             assert "Chưa gửi lại được" in note.message
             await pilot.press("f3")
             await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
@@ -172,6 +174,7 @@ async def test_history_opened_before_login_is_filled_after_login(
 async def test_token_removed_mid_flow_returns_to_step_1_and_offers_the_pin_when_back(
     flow: Flow,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
+    notes: Notes,
 ) -> None:
     """Unplugged on the Contact step: within 2 s a banner and the Token step; plugged back: the PIN dialog opens by
     itself, and the contact form still holds what was typed."""
@@ -184,12 +187,17 @@ async def test_token_removed_mid_flow_returns_to_step_1_and_offers_the_pin_when_
         assert isinstance(app.screen, ContactScreen)
         field = app.screen.query_one("#f-nguoi_lhe", Input)
         field.value = "Trần Thị B"
-        await pilot.pause(0.1)
+
+        def kept() -> bool:  # in the draft, which outlives the screens
+            draft = app.backend.state.draft
+            return draft is not None and draft.contact is not None and draft.contact.nguoi_lhe == "Trần Thị B"
+
+        await until(pilot, kept)
         unplugged = time.monotonic()
         shutil.move(store, flow.home / "unplugged")
         await until(pilot, lambda: isinstance(app.screen, TokenScreen), timeout=10)
         noticed = time.monotonic() - unplugged
-        await until(pilot, lambda: any("đã bị rút ra" in n.message for n in app._notifications))
+        await until(pilot, lambda: bool(notes.saying("đã bị rút ra")))
         shutil.move(flow.home / "unplugged", store)
         await until(pilot, lambda: isinstance(app.screen, PinScreen), timeout=10)
         await pilot.press(*PIN, "enter")

@@ -6,10 +6,12 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
 
+from tests.ui.conftest import MakeApp, Notes
 from tests.ui.fake_backend import FakeBackend, transaction
-from tests.ui.until import plain, until
-from tui_ibhxh.core.models import TxStatus
+from tests.ui.until import plain, settled, until
+from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Feed, FeedState
 from tui_ibhxh.ui.app import IbhxhApp
 from tui_ibhxh.ui.screens.certificates import CertificatesScreen
@@ -19,6 +21,11 @@ from tui_ibhxh.ui.screens.help import HelpScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
+
+
+def transactions(screen: HistoryScreen) -> list[Transaction]:
+    """The transactions History shows (its rows but the pending dossier's)."""
+    return [row for row in screen.rows if isinstance(row, Transaction)]
 
 
 async def log_in(app: IbhxhApp, pilot: Pilot[int]) -> None:
@@ -33,21 +40,21 @@ async def open_history(app: IbhxhApp, pilot: Pilot[int]) -> HistoryScreen:
     await log_in(app, pilot)
     await pilot.press("f3")
     await until(pilot, lambda: isinstance(app.screen, HistoryScreen) and app.backend.state.history_loaded)
-    await pilot.pause(0.1)
+    await settled(pilot)
     assert isinstance(app.screen, HistoryScreen)
     return app.screen
 
 
-async def test_whole_wizard_with_keys_only(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_whole_wizard_with_keys_only(make_app: MakeApp) -> None:
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert isinstance(app.screen, TokenScreen)
         await pilot.press("enter")
         assert isinstance(app.screen, PinScreen)
         await pilot.press(*"123456", "enter")
-        await pilot.pause(0.3)
+        await settled(pilot)
         assert isinstance(app.screen, CertificatesScreen)
         await pilot.press("enter")  # the usable certificate is preselected
         assert isinstance(app.screen, ContactScreen)
@@ -56,67 +63,69 @@ async def test_whole_wizard_with_keys_only(make_app) -> None:  # type: ignore[no
         await pilot.press("enter", "f5")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("f5")
-        await pilot.pause(0.3)
+        await settled(pilot)
         [(choice, contact)] = backend.submitted
         assert choice.cert.label.endswith("(mới)") and contact.email == "ketoan@abc.vn"
         assert "GD202611240000004" in str(app.screen.query_one("#progress").render())
         await pilot.press("f3")
-        await pilot.pause(0.3)
+        await settled(pilot)
         assert isinstance(app.screen, HistoryScreen)
         await pilot.press("ctrl+q")
     assert app.return_code in (0, None)
 
 
-async def test_blocked_certificate_cannot_continue(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_blocked_certificate_cannot_continue(make_app: MakeApp, notes: Notes) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("enter", *"1", "enter")
-        await pilot.pause(0.3)
+        await log_in(app, pilot)
+        await settled(pilot)
         await pilot.press("up", "enter")  # the registered certificate: SAME_AS_REGISTERED
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert isinstance(app.screen, CertificatesScreen)
-        assert any("đang đăng ký" in str(n.message) for n in app._notifications)
+        assert notes.saying("đang đăng ký")
 
 
-async def test_invalid_contact_blocks_and_explains(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_invalid_contact_blocks_and_explains(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("enter", "1", "enter")
-        await pilot.pause(0.3)
+        await log_in(app, pilot)
+        await settled(pilot)
         await pilot.press("enter")
         screen = app.screen
         assert isinstance(screen, ContactScreen)
-        screen.query_one("#f-email").value = "ketoan@"  # type: ignore[attr-defined]
-        await pilot.pause(0.1)
-        assert "E-mail không hợp lệ" in str(screen.query_one("#e-email").render())
+        screen.query_one("#f-email", Input).value = "ketoan@"
+        await until(pilot, lambda: "E-mail không hợp lệ" in plain(screen.query_one("#e-email")))
         await pilot.press("f5")
+        await settled(pilot)
         assert isinstance(app.screen, ContactScreen)
 
 
-async def test_keymap_remaps_a_binding_and_f1_help(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_keymap_remaps_a_binding_and_f1_help(make_app: MakeApp) -> None:
     app = make_app(keymap={"app.history": "f9"})
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         await pilot.press("f3")
+        await settled(pilot)
         assert isinstance(app.screen, TokenScreen)
         await pilot.press("f9")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, HistoryScreen)
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         assert isinstance(app.screen, HistoryScreen)
 
 
-async def test_english(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_english(make_app: MakeApp) -> None:
     app = make_app(FakeBackend("en"), lang="en")
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         descriptions = {b.binding.description for b in app.active_bindings.values()}
         assert {"Quit", "Help", "History", "Enter PIN"} <= descriptions
 
 
-async def test_history_filter_export_and_live_update(make_app, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_history_filter_export_and_live_update(
+    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     backend = FakeBackend()
     backend.events_script = [transaction(3, TxStatus.ACCEPTED, minutes_ago=5)]
@@ -124,12 +133,12 @@ async def test_history_filter_export_and_live_update(make_app, tmp_path: Path, m
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
         assert screen.items["GD202611240000003"].status is TxStatus.ACCEPTED  # live event applied
-        table = screen.query_one("#history")
-        assert table.row_count == 3  # type: ignore[attr-defined]
+        table = screen.query_one("#history", DataTable)
+        assert table.row_count == 3
         await pilot.press("f", "f", "f")  # all → sent → received → accepted
-        assert table.row_count == 2  # type: ignore[attr-defined]
+        assert table.row_count == 2
         await pilot.press("e")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: bool(backend.exported))
         [path] = backend.exported
         raw = path.read_bytes()
         assert raw.startswith(b"\xef\xbb\xbf") and "Mã giao dịch".encode() in raw
@@ -137,19 +146,20 @@ async def test_history_filter_export_and_live_update(make_app, tmp_path: Path, m
 
 
 @pytest.mark.parametrize("size", [(80, 24)])
-async def test_ctrl_q_always_quits_even_from_a_modal(make_app, size) -> None:  # type: ignore[no-untyped-def]
+async def test_ctrl_q_always_quits_even_from_a_modal(make_app: MakeApp, size: tuple[int, int]) -> None:
     app = make_app()
     async with app.run_test(size=size) as pilot:
+        await settled(pilot)
         await pilot.press("enter")
         assert isinstance(app.screen, PinScreen)
         await pilot.press("ctrl+q")
     assert not app.is_running
 
 
-async def test_command_palette_lists_and_runs_the_screen_actions(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_command_palette_lists_and_runs_the_screen_actions(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         commands = list(app.get_system_commands(app.screen))
         titles = [c.title for c in commands]
         assert any(title.startswith("Lịch sử (") for title in titles)
@@ -157,20 +167,20 @@ async def test_command_palette_lists_and_runs_the_screen_actions(make_app) -> No
         history = next(c for c in commands if c.title.startswith("Lịch sử ("))
         assert history.help == "app.history"
         history.callback()
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, HistoryScreen)
+        await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
 
 
-async def test_theme_from_config_and_unknown_theme_explained() -> None:
+async def test_theme_from_config_and_unknown_theme_explained(notes: Notes) -> None:
     ansi = IbhxhApp(FakeBackend(), animations=False, theme="ansi-dark")
     async with ansi.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert ansi.theme == "ansi-dark"
+    assert not notes.seen
     wrong = IbhxhApp(FakeBackend(), animations=False, theme="hong-ha")
     async with wrong.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert wrong.theme == "textual-dark"
-        (note,) = wrong._notifications
+        (note,) = notes
         assert '"hong-ha"' in note.message and "ansi-dark" in note.message and note.severity == "warning"
 
 
@@ -193,32 +203,32 @@ def test_launch_applies_mouse_and_theme_from_config(tmp_path: Path, monkeypatch:
     assert seen == {"mouse": False, "theme": "ansi-dark"}
 
 
-async def test_history_stepper_shows_how_far_the_procedure_got(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_history_stepper_shows_how_far_the_procedure_got(make_app: MakeApp) -> None:
     from tui_ibhxh.ui.widgets.stepper import Stepper
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         await pilot.press("f3")
-        await pilot.pause(0.2)
+        await settled(pilot)
         text = str(app.screen.query_one(Stepper).render())
         assert "✓" not in text and "▶ 5" in text  # nothing done yet: the procedure is at the token step
         await pilot.press("f2", "enter", *"123456", "enter")
-        await pilot.pause(0.3)
+        await settled(pilot)
         assert isinstance(app.screen, CertificatesScreen)
         await pilot.press("enter", "f5", "f3")  # at the confirm step: token, certificate, contact are behind
-        await pilot.pause(0.2)
+        await settled(pilot)
         text = str(app.screen.query_one(Stepper).render())
         assert text.count("✓") == 3 and "✓ 3" in text and "✓ 4" not in text
         await pilot.press("f2", "f5")
-        await pilot.pause(0.3)
+        await settled(pilot)
         assert isinstance(app.screen, ConfirmScreen) and app.screen.sent
         await pilot.press("f3")
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert str(app.screen.query_one(Stepper).render()).count("✓") == 4
 
 
-async def test_history_polls_while_the_stream_is_down_and_says_so(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_history_polls_while_the_stream_is_down_and_says_so(make_app: MakeApp, notes: Notes) -> None:
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -227,31 +237,31 @@ async def test_history_polls_while_the_stream_is_down_and_says_so(make_app) -> N
         assert "● trực tiếp" in str(state_line.render())
         backend.set_feed(FeedState(Feed.POLLING))
         await until(pilot, lambda: "↻ cập nhật mỗi 10 giây" in str(state_line.render()))
-        (note,) = [n for n in app._notifications if "Mất luồng sự kiện" in n.message]
+        (note,) = notes.saying("Mất luồng sự kiện")
         assert note.severity == "warning"
         backend.set_feed(FeedState(Feed.LIVE))
         await until(pilot, lambda: "● trực tiếp" in str(state_line.render()))
-        assert any("Đã kết nối lại" in n.message for n in app._notifications)
+        assert notes.saying("Đã kết nối lại")
 
 
-async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_app: MakeApp, notes: Notes) -> None:
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
         first = screen.selected()
-        assert first is not None and not first.status.final  # the newest one is still "Đã tiếp nhận"
+        assert isinstance(first, Transaction) and not first.status.final  # the newest one is still "Đã tiếp nhận"
         await pilot.press("x")
-        await pilot.pause(0.1)
-        assert backend.saved == [] and any("chưa kết thúc" in n.message for n in app._notifications)
+        await settled(pilot)
+        assert backend.saved == [] and notes.saying("chưa kết thúc")
         await pilot.press("down", "x")
-        await pilot.pause(0.2)
+        await settled(pilot)
         chosen = screen.selected()
-        assert chosen is not None and backend.saved == [chosen.ma_gdich]
-        assert any(f"xac-nhan-{chosen.ma_gdich}.html" in n.message for n in app._notifications)
+        assert isinstance(chosen, Transaction) and backend.saved == [chosen.ma_gdich]
+        assert notes.saying(f"xac-nhan-{chosen.ma_gdich}.html")
 
 
-async def test_add_a_vendor_module_from_the_token_screen(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_add_a_vendor_module_from_the_token_screen(make_app: MakeApp, notes: Notes) -> None:
     from textual.widgets import Input
 
     from tui_ibhxh.services.errors import UserError
@@ -262,11 +272,11 @@ async def test_add_a_vendor_module_from_the_token_screen(make_app) -> None:  # t
     backend.module_error = UserError("token.module_not_pkcs11", path="/usr/lib/libz.so.1")
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         await pilot.press("m")
         assert isinstance(app.screen, ModuleScreen)
         await pilot.press(*"/usr/lib/libz.so.1", "enter")
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert isinstance(app.screen, ModuleScreen)  # refused: the dialog stays with the reason
         assert "không phải thư viện PKCS#11" in str(app.screen.query_one("#module-error").render())
         backend.module_error = None
@@ -275,44 +285,44 @@ async def test_add_a_vendor_module_from_the_token_screen(make_app) -> None:  # t
         await pilot.press("tab", "down", "enter")  # pick the second module found on this machine
         assert field.value == "/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so" and field.has_focus
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert isinstance(app.screen, TokenScreen)
         assert backend.modules_added == [Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
-        assert any("Đã thêm module" in n.message for n in app._notifications)
+        assert notes.saying("Đã thêm module")
         await pilot.press("m", "escape")
         assert isinstance(app.screen, TokenScreen)
 
 
-async def test_live_change_updates_its_row_in_place_and_respects_the_filter(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_live_change_updates_its_row_in_place_and_respects_the_filter(make_app: MakeApp) -> None:
     from dataclasses import replace
 
     from textual.coordinate import Coordinate
+    from textual.widgets import DataTable
 
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
-        table = screen.query_one("#history")
+        table = screen.query_one("#history", DataTable)
         await pilot.press("down")  # the cursor on the second row stays there
-        received = next(tx for tx in screen.rows if tx.status is TxStatus.RECEIVED)
+        received = next(tx for tx in transactions(screen) if tx.status is TxStatus.RECEIVED)
         row = screen.row_of[received.ma_gdich]
-        assert backend.pushed is not None
         backend.pushed.put_nowait(replace(received, status=TxStatus.REJECTED, ma_loi="CE013", mota_loi="MST sai"))
-        await pilot.pause(0.2)
-        assert "CE013" in str(table.get_cell_at(Coordinate(row, 3)))  # type: ignore[attr-defined]
-        assert "Từ chối" in str(table.get_cell_at(Coordinate(row, 2)))  # type: ignore[attr-defined]
-        assert table.row_count == 3 and table.cursor_row == 1  # type: ignore[attr-defined]
+        await settled(pilot)
+        assert "CE013" in str(table.get_cell_at(Coordinate(row, 3)))
+        assert "Từ chối" in str(table.get_cell_at(Coordinate(row, 2)))
+        assert table.row_count == 3 and table.cursor_row == 1
         # filtered on "Từ chối": a transaction leaving that status leaves the table
         await pilot.press("f", "f", "f", "f")
-        await pilot.pause(0.1)
-        assert {tx.status for tx in screen.rows} == {TxStatus.REJECTED} and table.row_count == 2  # type: ignore[attr-defined]
+        await settled(pilot)
+        assert {tx.status for tx in transactions(screen)} == {TxStatus.REJECTED} and table.row_count == 2
         moved = screen.items[received.ma_gdich]
         backend.pushed.put_nowait(replace(moved, status=TxStatus.ACCEPTED, ma_loi=None, mota_loi=None))
-        await pilot.pause(0.2)
-        assert table.row_count == 1 and received.ma_gdich not in screen.row_of  # type: ignore[attr-defined]
+        await settled(pilot)
+        assert table.row_count == 1 and received.ma_gdich not in screen.row_of
 
 
-async def test_a_longer_status_widens_its_column(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_longer_status_widens_its_column(make_app: MakeApp) -> None:
     """ "✓ Chấp nhận (Thành công)" arriving live is shown whole, not cut to the width of "→ Đã gửi"."""
     from dataclasses import replace
 
@@ -327,13 +337,13 @@ async def test_a_longer_status_widens_its_column(make_app) -> None:  # type: ign
         status = list(table.columns)[2]
         before = table.columns[status].get_render_width(table)
         backend.pushed.put_nowait(replace(backend.history[0], status=TxStatus.ACCEPTED))
-        await until(pilot, lambda: screen.items["GD202611240000001"].status is TxStatus.ACCEPTED)
-        await pilot.pause(0.1)
+        await settled(pilot)
+        assert screen.items["GD202611240000001"].status is TxStatus.ACCEPTED
         after = table.columns[status].get_render_width(table)
         assert after > before and after >= len("✓ Chấp nhận (Thành công)")
 
 
-async def test_the_history_state_line_tells_empty_from_filtered_out(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_the_history_state_line_tells_empty_from_filtered_out(make_app: MakeApp) -> None:
     backend = FakeBackend()
     backend.history = [transaction(1, TxStatus.ACCEPTED)]
     app = make_app(backend)
@@ -351,7 +361,7 @@ async def test_the_history_state_line_tells_empty_from_filtered_out(make_app) ->
         assert "Chưa có giao dịch nào" in plain(screen.query_one("#history-state"))
 
 
-async def test_change_pin_dialog_moves_field_to_field_and_keeps_no_pin(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_change_pin_dialog_moves_field_to_field_and_keeps_no_pin(make_app: MakeApp) -> None:
     from textual.widgets import Input
 
     from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
@@ -359,9 +369,9 @@ async def test_change_pin_dialog_moves_field_to_field_and_keeps_no_pin(make_app)
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
+        await settled(pilot)
         await pilot.press("p")
-        await pilot.pause(0.1)
+        await settled(pilot)
         dialog = app.screen
         assert isinstance(dialog, ChangePinScreen)
         assert "6–8 ký tự" in str(dialog.query_one("#change-pin-rule").render())
@@ -377,7 +387,7 @@ async def test_change_pin_dialog_moves_field_to_field_and_keeps_no_pin(make_app)
         await pilot.press("ctrl+q")
 
 
-async def test_a_slow_ca_never_freezes_the_certificates_step(make_app) -> None:  # type: ignore[no-untyped-def]
+async def test_a_slow_ca_never_freezes_the_certificates_step(make_app: MakeApp) -> None:
     """The revocation check runs in a worker: while the CA is silent the rows say "checking" and the keys work;
     its answers rewrite the rows in place (the revoked one is refused in words), asked once."""
     import asyncio
@@ -406,5 +416,5 @@ async def test_a_slow_ca_never_freezes_the_certificates_step(make_app) -> None: 
         assert "dùng được" in cell(1) and backend.revocation_checks == 1
         assert "thu hồi (ngày 21/11/2026" in plain(screen.query_one("#detail"))
         await pilot.press("enter")  # refused, in words, on the same screen
-        await pilot.pause(0.1)
+        await settled(pilot)
         assert isinstance(app.screen, CertificatesScreen)

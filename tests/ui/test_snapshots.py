@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 from textual.pilot import Pilot
 
+from tests.ui.conftest import MakeApp
 from tests.ui.fake_backend import (
     NEW,
     NOW,
@@ -22,16 +23,18 @@ from tests.ui.fake_backend import (
     FakeBackend,
     transaction,
 )
+from tests.ui.until import fake, settled
+from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import PinFlags, RegisteredCert, TxStatus
 from tui_ibhxh.core.revocation import Revocation, UnknownReason
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
-from tui_ibhxh.ui.app import IbhxhApp
 
 SIZES = [(80, 24), (120, 40)]
 PIN = "123456"
 
 Steps = Callable[[Pilot[int]], Awaitable[None]]
+SnapCompare = Callable[..., bool]  # pytest-textual-snapshot's fixture
 
 
 @dataclass(frozen=True)
@@ -41,8 +44,10 @@ class State:
     steps: Steps
 
 
-async def settle(pilot: Pilot[int], seconds: float = 0.2) -> None:
-    await pilot.pause(seconds)
+async def settle(pilot: Pilot[int]) -> None:
+    """Every worker done or waiting in the fake by design, their messages handled, animations over: the state
+    the screenshot shows is the one the screen keeps (no fixed sleep: see ``settled``)."""
+    await settled(pilot)
     await pilot.wait_for_scheduled_animations()
 
 
@@ -59,7 +64,7 @@ async def to_pin(pilot: Pilot[int]) -> None:
 async def to_certs(pilot: Pilot[int]) -> None:
     await to_pin(pilot)
     await pilot.press(*PIN, "enter")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def pin_error(pilot: Pilot[int]) -> None:
@@ -99,16 +104,14 @@ async def confirm_preview(pilot: Pilot[int]) -> None:
 async def confirm_submit(pilot: Pilot[int]) -> None:
     await to_confirm(pilot)
     await pilot.press("f5")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def confirm_progress(pilot: Pilot[int]) -> None:
     await to_confirm(pilot)
-    app = pilot.app
-    assert isinstance(app, IbhxhApp)
-    app.backend.hang = True  # type: ignore[attr-defined]
+    fake(pilot).hang = True
     await pilot.press("f5")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def help_token(pilot: Pilot[int]) -> None:
@@ -138,20 +141,20 @@ async def to_change_pin(pilot: Pilot[int]) -> None:
 async def change_pin_typed(pilot: Pilot[int]) -> None:
     await to_change_pin(pilot)
     await pilot.press(*PIN, "enter", *"24681357", "enter", *"24681357", "enter")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def to_history(pilot: Pilot[int]) -> None:
     """Logged in (History needs the I-VAN), then F3."""
     await to_certs(pilot)
     await pilot.press("f3")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def history_before_login(pilot: Pilot[int]) -> None:
     await settle(pilot)
     await pilot.press("f3")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def confirm_pending(pilot: Pilot[int]) -> None:
@@ -171,7 +174,7 @@ async def confirm_save_file(pilot: Pilot[int]) -> None:
 async def confirm_saved(pilot: Pilot[int]) -> None:
     await confirm_save_file(pilot)
     await pilot.press("enter")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def history_discard(pilot: Pilot[int]) -> None:
@@ -206,29 +209,21 @@ async def certs_after_accept(pilot: Pilot[int]) -> None:
     """The change was accepted while the user was in the procedure: the new certificate is the registered one,
     the old one replaced."""
     await to_certs(pilot)
-    app = pilot.app
-    assert isinstance(app, IbhxhApp)
-    backend = app.backend
-    assert isinstance(backend, FakeBackend)
-    backend.pushed.put_nowait(transaction(3, TxStatus.ACCEPTED, minutes_ago=5))
-    await settle(pilot, 0.4)
+    fake(pilot).pushed.put_nowait(transaction(3, TxStatus.ACCEPTED, minutes_ago=5))
+    await settle(pilot)
 
 
 async def token_removed(pilot: Pilot[int]) -> None:
     """The token pulled out on the Contact step: back to step 1 with a banner."""
     await to_contact(pilot)
-    app = pilot.app
-    assert isinstance(app, IbhxhApp)
-    backend = app.backend
-    assert isinstance(backend, FakeBackend)
-    backend.token_events.put_nowait([])
-    await settle(pilot, 0.4)
+    fake(pilot).token_events.put_nowait([])
+    await settle(pilot)
 
 
 async def history_detail(pilot: Pilot[int]) -> None:
     await to_history(pilot)
     await pilot.press("down")
-    await settle(pilot, 0.3)
+    await settle(pilot)
 
 
 async def history_filter(pilot: Pilot[int]) -> None:
@@ -391,15 +386,15 @@ STATES = [
 ]
 
 
-def backend_for(state: State, lang: str = "vi") -> FakeBackend:
-    backend = FakeBackend(lang)  # type: ignore[arg-type]
+def backend_for(state: State, lang: Lang = "vi") -> FakeBackend:
+    backend = FakeBackend(lang)
     state.setup(backend)
     return backend
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("state", STATES, ids=lambda s: s.name)
-def test_snapshot(snap_compare, make_app, state: State, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot(snap_compare: SnapCompare, make_app: MakeApp, state: State, size: tuple[int, int]) -> None:
     app = make_app(backend_for(state))
     assert snap_compare(app, terminal_size=size, run_before=state.steps)
 
@@ -407,6 +402,6 @@ def test_snapshot(snap_compare, make_app, state: State, size: tuple[int, int]) -
 @pytest.mark.parametrize(
     "state", [s for s in STATES if s.name in ("token_list", "certs", "confirm", "history")], ids=lambda s: s.name
 )
-def test_snapshot_english(snap_compare, make_app, state: State) -> None:  # type: ignore[no-untyped-def]
+def test_snapshot_english(snap_compare: SnapCompare, make_app: MakeApp, state: State) -> None:
     app = make_app(backend_for(state, "en"), lang="en")
     assert snap_compare(app, terminal_size=(100, 30), run_before=state.steps)

@@ -11,6 +11,9 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tests.ui.fake_backend import FakeBackend
+from tui_ibhxh.ui.app import IbhxhApp
+
 
 async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20, what: str = "the UI") -> None:
     """Return as soon as ``cond()`` holds; fail after ``timeout`` seconds (generous: CI machines are slow)."""
@@ -18,6 +21,29 @@ async def until(pilot: Pilot[int], cond: Callable[[], bool], timeout: float = 20
     while not cond():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await pilot.pause(0.05)
+
+
+def fake(pilot: Pilot[int]) -> FakeBackend:
+    """The fake backend of the app under test."""
+    app = pilot.app
+    assert isinstance(app, IbhxhApp) and isinstance(app.backend, FakeBackend)
+    return app.backend
+
+
+async def settled(pilot: Pilot[int], timeout: float = 20) -> None:
+    """On the fake backend: every worker has finished or waits in the fake by design (a hang, an event nobody sent
+    yet), and the messages they posted are handled. What the screen shows then, it keeps until the next key."""
+    app = pilot.app
+    backend = fake(pilot)
+
+    def quiet() -> bool:
+        return sum(not worker.is_finished for worker in app.workers) == backend.waiting
+
+    while True:
+        await until(pilot, quiet, timeout, "the workers to finish")
+        await pilot.pause()  # the screen handles what they posted (which may start another worker)
+        if quiet():
+            return
 
 
 def plain(widget: Widget) -> str:

@@ -29,8 +29,8 @@ SPECIAL = "&<>\"' \t\r\n;#]]>-->"
 xml_char = st.one_of(
     st.sampled_from(VIETNAMESE),
     st.sampled_from(SPECIAL),
-    st.characters(min_codepoint=0x20, max_codepoint=0xFFFD, exclude_categories=("Cs",)),
-    st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, exclude_categories=("Cs", "Cn")),
+    st.characters(min_codepoint=0x20, max_codepoint=0xFFFD, exclude_categories=["Cs"]),
+    st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, exclude_categories=["Cs", "Cn"]),
 )
 text = st.text(xml_char, max_size=40)
 required_text = st.text(xml_char, min_size=1, max_size=40)
@@ -79,7 +79,7 @@ def test_envelope_build_sign_verify_round_trip(
 ) -> None:
     d = dataclasses.replace(base, unit=unit, ngay_lap=ngay_lap)
     overrides = {"nguoi_ky": nguoi_ky, "dien_thoai": dien_thoai, "co_quan_quan_ly": co_quan, "ma_ivan": ma_ivan}
-    signed = signed_envelope(d, p.leaf, **overrides)
+    signed = signed_envelope(d, p.leaf, None, **overrides)
     verified = verify_envelope(signed, trust=p.trust)
     assert verified.form == d
     assert verified.envelope == make_envelope(d, verified.form_xml, **overrides)

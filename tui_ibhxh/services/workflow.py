@@ -920,6 +920,8 @@ class UpdateWorkflow:
 
         seen = {tx.ref: tx for tx in known}
         tasks = [asyncio.create_task(from_events()), asyncio.create_task(from_polling())]
+        for task in tasks:
+            task.add_done_callback(_log_failure)
         try:
             while True:
                 tx = await queue.get()
@@ -932,8 +934,14 @@ class UpdateWorkflow:
             for task in tasks:
                 task.cancel()
             for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, Exception):
+                with contextlib.suppress(asyncio.CancelledError, Exception):  # a failure was logged as it came
                     await task
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    """A background task that died on its own is logged when it dies (whoever awaits it later may not say)."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        log.error("task %s failed", task.get_name(), exc_info=exc)
 
 
 POLL_PAGE = 50  # newest transactions polled while the event stream is down: status changes are recent ones

@@ -1,10 +1,11 @@
-"""The Textual application: the wizard (token → certificates → contact → confirm) and the history mode.
+"""The Textual application: the wizard (its steps in order: ui/wizard.py) and the history mode.
 
 Screens are thin views over the ``Backend`` (services.workflow underneath): they render the unit's state the
-workflow owns and observe its changes; every service call runs in a worker. The app itself runs what lives as
-long as the session: the token watch (a removed token brings the procedure back to the Token step, its PIN
-dialog offered again once it is back), and after login the history follow and the re-send of a dossier left
-pending. Bindings have ids and can be remapped from ``[ui.keymap]`` (id = "keys").
+workflow owns and observe its changes; every service call runs in a worker, and a worker's failure is told here.
+The app is the screens' host (``Host`` in ui/screens/base.py): it opens the step after the one done, and runs what
+lives as long as the session: the token watch (a removed token brings the procedure back to the first step, its
+PIN dialog offered again once it is back), and after login the history follow and the re-send of a dossier left
+pending. Bindings come from the action table (ui/actions.py): their ids can be remapped from ``[ui.keymap]``.
 """
 
 from __future__ import annotations
@@ -17,23 +18,22 @@ from pathlib import Path, PurePath
 from rich.markup import escape
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui_ibhxh.core.i18n import fmt_datetime, pin_state, pin_warnings, t
+from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import TokenInfo, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.report import status_text
 from tui_ibhxh.services.workflow import Resent
+from tui_ibhxh.ui import wizard
+from tui_ibhxh.ui.actions import localized, quiet
 from tui_ibhxh.ui.backend import Backend
-from tui_ibhxh.ui.screens.base import BaseScreen, translate_bindings
+from tui_ibhxh.ui.screens.base import Answers, BaseScreen, told
 from tui_ibhxh.ui.screens.help import HelpScreen
-from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog, PendingAction, PendingDialog
-from tui_ibhxh.ui.screens.token import TokenScreen
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +48,10 @@ def stylesheets() -> list[str | PurePath]:
 
 class IbhxhApp(App[int]):
     CSS_PATH = stylesheets()
-    MODES = {"wizard": TokenScreen, "history": HistoryScreen}
     DEFAULT_MODE = "wizard"
-    BINDINGS = [
-        Binding("ctrl+q", "quit", "Thoát", id="app.quit", priority=True),
-        Binding("f1", "help", "Trợ giúp", id="app.help"),
-        Binding("f3", "switch_mode('history')", "Lịch sử", id="app.history"),
-        Binding("f2", "switch_mode('wizard')", "Quy trình", id="app.wizard"),
-    ]
+    # the app's keys are bound on every full screen (in its language, see ui/actions.py); ctrl+q also here, so
+    # that it quits over a dialog too
+    BINDINGS = [quiet("app.quit")]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -69,7 +65,7 @@ class IbhxhApp(App[int]):
         super().__init__()
         self.backend = backend
         self.theme_config = theme
-        self.wizard_done = 0  # wizard steps behind the user, shown by the History stepper
+        self.steps_done = 0  # wizard steps behind the user, shown by the History stepper
         self.keymap_config = dict(keymap or {})
         self.animations = animations
         if not animations:
@@ -79,9 +75,11 @@ class IbhxhApp(App[int]):
         self.sub_title = f"{unit.ten_dvi} ({unit.ma_dvi})"
         self.wizard_reset_due = False  # the token was removed while History was shown: reset on return
         self._unobserve = backend.observe(self._state_changed)
+        lang = backend.lang
+        self.add_mode("wizard", lambda: wizard.first(lang))
+        self.add_mode("history", lambda: wizard.history(lang))
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.backend.lang)
         self.watch_tokens()
         if self.theme_config:
             if self.theme_config in self.available_themes:
@@ -119,7 +117,7 @@ class IbhxhApp(App[int]):
         A failure is told and leaves it pending (History can re-send or discard it); it never blocks the login."""
         lang = self.backend.lang
 
-        def told(done: Resent) -> None:
+        def said(done: Resent) -> None:
             if done.transaction is not None:
                 tx = done.transaction
                 self.notify(t("ui.resend.done", lang, key=done.entry.key, ma_gdich=tx.ma_gdich), markup=False)
@@ -133,16 +131,17 @@ class IbhxhApp(App[int]):
                 )
 
         try:
-            await self.backend.resume(told)
-        except Exception as exc:  # told above when it was the re-send; the rest is logged, never blocking
-            log.warning("resume after login: %s", error_text(exc, "en"))
+            await self.backend.resume(said)
+        except Exception as exc:  # said above when it was the re-send; the rest is logged, never blocking
+            told(exc, lang, "resume after login")
 
     # -- the dossier that never reached the I-VAN (History and F5 on Xác nhận offer the same) -----------
     def offer_pending(self) -> None:
         """Re-send or discard the pending dossier, or go back."""
         pending = self.backend.state.pending
+        lang = self.backend.lang
         if pending is None:
-            self.notify(t("ui.pending.none", self.backend.lang), markup=False)
+            self.notify(t("ui.pending.none", lang), markup=False)
             return
 
         def chosen(action: PendingAction | None) -> None:
@@ -151,7 +150,7 @@ class IbhxhApp(App[int]):
             elif action is PendingAction.DISCARD:
                 self.confirm_discard()
 
-        self.push_screen(PendingDialog(pending), chosen)
+        self.push_screen(localized(PendingDialog, lang)(pending), chosen)
 
     def confirm_discard(self) -> None:
         """Discarding needs a yes: the dossier will never be sent."""
@@ -167,36 +166,33 @@ class IbhxhApp(App[int]):
             if yes:
                 self.discard_pending(pending.key)
 
-        self.push_screen(ConfirmDialog(title, text), answered)
+        self.push_screen(localized(ConfirmDialog, lang)(title, text), answered)
 
     @work(exclusive=True, exit_on_error=False, group="pending")
     async def resend_pending(self, key: str) -> None:
         lang = self.backend.lang
         try:
             tx = await self.backend.resend(key)
-        except Exception as exc:
-            reason = error_text(exc, lang)
+        except Exception as exc:  # in its own words: which dossier, and that it stays pending
+            reason = told(exc, lang, "re-send")
             self.notify(t("ui.resend.failed", lang, key=key, reason=reason), severity="error", timeout=15, markup=False)
             return
         self.notify(t("ui.resend.done", lang, key=key, ma_gdich=tx.ma_gdich), markup=False)
 
     @work(exclusive=True, exit_on_error=False, group="pending")
     async def discard_pending(self, key: str) -> None:
-        lang = self.backend.lang
-        try:
-            await self.backend.discard(key)
-        except Exception as exc:
-            self.notify(escape(error_text(exc, lang)), severity="error", timeout=10)
-            return
-        self.notify(t("ui.discard.done", lang, key=key), markup=False)
+        await self.backend.discard(key)
+        self.notify(t("ui.discard.done", self.backend.lang, key=key), markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.worker_failed(event.worker)
+        self.worker_state_changed(event)
 
-    def worker_failed(self, worker: Worker[object]) -> None:
-        """The one place a worker's unexpected failure is shown (screens forward theirs): a sentence, and the
-        details in the log; never a traceback on the screen."""
-        if worker.state is not WorkerState.ERROR or worker.error is None:
+    def worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure is told (screens forward theirs; a screen catches only what it shows
+        in its own way): a sentence, and the details in the log; never a traceback on the screen. Once: the
+        event's state, not the worker's (which is already the last by the time earlier events are handled)."""
+        worker = event.worker
+        if event.state is not WorkerState.ERROR or worker.error is None:
             return
         exc = worker.error
         log.error("worker %s failed", worker.name, exc_info=exc)
@@ -224,19 +220,35 @@ class IbhxhApp(App[int]):
             markup=False,
         )
         if self.current_mode == "wizard":
-            self.back_to_token_step()
+            self.back_to_first_step()
         else:
             self.wizard_reset_due = True
 
     async def action_switch_mode(self, mode: str) -> None:
         await self.switch_mode(mode)
         if mode == "wizard" and self.wizard_reset_due:
-            self.back_to_token_step()
+            self.back_to_first_step()
 
-    def back_to_token_step(self) -> None:
+    def back_to_first_step(self) -> None:
         self.wizard_reset_due = False
-        while len(self.screen_stack) > 1 and not isinstance(self.screen, TokenScreen):
+        while len(self.screen_stack) > 1 and not wizard.is_first(self.screen):
             self.pop_screen()
+
+    # -- the wizard's order (ui/wizard.py) ----------------------------------------------------------------
+    @property
+    def steps(self) -> tuple[str, ...]:
+        return wizard.NAMES
+
+    def step_reached(self, step: str) -> None:
+        self.steps_done = wizard.NAMES.index(step)
+
+    def step_done(self, step: str, answers: Answers) -> None:
+        """Open the step after ``step``; after the last, every step of the procedure is behind the user."""
+        following = wizard.after(step, answers, self.backend.lang)
+        if following is None:
+            self.steps_done = len(wizard.STEPS)
+        else:
+            self.push_screen(following)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette lists every action of the current screen with its key, then Textual's own."""
@@ -254,12 +266,6 @@ class IbhxhApp(App[int]):
             yield SystemCommand(f"{binding.description} ({self.get_key_display(binding)})", binding.id or "", run)
         yield from super().get_system_commands(screen)
 
-    def pin_warnings(self, token: TokenInfo | None) -> list[str]:
-        return pin_warnings(token.pin, self.backend.lang) if token is not None else []
-
-    def pin_state(self, token: TokenInfo) -> str:
-        return pin_state(token.pin, self.backend.lang)
-
     def action_help(self) -> None:
         screen = self.screen
         if isinstance(screen, HelpScreen):
@@ -271,4 +277,4 @@ class IbhxhApp(App[int]):
             if b.binding.show and b.binding.description
         ]
         title = screen.query_one(".heading").render() if screen.query(".heading") else ""
-        self.push_screen(HelpScreen(str(title), key, keys))
+        self.push_screen(localized(HelpScreen, self.backend.lang)(str(title), key, keys))

@@ -1,99 +1,116 @@
-"""What every screen shares: the backend, the language, showing errors without tracebacks."""
+"""What every screen shares: the host app (as an interface: screens never import the app), the backend and the
+language, the bindings of the action table, the unit's state, and errors told without tracebacks."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, TypeVar, cast
+import logging
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, TypeVar, cast
 
-from rich.markup import escape
 from textual import events
-from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker
 
-from tui_ibhxh.core.i18n import Lang, t
+from tui_ibhxh.core.i18n import Lang, pin_state, pin_warnings, t
+from tui_ibhxh.core.models import Contact, TokenInfo
 from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.services.workflow import CertChoice
+from tui_ibhxh.ui.backend import Backend
 from tui_ibhxh.ui.messages import UnitStateChanged
+from tui_ibhxh.ui.widgets.stepper import Stepper
 
-if TYPE_CHECKING:
-    from tui_ibhxh.ui.app import IbhxhApp
-    from tui_ibhxh.ui.backend import Backend
-
-
-def translate_bindings(node: DOMNode, lang: Lang) -> None:
-    """Binding descriptions are written in Vietnamese; in English they are swapped on this instance."""
-    if lang == "vi":
-        return
-    table = {t(key, "vi"): t(key, lang) for key in BINDING_KEYS}
-    mapping = node._bindings.key_to_bindings
-    for key, bindings in list(mapping.items()):
-        # new lists: the instance map is a shallow copy of the class's, its lists are shared
-        mapping[key] = [replace(b, description=table.get(b.description, b.description)) for b in bindings]
-
+log = logging.getLogger(__name__)
 
 NARROW = 100  # columns
 
-BINDING_KEYS = (
-    "ui.key.quit",
-    "ui.key.help",
-    "ui.key.history",
-    "ui.key.wizard",
-    "ui.key.back",
-    "ui.key.login",
-    "ui.key.choose",
-    "ui.key.next",
-    "ui.key.submit",
-    "ui.key.preview",
-    "ui.key.filter",
-    "ui.key.export",
-    "ui.key.refresh",
-    "ui.key.cancel",
-    "ui.key.close",
-    "ui.key.save_receipt",
-    "ui.key.module",
-    "ui.key.resend",
-    "ui.key.discard",
-    "ui.key.yes",
-    "ui.key.no",
-    "ui.key.change_pin",
-    "ui.key.save_file",
-)
+
+@dataclass(frozen=True)
+class Answers:
+    """What the user settled in the steps behind: a step that is done hands it to the host, which opens the next
+    step with it (steps never name each other)."""
+
+    choice: CertChoice | None = None  # the certificate to register
+    contact: Contact | None = None  # the contact details to send with it
+
+
+class Host(Protocol):
+    """What screens use of the app (ui/app.py implements it; the screens never import it)."""
+
+    backend: Backend
+    animations: bool  # False in tests and screenshots: no cursor blink
+
+    @property
+    def steps(self) -> tuple[str, ...]: ...  # the procedure's steps in order, as the stepper shows them
+    @property
+    def steps_done(self) -> int: ...  # how many of them are behind the user
+    def step_reached(self, step: str) -> None: ...
+    def step_done(self, step: str, answers: Answers) -> None: ...  # open the step after ``step``
+    def connected(self) -> None: ...
+    def offer_pending(self) -> None: ...
+    def confirm_discard(self) -> None: ...
+    def resend_pending(self, key: str) -> object: ...
+    def worker_state_changed(self, event: Worker.StateChanged) -> None: ...
+
+
+def told(exc: BaseException, lang: Lang, what: str) -> str:
+    """The sentence for an error a view shows itself (inline, or in its own words); logged, with the traceback
+    when it is not one of ours (its sentence then only says that something unexpected happened)."""
+    if callable(getattr(exc, "message", None)):
+        log.warning("%s: %s", what, error_text(exc, "en"))
+    else:
+        log.error("%s failed", what, exc_info=exc)
+    return error_text(exc, lang)
 
 
 ResultT = TypeVar("ResultT")
 
 
 class AppScreen(Screen[ResultT]):
-    """Every screen of the app (wizard, history and the dialogs): the app, its backend and language, the
-    binding descriptions in that language, and the unit's state: a screen lists the aspects it shows in
-    ``OBSERVES`` and re-renders them in :meth:`unit_state_changed` (it never keeps its own copy)."""
+    """Every screen of the app (wizard, history and the dialogs): the host, its backend and language, and the
+    unit's state: a screen lists the aspects it shows in ``OBSERVES`` and re-renders them in
+    :meth:`unit_state_changed` (it never keeps its own copy). Its keys are the ids it lists in ``ACTIONS`` (see
+    ui/actions.py: make it with ``localized(ScreenClass, lang)``). A worker's failure goes to the host, which says
+    it and logs it: a screen catches only what it shows in its own way."""
 
     OBSERVES: frozenset[Aspect] = frozenset()
+    ACTIONS: ClassVar[tuple[str, ...]] = ()
+    LANG: ClassVar[Lang | None] = None  # set by ``localized``: the language of this class's bindings
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        if self.ACTIONS and self.LANG is None:
+            raise TypeError(f"{type(self).__name__} has keys: make it with localized(), in the app's language")
+        super().__init__(name=name, id=id, classes=classes)
 
     @property
-    def ibhxh(self) -> IbhxhApp:
-        from tui_ibhxh.ui.app import IbhxhApp
-
-        return cast(IbhxhApp, self.app)
+    def host(self) -> Host:
+        return cast(Host, self.app)
 
     @property
     def backend(self) -> Backend:
-        return self.ibhxh.backend
+        return self.host.backend
 
     @property
     def lang(self) -> Lang:
-        return self.ibhxh.backend.lang
+        return self.host.backend.lang
 
     def tr(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
 
+    def told(self, exc: BaseException) -> str:
+        return told(exc, self.lang, type(self).__name__)
+
     @property
     def state(self) -> UnitState:
-        return self.ibhxh.backend.state
+        return self.host.backend.state
+
+    def pin_state(self, token: TokenInfo) -> str:
+        return pin_state(token.pin, self.lang)
+
+    def pin_warnings(self, token: TokenInfo | None) -> list[str]:
+        return pin_warnings(token.pin, self.lang) if token is not None else []
 
     def on_mount(self) -> None:
-        translate_bindings(self, self.lang)
         if self.OBSERVES:
             self._stop_observing = self.backend.observe(self._observed)
 
@@ -112,7 +129,7 @@ class AppScreen(Screen[ResultT]):
         """Re-render what ``change`` touched (screens that observe override this)."""
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        self.ibhxh.worker_failed(event.worker)
+        self.host.worker_state_changed(event)  # the message does not bubble: the one handler is the host's
 
 
 class Dialog(ModalScreen[ResultT], AppScreen[ResultT]):
@@ -120,18 +137,30 @@ class Dialog(ModalScreen[ResultT], AppScreen[ResultT]):
 
 
 class BaseScreen(AppScreen[None]):
+    """A full screen: a step of the procedure or History (``STEP``: its name in the stepper). Its ``ACTIONS`` end
+    with the app's own (``APP_ACTIONS``: the footer shows them last)."""
+
     HELP_KEY = "ui.help.token"
-    STEP: str | None = None  # the wizard step this screen is (None: not a wizard screen)
+    STEP: ClassVar[str] = ""
 
-    def on_screen_resume(self) -> None:
-        if self.STEP is not None:
-            from tui_ibhxh.ui.widgets.stepper import STEPS
-
-            self.ibhxh.wizard_done = STEPS.index(self.STEP)
+    def stepper(self, *, done: int | None = None) -> Stepper:
+        return Stepper(self.STEP, self.lang, self.host.steps, done=done)
 
     def on_resize(self, event: events.Resize) -> None:
         # 80-column terminals: side-by-side panels are stacked (see .textual.css)
         self.set_class(event.size.width < NARROW, "-narrow")
 
-    def show_error(self, exc: BaseException) -> None:
-        self.notify(escape(error_text(exc, self.lang)), severity="error", timeout=10)
+
+class StepScreen(BaseScreen):
+    """A step of the wizard: made with what the steps behind it settled; when done it hands on its answers
+    (``host.step_done``), and the host opens the next step (ui/wizard.py has their order)."""
+
+    def __init__(self, answers: Answers) -> None:
+        super().__init__()
+        self.answers = answers
+
+    def on_screen_resume(self) -> None:
+        self.host.step_reached(self.STEP)
+
+    def step_done(self, answers: Answers) -> None:
+        self.host.step_done(self.STEP, answers)

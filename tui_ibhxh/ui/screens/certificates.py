@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 
@@ -15,27 +16,24 @@ from tui_ibhxh.core.models import Problem, ProblemCode, TokenCert
 from tui_ibhxh.core.revocation import UnknownReason
 from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.services.workflow import CertChoice, preferred_choice
-from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.actions import APP_ACTIONS
+from tui_ibhxh.ui.screens.base import Answers, StepScreen
 from tui_ibhxh.ui.widgets.cert_panel import CertPanel, cert_rows
-from tui_ibhxh.ui.widgets.stepper import Stepper
 
 
-class CertificatesScreen(BaseScreen):
+class CertificatesScreen(StepScreen):
     HELP_KEY = "ui.help.certs"
     STEP = "certs"
     OBSERVES = frozenset({Aspect.REGISTRATION, Aspect.REVOCATION})
-    BINDINGS = [
-        Binding("enter", "choose", "Chọn", id="certs.choose", priority=True),
-        Binding("escape", "back", "Quay lại", id="wizard.back"),
-    ]
+    ACTIONS = ("certs.choose", "wizard.back", *APP_ACTIONS)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, answers: Answers) -> None:
+        super().__init__(answers)
         self.choices: list[CertChoice] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Stepper("certs", self.lang)
+        yield self.stepper()
         yield Static(self.tr("ui.certs.heading"), classes="heading", markup=False)
         with Horizontal(id="certs-body"):
             with VerticalScroll(id="certs-left"):
@@ -83,11 +81,8 @@ class CertificatesScreen(BaseScreen):
     async def load(self) -> None:
         try:
             choices = await self.backend.choices()
-        except Exception as exc:
+        finally:  # a failure is the host's to tell
             self.query_one("#certs-loading").display = False
-            self.show_error(exc)
-            return
-        self.query_one("#certs-loading").display = False
         table = self.query_one("#choices", DataTable)
         keep = self.selected()
         self.choices = choices
@@ -107,11 +102,9 @@ class CertificatesScreen(BaseScreen):
 
     @work(exclusive=True, exit_on_error=False, group="revocation")
     async def check_revocation(self, certs: list[TokenCert]) -> None:
-        """Ask the CAs in the background: each row changes as its verdict arrives (a slow CA freezes nothing)."""
-        try:
-            await self.backend.check_revocation(certs)
-        except Exception as exc:  # the rows keep "not known"; say why once
-            self.show_error(exc)
+        """Ask the CAs in the background: each row changes as its verdict arrives (a slow CA freezes nothing). A
+        failure leaves the rows "not known"; the host says why."""
+        await self.backend.check_revocation(certs)
 
     def initial_row(self, choices: list[CertChoice], keep: CertChoice | None) -> int:
         """The row the user had (or chose before a token removal); else the best candidate, never the
@@ -176,10 +169,8 @@ class CertificatesScreen(BaseScreen):
             reasons = " ".join(self.backend.problem_text(p, choice.cert.info) for p in choice.problems if p.blocking)
             self.notify(escape(self.tr("ui.certs.blocked_msg", reasons=reasons)), severity="error", timeout=10)
             return
-        from tui_ibhxh.ui.screens.contact import ContactScreen
-
         self.backend.update_draft(cert_serial=choice.cert.info.serial)
-        self.app.push_screen(ContactScreen(choice))
+        self.step_done(replace(self.answers, choice=choice))
 
     def action_back(self) -> None:
         self.app.pop_screen()

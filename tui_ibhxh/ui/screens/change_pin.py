@@ -7,13 +7,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.core.validation import PinRule
-from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.ui.screens.base import Dialog
 
 FIELDS = ("old", "new", "again")
@@ -28,7 +26,7 @@ class ChangePinScreen(Dialog[TokenInfo | None]):
                                  border: thick $accent; padding: 1 2; background: $surface; }
     ChangePinScreen #change-pin-error { color: $error; height: auto; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Hủy", id="change_pin.cancel")]
+    ACTIONS = ("change_pin.cancel",)
 
     def __init__(self, token: TokenInfo) -> None:
         super().__init__()
@@ -37,24 +35,24 @@ class ChangePinScreen(Dialog[TokenInfo | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.tr("ui.change_pin.title", label=self.token.label), classes="heading")
-            for warning in self.ibhxh.pin_warnings(self.token):
+            for warning in self.pin_warnings(self.token):
                 yield Static(f"! {warning}", classes="warning")
             yield Static(self.tr("ui.loading"), id="change-pin-rule")
             for name in FIELDS:
                 field = Input(password=True, placeholder=self.tr(f"ui.change_pin.{name}"), id=f"change-pin-{name}")
-                field.cursor_blink = self.ibhxh.animations
+                field.cursor_blink = self.host.animations
                 yield field
             yield Static("", id="change-pin-error")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.load_rule()
 
     @work(exclusive=True, exit_on_error=False, group="pin-rule")
     async def load_rule(self) -> None:
         try:
             rule = await self.backend.pin_rule(self.token)
-        except Exception:
+        except Exception as exc:
+            self.told(exc)
             rule = PinRule()  # the usual 6–8; the token still has the last word
         self.query_one("#change-pin-rule", Static).update(rule.text(self.lang))
 
@@ -78,8 +76,8 @@ class ChangePinScreen(Dialog[TokenInfo | None]):
     async def change(self, old: str, new: str, again: str) -> None:
         try:
             after = await self.backend.change_pin(self.token, old, new, again)
-        except Exception as exc:
-            self.query_one("#change-pin-error", Static).update(Text(error_text(exc, self.lang)))
+        except Exception as exc:  # the dialog stays, with the reason
+            self.query_one("#change-pin-error", Static).update(Text(self.told(exc)))
             fields = self.fields()
             for field in fields:
                 field.disabled = False

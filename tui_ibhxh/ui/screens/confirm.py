@@ -10,50 +10,45 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Static
 
 from tui_ibhxh.core.envelope import TEN_FILE_05
 from tui_ibhxh.core.i18n import fmt_date
-from tui_ibhxh.core.models import Contact
 from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.core.validation import CONTACT_FIELDS
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.journal import DossierPending, EntryState
 from tui_ibhxh.services.report import change_summary
 from tui_ibhxh.services.workflow import CertChoice, Step
-from tui_ibhxh.ui.screens.base import BaseScreen
+from tui_ibhxh.ui.actions import APP_ACTIONS, localized
+from tui_ibhxh.ui.screens.base import Answers, StepScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog
 from tui_ibhxh.ui.screens.save_path import SavePathDialog
-from tui_ibhxh.ui.widgets.stepper import Stepper
 
 PROGRESS_STEPS = (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND)
 NOI_DUNG = re.compile(r"<NoiDungFile>[^<]*</NoiDungFile>")
 
 
-class ConfirmScreen(BaseScreen):
+class ConfirmScreen(StepScreen):
     HELP_KEY = "ui.help.confirm"
     STEP = "confirm"
     OBSERVES = frozenset({Aspect.REGISTRATION})
-    BINDINGS = [
-        Binding("f5", "submit", "Nộp", id="confirm.submit"),
-        Binding("f6", "preview", "Xem XML", id="confirm.preview"),
-        Binding("f7", "save_file", "Lưu tệp", id="confirm.save_file"),
-        Binding("escape", "back", "Quay lại", id="wizard.back"),
-    ]
+    ACTIONS = ("confirm.submit", "confirm.preview", "confirm.save_file", "wizard.back", *APP_ACTIONS)
 
-    def __init__(self, choice: CertChoice, contact: Contact) -> None:
-        super().__init__()
-        self.choice = choice
-        self.contact = contact
+    def __init__(self, answers: Answers) -> None:
+        super().__init__(answers)
+        if answers.choice is None or answers.contact is None:
+            raise ValueError("the confirm step comes after a certificate and the contact details are chosen")
+        self.choice: CertChoice = answers.choice  # checked again whenever the registration changes
+        self.contact = answers.contact
         self.done_steps: list[Step] = []
         self.sending = False
         self.sent = False
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Stepper("confirm", self.lang)
+        yield self.stepper()
         yield Static(self.tr("ui.confirm.heading"), classes="heading")
         with VerticalScroll(id="confirm-body"):
             yield Static(self.summary(), id="summary")
@@ -146,7 +141,8 @@ class ConfirmScreen(BaseScreen):
 
         def ask() -> None:
             default = self.backend.default_file()
-            self.app.push_screen(SavePathDialog(self.tr("ui.confirm.save_title"), default), chosen)
+            dialog = localized(SavePathDialog, self.lang)(self.tr("ui.confirm.save_title"), default)
+            self.app.push_screen(dialog, chosen)
 
         self.when_ready(ask)
 
@@ -160,7 +156,7 @@ class ConfirmScreen(BaseScreen):
         if self.sending or self.sent:
             return
         if self.state.pending is not None:
-            self.ibhxh.offer_pending()
+            self.host.offer_pending()
             return
         older = self.choice.older
         draft = self.state.draft
@@ -180,7 +176,7 @@ class ConfirmScreen(BaseScreen):
                 self.backend.update_draft(cert_serial=info.serial, older_acknowledged=True)
                 self.when_ready(then)
 
-        self.app.push_screen(ConfirmDialog(title, text), answered)
+        self.app.push_screen(localized(ConfirmDialog, self.lang)(title, text), answered)
 
     @work(exclusive=True, exit_on_error=False, group="submit")
     async def run_signing(self, to_file: Path | None) -> None:
@@ -204,21 +200,20 @@ class ConfirmScreen(BaseScreen):
                 done = self.tr("ui.confirm.saved", path=written)
         except DossierPending as exc:  # recorded meanwhile (another session): the same choice as F5 offers
             self.sending = False
-            progress.update(Text(error_text(exc, self.lang), style="bold"))
+            progress.update(Text(self.told(exc), style="bold"))
             if exc.entry.state is EntryState.SIGNED:
-                self.ibhxh.offer_pending()
+                self.host.offer_pending()
             return
-        except Exception as exc:
+        except Exception as exc:  # the failed step and why, here; the host tells it and logs it
             self.sending = False
             failed = current[-1] if current else None
             text = self.progress_text(failed, failed=True)
             text.append("\n" + error_text(exc, self.lang), style="bold")
             progress.update(text)
-            self.show_error(exc)
-            return
+            raise
         self.sending = False
         self.sent = True
-        self.ibhxh.wizard_done = 4  # every step of the procedure is behind the user
+        self.step_done(self.answers)  # every step of the procedure is behind the user
         progress.update(Text(done, style="bold"))
 
     def action_back(self) -> None:

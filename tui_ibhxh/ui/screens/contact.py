@@ -2,36 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from tui_ibhxh.core.models import Contact
 from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.core.validation import CONTACT_FIELDS, check_field
-from tui_ibhxh.services.workflow import CertChoice
-from tui_ibhxh.ui.screens.base import BaseScreen
-from tui_ibhxh.ui.widgets.stepper import Stepper
+from tui_ibhxh.ui.actions import APP_ACTIONS
+from tui_ibhxh.ui.screens.base import StepScreen
 
 
-class ContactScreen(BaseScreen):
+class ContactScreen(StepScreen):
     HELP_KEY = "ui.help.contact"
     STEP = "contact"
     OBSERVES = frozenset({Aspect.REGISTRATION, Aspect.DRAFT})
-    BINDINGS = [
-        Binding("f5", "next", "Tiếp tục", id="contact.next"),
-        Binding("escape", "back", "Quay lại", id="wizard.back"),
-    ]
-
-    def __init__(self, choice: CertChoice) -> None:
-        super().__init__()
-        self.choice = choice
+    ACTIONS = ("contact.next", "wizard.back", *APP_ACTIONS)
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Stepper("contact", self.lang)
+        yield self.stepper()
         yield Static(self.tr("ui.contact.heading"), classes="heading")
         signer = self.backend.unit.nguoi_ky
         line = self.tr("ui.contact.signer", name=signer) if signer else self.tr("ui.contact.signer_missing")
@@ -41,7 +34,7 @@ class ContactScreen(BaseScreen):
             for name in CONTACT_FIELDS:
                 yield Label(self.tr(f"field.{name}"))
                 field = Input(value=getattr(current, name), id=f"f-{name}")
-                field.cursor_blink = self.ibhxh.animations
+                field.cursor_blink = self.host.animations
                 yield field
                 yield Static("", id=f"e-{name}", classes="field-error")
         yield Footer()
@@ -81,9 +74,7 @@ class ContactScreen(BaseScreen):
         if not all([self.validate_field(name) for name in CONTACT_FIELDS]):
             self.notify(self.tr("ui.contact.invalid"), severity="error")
             return
-        from tui_ibhxh.ui.screens.confirm import ConfirmScreen
-
-        self.app.push_screen(ConfirmScreen(self.choice, self.contact()))
+        self.step_done(replace(self.answers, contact=self.contact()))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -18,7 +17,7 @@ class HelpScreen(Dialog[None]):
     HelpScreen > Vertical { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent;
                             padding: 1 2; background: $surface; }
     """
-    BINDINGS = [Binding("escape,f1", "close", "Đóng", id="help.close")]
+    ACTIONS = ("help.close",)
 
     def __init__(self, title: str, help_key: str, keys: list[tuple[str, str]]) -> None:
         super().__init__()

@@ -13,7 +13,6 @@ from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.widgets.data_table import RowKey
@@ -23,6 +22,7 @@ from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.report import VerdictWords, receipt_check_text, status_text
+from tui_ibhxh.ui.actions import APP_ACTIONS
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.pending import pending_table
 from tui_ibhxh.ui.widgets.stepper import Stepper
@@ -36,16 +36,18 @@ Row = Transaction | PendingDossier
 
 class HistoryScreen(BaseScreen):
     HELP_KEY = "ui.help.history"
+    STEP = "history"  # the stepper's last step; its own mode, reachable from anywhere
     OBSERVES = frozenset({Aspect.TRANSACTIONS, Aspect.PENDING, Aspect.FEED, Aspect.LOGIN})
-    BINDINGS = [
-        Binding("f", "filter", "Lọc", id="history.filter"),
-        Binding("e", "export", "Kết xuất CSV", id="history.export"),
-        Binding("r", "refresh", "Làm mới", id="history.refresh"),
-        Binding("x", "save_receipt", "Lưu xác nhận", id="history.receipt"),
-        Binding("s", "resend", "Gửi lại", id="history.resend"),
-        Binding("d", "discard", "Hủy hồ sơ", id="history.discard"),
-        Binding("escape", "app.switch_mode('wizard')", "Quay lại", id="history.back"),
-    ]
+    ACTIONS = (
+        "history.filter",
+        "history.export",
+        "history.refresh",
+        "history.receipt",
+        "history.resend",
+        "history.discard",
+        "history.back",
+        *APP_ACTIONS,
+    )
 
     def __init__(self) -> None:
         super().__init__()
@@ -63,7 +65,7 @@ class HistoryScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Stepper("history", self.lang, done=self.ibhxh.wizard_done)
+        yield self.stepper(done=self.host.steps_done)
         unit = self.backend.unit
         yield Static(self.tr("ui.history.heading", ten_dvi=unit.ten_dvi, ma_dvi=unit.ma_dvi), classes="heading")
         with Horizontal(id="history-body"):
@@ -75,8 +77,7 @@ class HistoryScreen(BaseScreen):
         yield Footer()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.query_one(Stepper).show_done(self.ibhxh.wizard_done)  # how far the procedure got meanwhile
+        self.query_one(Stepper).show_done(self.host.steps_done)  # how far the procedure got meanwhile
 
     def on_mount(self) -> None:
         table = self.query_one("#history", DataTable)
@@ -238,8 +239,8 @@ class HistoryScreen(BaseScreen):
     async def fetch_receipt(self, ma_gdich: str) -> None:
         try:
             _xml, check = await self.backend.receipt(ma_gdich)
-        except Exception as exc:
-            self.receipts[ma_gdich] = "✗ " + error_text(exc, self.lang)
+        except Exception as exc:  # shown in the detail, where the confirmation would be
+            self.receipts[ma_gdich] = "✗ " + self.told(exc)
         else:
             self.receipts[ma_gdich] = receipt_check_text(check, self.lang, RECEIPT_CELL)
         self.show_detail()
@@ -257,20 +258,18 @@ class HistoryScreen(BaseScreen):
 
     @work(exclusive=True, exit_on_error=False, group="history-load")
     async def refresh_history(self) -> None:
-        try:
-            await self.backend.refresh_history()
-        except Exception as exc:  # the state line shows it until a later load succeeds
-            self.notify(escape(error_text(exc, self.lang)), severity="error", timeout=10)
+        """A failure is told by the host; the state line shows it until a later load succeeds."""
+        await self.backend.refresh_history()
 
     def action_resend(self) -> None:
         pending = self.state.pending
         if pending is None:
             self.notify(self.tr("ui.pending.none"), markup=False)
             return
-        self.ibhxh.resend_pending(pending.key)
+        self.host.resend_pending(pending.key)
 
     def action_discard(self) -> None:
-        self.ibhxh.confirm_discard()
+        self.host.confirm_discard()
 
     def action_export(self) -> None:
         self.export(Path.cwd() / f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv")
@@ -286,20 +285,12 @@ class HistoryScreen(BaseScreen):
 
     @work(exit_on_error=False, group="history-receipt-save")
     async def save_receipt(self, ma_gdich: str, directory: Path) -> None:
-        try:
-            paths = await self.backend.save_receipt(ma_gdich, directory)
-        except Exception as exc:
-            self.show_error(exc)
-            return
+        paths = await self.backend.save_receipt(ma_gdich, directory)
         self.notify(self.tr("ui.history.receipt_saved", paths=", ".join(str(p) for p in paths)), markup=False)
 
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
-        try:
-            await self.backend.export_csv(path, [row for row in self.rows if isinstance(row, Transaction)])
-        except Exception as exc:
-            self.show_error(exc)
-            return
+        await self.backend.export_csv(path, [row for row in self.rows if isinstance(row, Transaction)])
         self.notify(escape(self.tr("ui.history.exported", path=path)))
 
 

@@ -8,11 +8,9 @@ from pathlib import Path
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, OptionList, Static
 
-from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.ui.screens.base import Dialog
 
 
@@ -25,7 +23,7 @@ class ModuleScreen(Dialog[bool]):
     ModuleScreen OptionList { height: auto; max-height: 6; }
     ModuleScreen #module-error { color: $error; height: auto; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Hủy", id="module.cancel")]
+    ACTIONS = ("module.cancel",)
 
     def compose(self) -> ComposeResult:
         suggestions = self.backend.module_suggestions()
@@ -33,7 +31,7 @@ class ModuleScreen(Dialog[bool]):
             yield Static(self.tr("ui.module.title"), classes="heading")
             yield Static(self.tr("ui.module.explain"))
             field = Input(placeholder=self.tr("ui.module.placeholder"), id="module-path")
-            field.cursor_blink = self.ibhxh.animations
+            field.cursor_blink = self.host.animations
             yield field
             if suggestions:
                 yield Static(self.tr("ui.module.found"), id="module-found")
@@ -58,12 +56,12 @@ class ModuleScreen(Dialog[bool]):
         field = self.query_one("#module-path", Input)
         try:
             seen = await self.backend.add_module(path)
-        except Exception as exc:
-            self.query_one("#module-error", Static).update(Text(error_text(exc, self.lang)))
+        except Exception as exc:  # the dialog stays, with the reason
+            self.query_one("#module-error", Static).update(Text(self.told(exc)))
             field.disabled = False
             field.focus()
             return
-        self.ibhxh.notify(self.tr("ui.module.added", path=path, count=len(seen)), markup=False)
+        self.app.notify(self.tr("ui.module.added", path=path, count=len(seen)), markup=False)
         self.dismiss(True)
 
     def action_cancel(self) -> None:

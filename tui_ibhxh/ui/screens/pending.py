@@ -9,7 +9,6 @@ from enum import StrEnum
 
 from rich.table import Table
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -48,11 +47,7 @@ class PendingDialog(Dialog[PendingAction | None]):
     """F5 with a dossier in the way: re-send it, discard it, or go back."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="PendingDialog")
-    BINDINGS = [
-        Binding("s", "choose('resend')", "Gửi lại", id="pending.resend"),
-        Binding("d", "choose('discard')", "Hủy hồ sơ", id="pending.discard"),
-        Binding("escape", "cancel", "Quay lại", id="pending.cancel"),
-    ]
+    ACTIONS = ("pending.resend", "pending.discard", "pending.cancel")
 
     def __init__(self, pending: PendingDossier) -> None:
         super().__init__()
@@ -77,10 +72,7 @@ class ConfirmDialog(Dialog[bool]):
     certificate): y or Enter says yes, n or Esc says no."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog")
-    BINDINGS = [
-        Binding("y,enter", "answer(True)", "Đồng ý", id="dialog.yes"),
-        Binding("n,escape", "answer(False)", "Không", id="dialog.no"),
-    ]
+    ACTIONS = ("dialog.yes", "dialog.no")
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()

@@ -6,13 +6,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.core.models import TokenInfo
-from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.ui.screens.base import Dialog
 
 
@@ -24,7 +22,7 @@ class PinScreen(Dialog[bool]):
     PinScreen #pin-error { color: $error; height: auto; }
 
     """
-    BINDINGS = [Binding("escape", "cancel", "Hủy", id="pin.cancel")]
+    ACTIONS = ("pin.cancel",)
 
     def __init__(self, token: TokenInfo) -> None:
         super().__init__()
@@ -34,10 +32,10 @@ class PinScreen(Dialog[bool]):
         lang = self.lang
         with Vertical():
             yield Static(t("ui.pin.title", lang, label=self.token.label), id="pin-title")
-            for warning in self.ibhxh.pin_warnings(self.token):
+            for warning in self.pin_warnings(self.token):
                 yield Static(f"! {warning}", classes="warning")
             pin = Input(password=True, placeholder=t("ui.pin.placeholder", lang), id="pin")
-            pin.cursor_blink = self.ibhxh.animations
+            pin.cursor_blink = self.host.animations
             yield pin
             yield Static("", id="pin-error")
             loading = Static("…", id="pin-loading")
@@ -56,12 +54,11 @@ class PinScreen(Dialog[bool]):
 
     @work(exclusive=True, exit_on_error=False, group="login")
     async def login(self, pin: str) -> None:
-        lang = self.lang
         try:
             await self.backend.login(self.token, pin)
-        except Exception as exc:
+        except Exception as exc:  # the dialog stays, with the reason
             self.query_one("#pin-loading").display = False
-            self.query_one("#pin-error", Static).update(Text(error_text(exc, lang)))
+            self.query_one("#pin-error", Static).update(Text(self.told(exc)))
             field = self.query_one("#pin", Input)
             field.disabled = False
             field.focus()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
@@ -19,7 +18,7 @@ class SavePathDialog(Dialog[Path | None]):
     SavePathDialog > Vertical { width: 90; max-width: 100%; height: auto; border: thick $accent; padding: 1 2;
                                 background: $surface; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Hủy", id="save.cancel")]
+    ACTIONS = ("save.cancel",)
 
     def __init__(self, title: str, default: Path) -> None:
         super().__init__()
@@ -30,7 +29,7 @@ class SavePathDialog(Dialog[Path | None]):
             yield Static(self.title_text, classes="heading", markup=False)
             yield Static(self.tr("ui.save.explain"))
             field = Input(value=str(self.default), id="save-path")
-            field.cursor_blink = self.ibhxh.animations
+            field.cursor_blink = self.host.animations
             yield field
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -7,30 +7,28 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Static
 
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.services.errors import error_text
-from tui_ibhxh.ui.screens.base import BaseScreen
-from tui_ibhxh.ui.widgets.stepper import Stepper
+from tui_ibhxh.ui.actions import APP_ACTIONS, localized
+from tui_ibhxh.ui.screens.base import Answers, StepScreen
+from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
+from tui_ibhxh.ui.screens.module import ModuleScreen
+from tui_ibhxh.ui.screens.pin import PinScreen
 
 COLUMNS = ("label", "maker", "model", "serial", "slot", "pin")
 
 
-class TokenScreen(BaseScreen):
+class TokenScreen(StepScreen):
     HELP_KEY = "ui.help.token"
     STEP = "token"
     OBSERVES = frozenset({Aspect.TOKENS, Aspect.LOGIN})
-    BINDINGS = [
-        Binding("enter", "login", "Nhập PIN", id="token.login", priority=True),
-        Binding("m", "add_module", "Thêm module", id="token.module"),
-        Binding("p", "change_pin", "Đổi PIN", id="token.change_pin"),
-    ]
+    ACTIONS = ("token.login", "token.module", "token.change_pin", *APP_ACTIONS)
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, answers: Answers) -> None:
+        super().__init__(answers)
         self.shown: tuple[TokenInfo, ...] | None = None  # the token list as drawn (None: still "loading")
 
     @property
@@ -39,7 +37,7 @@ class TokenScreen(BaseScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Stepper("token", self.lang)
+        yield self.stepper()
         yield Static(self.tr("ui.token.heading"), classes="heading")
         table: DataTable[Text] = DataTable(id="tokens", cursor_type="row", zebra_stripes=True)
         yield table
@@ -59,8 +57,7 @@ class TokenScreen(BaseScreen):
         self.show_tokens()
         self.offer_pin_again()
 
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
+    def on_screen_resume(self) -> None:  # (Textual calls StepScreen's too: handlers run along the MRO)
         self.offer_pin_again()
 
     def show_tokens(self) -> None:
@@ -86,7 +83,7 @@ class TokenScreen(BaseScreen):
                 tok.model,
                 tok.serial,
                 str(tok.slot_id),
-                self.ibhxh.pin_state(tok),
+                self.pin_state(tok),
             )
             for tok in tokens
         ]
@@ -123,7 +120,7 @@ class TokenScreen(BaseScreen):
 
     def update_flags(self) -> None:
         token = self.selected()
-        lines = [f"! {w}" for w in self.ibhxh.pin_warnings(token)]
+        lines = [f"! {w}" for w in self.pin_warnings(token)]
         if token is not None and token.forwarded:
             lines.insert(0, f"⇄ {self.tr('ui.token.forwarded')}")
         self.query_one("#token-flags", Static).update("\n".join(lines))
@@ -143,31 +140,26 @@ class TokenScreen(BaseScreen):
         token = self.usable_token()
         if token is None:
             return
-        from tui_ibhxh.ui.screens.pin import PinScreen
 
         def done(ok: bool | None) -> None:
             if ok:
-                from tui_ibhxh.ui.screens.certificates import CertificatesScreen
+                self.host.connected()
+                self.step_done(self.answers)
 
-                self.ibhxh.connected()
-                self.app.push_screen(CertificatesScreen())
-
-        self.app.push_screen(PinScreen(token), done)
+        self.app.push_screen(localized(PinScreen, self.lang)(token), done)
 
     def action_change_pin(self) -> None:
         token = self.usable_token()
         if token is None:
             return
-        from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
 
         def done(after: TokenInfo | None) -> None:
             if after is not None:
-                state = self.ibhxh.pin_state(after)
+                state = self.pin_state(after)
                 self.notify(self.tr("ui.change_pin.done", label=after.label, state=state), markup=False, timeout=10)
 
-        self.app.push_screen(ChangePinScreen(token), done)
+        self.app.push_screen(localized(ChangePinScreen, self.lang)(token), done)
 
     def action_add_module(self) -> None:
-        from tui_ibhxh.ui.screens.module import ModuleScreen
-
-        self.app.push_screen(ModuleScreen())  # the list picks the new module's tokens up at the next poll
+        # the list picks the new module's tokens up at the next poll
+        self.app.push_screen(localized(ModuleScreen, self.lang)())

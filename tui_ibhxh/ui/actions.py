@@ -1,0 +1,102 @@
+"""Every key binding of the app, in one table: id → (action, default key, description key).
+
+A screen lists the ids it binds (``ACTIONS``); its bindings are built from this table in the app's language when
+the screen is made (:func:`localized`). The id is what ``[ui.keymap]`` remaps (``App.set_keymap``), so an id,
+once published (README), never changes. Textual reads a node's bindings from its class's ``BINDINGS`` when the
+node is created, so the one public way to give a screen bindings in a language chosen at run time is a class
+whose ``BINDINGS`` are in that language: :func:`localized` makes it, once per screen and language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, ParamSpec, TypeVar, cast
+
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from tui_ibhxh.core.i18n import Lang, t
+
+
+@dataclass(frozen=True)
+class Action:
+    action: str  # a Textual action string, run on the screen that binds it ("app." runs it on the app)
+    key: str  # the default key(s), comma-separated
+    description: str  # message key of what the footer, the help and the command palette say
+    priority: bool = False  # checked before the focused widget sees the key
+
+
+ACTIONS: dict[str, Action] = {
+    # everywhere (every step screen and History binds them)
+    "app.quit": Action("app.quit", "ctrl+q", "ui.key.quit", priority=True),
+    "app.help": Action("app.help", "f1", "ui.key.help"),
+    "app.history": Action("app.switch_mode('history')", "f3", "ui.key.history"),
+    "app.wizard": Action("app.switch_mode('wizard')", "f2", "ui.key.wizard"),
+    # the steps of the procedure
+    "wizard.back": Action("back", "escape", "ui.key.back"),
+    "token.login": Action("login", "enter", "ui.key.login", priority=True),
+    "token.module": Action("add_module", "m", "ui.key.module"),
+    "token.change_pin": Action("change_pin", "p", "ui.key.change_pin"),
+    "certs.choose": Action("choose", "enter", "ui.key.choose", priority=True),
+    "contact.next": Action("next", "f5", "ui.key.next"),
+    "confirm.submit": Action("submit", "f5", "ui.key.submit"),
+    "confirm.preview": Action("preview", "f6", "ui.key.preview"),
+    "confirm.save_file": Action("save_file", "f7", "ui.key.save_file"),
+    # History
+    "history.filter": Action("filter", "f", "ui.key.filter"),
+    "history.export": Action("export", "e", "ui.key.export"),
+    "history.refresh": Action("refresh", "r", "ui.key.refresh"),
+    "history.receipt": Action("save_receipt", "x", "ui.key.save_receipt"),
+    "history.resend": Action("resend", "s", "ui.key.resend"),
+    "history.discard": Action("discard", "d", "ui.key.discard"),
+    "history.back": Action("app.switch_mode('wizard')", "escape", "ui.key.back"),
+    # dialogs
+    "pending.resend": Action("choose('resend')", "s", "ui.key.resend"),
+    "pending.discard": Action("choose('discard')", "d", "ui.key.discard"),
+    "pending.cancel": Action("cancel", "escape", "ui.key.back"),
+    "dialog.yes": Action("answer(True)", "y,enter", "ui.key.yes"),
+    "dialog.no": Action("answer(False)", "n,escape", "ui.key.no"),
+    "pin.cancel": Action("cancel", "escape", "ui.key.cancel"),
+    "change_pin.cancel": Action("cancel", "escape", "ui.key.cancel"),
+    "module.cancel": Action("cancel", "escape", "ui.key.cancel"),
+    "save.cancel": Action("cancel", "escape", "ui.key.cancel"),
+    "help.close": Action("close", "escape,f1", "ui.key.close"),
+}
+
+#: what every full screen binds after its own keys (the footer shows them last)
+APP_ACTIONS = ("app.quit", "app.help", "app.history", "app.wizard")
+
+
+def quiet(binding_id: str) -> Binding:
+    """The binding of ``binding_id`` without a description (not in the footer): for the app itself, so that its
+    key also works over a dialog."""
+    a = ACTIONS[binding_id]
+    return Binding(a.key, a.action, id=binding_id, priority=a.priority, show=False)
+
+
+def bindings(ids: Iterable[str], lang: Lang) -> list[Binding]:
+    """The bindings of ``ids``, in the table's default keys and with descriptions in ``lang``."""
+    made = []
+    for binding_id in ids:
+        a = ACTIONS[binding_id]
+        made.append(Binding(a.key, a.action, t(a.description, lang), id=binding_id, priority=a.priority))
+    return made
+
+
+P = ParamSpec("P")
+NodeT = TypeVar("NodeT", bound=DOMNode)
+
+
+def localized(node: Callable[P, NodeT], lang: Lang) -> Callable[P, NodeT]:
+    """``node`` (a screen class with ``ACTIONS``) with its bindings in ``lang``: call it as the class itself."""
+    return cast(Callable[P, NodeT], _localized(cast(type[DOMNode], node), lang))
+
+
+@cache
+def _localized(node: type[DOMNode], lang: Lang) -> type[DOMNode]:
+    ids: tuple[str, ...] = getattr(node, "ACTIONS", ())
+    namespace: dict[str, Any] = {"BINDINGS": bindings(ids, lang), "__module__": node.__module__, "LANG": lang}
+    # the same name: CSS type selectors (``PinScreen { ... }``) and DEFAULT_CSS scopes keep matching
+    return type(node.__name__, (node,), namespace)
