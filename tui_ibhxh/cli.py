@@ -30,6 +30,16 @@ log = logging.getLogger(__name__)
 #: a command's own options, by name (``args.json``, ``args.pin_stdin``…)
 Args = SimpleNamespace
 
+# Exit codes (each command's --help lists its own; README "Commands"). 2 means "rejected by BHXH" (submit), so a
+# usage error is never 2 (click's default) but EX_USAGE of sysexits.h.
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_REJECTED = 2
+EXIT_UNKNOWN = 3
+EXIT_BUSY = 4
+EXIT_USAGE = 64  # unknown option, missing argument, bad value; also the app (``ibhxh``) without a terminal
+EXIT_INTERRUPTED = 130
+
 
 @dataclass
 class Options:
@@ -132,15 +142,38 @@ def _translated(option: click.Option | None, ctx: click.Context) -> click.Option
     return option
 
 
+@dataclass
+class HelpExtra:
+    """What ``--help`` says after the options, in the help's language: an example and the exit codes."""
+
+    example: str = ""
+    exit_codes: str = ""
+
+    def format(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each as a titled section, its lines as written (an example cut at a hyphen could not be pasted)."""
+        lang = ctx.ensure_object(Options).help_lang
+        for title, text in (("help.section.example", self.example), ("help.section.exit_codes", self.exit_codes)):
+            if text:
+                formatter.write_paragraph()
+                formatter.write(f"{'':>{formatter.current_indent}}{t(title, lang)}\n")
+                for line in text.splitlines():
+                    formatter.write(f"{'':>{formatter.current_indent + 2}}{line}\n")
+
+
 class Command(click.Command):
     """A command that also takes the global options after its name."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_global_options(root=False))
+        self.help_extra = HelpExtra()
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         return _translated(super().get_help_option(ctx), ctx)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        self.help_extra.format(ctx, formatter)
 
 
 class Group(click.Group):
@@ -151,18 +184,29 @@ class Group(click.Group):
     def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params.extend(_global_options(root=root))
+        self.help_extra = HelpExtra()
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         return _translated(super().get_help_option(ctx), ctx)
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_epilog(ctx, formatter)
+        self.help_extra.format(ctx, formatter)
 
 
 def translate_help(command: click.Command, lang: Lang, path: tuple[str, ...] = ()) -> None:
     """Give ``command``, its options and its subcommands their help texts in ``lang``: ``help.ibhxh`` for the
     program, ``help.cmd.<command>``, and ``help.opt.<command>.<option>`` else the option's shared
-    ``help.opt.<option>``; a text the catalogues lack stays as written."""
+    ``help.opt.<option>``; a text the catalogues lack stays as written. After the options: the example
+    ``help.example.<command>`` and the exit codes ``help.exit.<command>``, else ``help.exit.default``."""
     text = _help_text(f"help.cmd.{_key_path(*path)}" if path else "help.ibhxh", lang)
     if text is not None:
         command.help = command.short_help = text
+    extra = getattr(command, "help_extra", None)
+    if isinstance(extra, HelpExtra):
+        name = _key_path(*path) if path else "ibhxh"
+        extra.example = _help_text(f"help.example.{name}", lang) or ""
+        extra.exit_codes = _help_text(f"help.exit.{name}", lang) or _help_text("help.exit.default", lang) or ""
     for param in command.params:
         if isinstance(param, click.Option) and param.name:
             specific = _help_text(f"help.opt.{_key_path(*path, param.name)}", lang) if path else None
@@ -238,6 +282,7 @@ def command(group: click.Group, name: str, help: str) -> Callable[[CommandFunc],
 class Root(Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Where the log is, for the ``--home`` given before ``--help`` (else IBHXH_HOME, else the platform's)."""
+        super().format_epilog(ctx, formatter)
         formatter.write_paragraph()  # not wrapped: a path cut at a hyphen could not be copied
         options = ctx.ensure_object(Options)
         said = t("cli.log_file", options.help_lang, path=log_file(options.paths))
@@ -258,7 +303,16 @@ class Root(Group):
 def root(ctx: click.Context) -> int:
     if ctx.invoked_subcommand is not None:
         return 0
+    if not has_terminal():  # cron, a pipe, ssh without -t: say what to use instead, never wait on no one
+        lang = _safe_language(ctx.ensure_object(Options))
+        print(t("cli.no_terminal", lang), file=sys.stderr, flush=True)
+        return EXIT_USAGE
     return _run_tui(cli_context())
+
+
+def has_terminal() -> bool:
+    """The app needs a terminal both to read keys from and to draw on."""
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _run_tui(ctx: CliContext) -> int:
@@ -277,6 +331,7 @@ def _load_commands() -> None:
     from tui_ibhxh.commands import (  # noqa: F401
         certs,
         check,
+        completion,
         demo,
         export,
         history,
@@ -305,23 +360,26 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
     try:
         result = group.main(args, prog, standalone_mode=False, obj=options)
         return int(result or 0)
+    except click.UsageError as exc:  # the one place: click would exit 2, which here means "rejected by BHXH"
+        exc.show()
+        return EXIT_USAGE
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except click.Abort as exc:  # ctrl+c (or the end of standard input at a question)
-        return 130 if isinstance(exc.__context__, KeyboardInterrupt) else 1
+        return EXIT_INTERRUPTED if isinstance(exc.__context__, KeyboardInterrupt) else EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except (UserError, XmlError) as exc:
         lang = _safe_language(options)
         log.warning("%s", exc.message("en"))
         print(exc.message(lang), file=sys.stderr, flush=True)
-        return 1
+        return EXIT_ERROR
     except Exception:  # never a traceback on the terminal: it goes to the log file
         where = _log_path(options)
         log.exception("unexpected error")
         print(t("cli.unexpected", _safe_language(options), log=where), file=sys.stderr, flush=True)
-        return 1
+        return EXIT_ERROR
 
 
 def _safe_language(options: Options) -> Lang:

@@ -132,6 +132,7 @@ def test_unexpected_error_is_a_sentence_and_a_log_file(monkeypatch, capsys, isol
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(cli, "_run_tui", broken)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     assert cli.main(["--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ibhxh.log" in err
@@ -186,6 +187,7 @@ def test_options_reach_the_commands_not_the_environment(tmp_path: Path, monkeypa
         return 0
 
     monkeypatch.setattr(cli, "_run_tui", capture)
+    monkeypatch.setattr(cli, "has_terminal", lambda: True)
     monkeypatch.delenv("IBHXH_HOME")
     before = dict(os.environ)
     assert cli.main(["--home", str(tmp_path / "a"), "--config", str(tmp_path / "c.toml"), "--lang", "en"]) == 0
@@ -217,4 +219,4 @@ def test_help_names_the_options_environment_and_log(demo_env: DemoEnv) -> None:
     assert demo_env.run("sim").returncode == 0  # the simulator's help
     assert demo_env.run("--version").stdout.strip() == "tui-ibhxh 0.1.0"
     bad = demo_env.run("tokens", "--no-such-option")
-    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.returncode == 64 and "Traceback" not in bad.stderr  # EX_USAGE: 2 means "rejected by BHXH"

@@ -250,10 +250,12 @@ def test_every_command_and_option_has_help_in_both_languages() -> None:
         assert text_vi and text_en, f"{path}: no help"
         assert text_vi != text_en, f"{path}: the same text in both languages: {text_vi}"
     keys = {tool._key(m) for m in tool.read("en") if m.id and tool._key(m).startswith("help.")}
-    named = {"help.ibhxh"}
+    named = {"help.ibhxh", "help.example.ibhxh", "help.exit.ibhxh", "help.exit.default"}
+    named |= {"help.section.example", "help.section.exit_codes"}
     for path, _ in vi:
         dotted = ".".join(p.replace("-", "_") for p in path)
         named |= {f"help.cmd.{dotted}", f"help.opt.{dotted}", f"help.opt.{path[-1]}" if path else ""}
+        named |= {f"help.example.{dotted}", f"help.exit.{dotted}"}
     assert keys <= named, f"help texts for no command or option: {sorted(keys - named)}"
 
 

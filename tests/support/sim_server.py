@@ -40,7 +40,7 @@ from tui_ibhxh.core.envelope import sign_dossier, stored_form
 from tui_ibhxh.core.models import Contact, Unit
 
 REPO = Path(__file__).resolve().parents[2]
-URL_RE = re.compile(r"(http://\S+/api/v1)")
+URL_RE = re.compile(r"^(http://\S+)\n")  # the first line of the simulator's stdout: the address it took
 
 UNIT_A = Unit("TA1234A", "0101234565", "Công ty TNHH ABC", "Hà Nội", "BHXH quận Cầu Giấy")
 UNIT_B = Unit("TB5678B", "0309876547", "Công ty Cổ phần XYZ", "TP. Hồ Chí Minh", "BHXH Quận 1")
@@ -151,7 +151,7 @@ class SimProcess:
                 buf += chunk
                 m = URL_RE.search(buf.decode("utf-8", "replace"))
                 if m:
-                    self.base = m.group(1)
+                    self.base = m.group(1) + "/api/v1"
                     return self.base
             elif self.proc.poll() is not None:
                 break

@@ -1,17 +1,32 @@
-"""``ibhxh demo [--provision-only] [--reset]``: the embedded demo (SoftHSM token, demo CA, config)."""
+"""``ibhxh demo [--provision-only] [--reset] [--ivan-url URL]``: the embedded demo (SoftHSM token, demo CA,
+config)."""
 
 from __future__ import annotations
 
 import click
 
 from tui_ibhxh import demo
-from tui_ibhxh.cli import Args, CliContext, command, root
+from tui_ibhxh.cli import Args, CliContext, Options, command, root
 from tui_ibhxh.core.i18n import t
+from tui_ibhxh.services.config import save_config, set_value
+
+
+def _http_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An http(s) address, without the API's ``/api/v1`` (which the client adds); anything else is a usage
+    error."""
+    if value is None:
+        return None
+    url = value.strip().rstrip("/").removesuffix("/api/v1")
+    if not url.startswith(("http://", "https://")) or url.endswith("://"):
+        lang = ctx.ensure_object(Options).help_lang
+        raise click.BadParameter(t("demo.bad_ivan_url", lang, url=value), ctx=ctx, param=param)
+    return url
 
 
 @command(root, "demo", "chạy bản demo / run the demo (SoftHSM token + local I-VAN)")
 @click.option("--provision-only", is_flag=True, help="only provision the demo, do not start the app")
 @click.option("--reset", is_flag=True, help="remove the demo state first and start over")
+@click.option("--ivan-url", metavar="URL", callback=_http_url, help="the I-VAN to use")
 def run(args: Args, ctx: CliContext) -> int:
     paths = ctx.paths
     home = paths.demo_dir
@@ -20,6 +35,11 @@ def run(args: Args, ctx: CliContext) -> int:
         ctx.err(t("demo.reset", ctx.lang, home=home))
     material, created = demo.provision(paths)
     ctx.err(t("demo.provisioned" if created else "demo.already", ctx.lang, home=home, pin=material.pin))
+    if args.ivan_url:  # e.g. what `ibhxh sim serve --port 0` printed: the port it really took
+        cfg = ctx.config()
+        set_value(cfg, "ivan.url", args.ivan_url)
+        save_config(cfg)
+        ctx.err(t("demo.ivan_url", ctx.lang, url=args.ivan_url, path=cfg.path))
     if args.provision_only:
         return 0
     return _launch(ctx)

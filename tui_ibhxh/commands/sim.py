@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from tui_ibhxh.cli import Args, CliContext, Group, command, root
+from tui_ibhxh.cli import EXIT_ERROR, Args, CliContext, Group, command, root
 from tui_ibhxh.core.i18n import t
 from tui_ibhxh.services.paths import AppPaths
 
@@ -162,26 +162,30 @@ def build_config(args: Args, paths: AppPaths) -> SimConfig:
 
 def serve_command(args: Args, ctx: CliContext) -> int:
     from tui_ibhxh.ivan_sim.config import SimConfigError
+    from tui_ibhxh.ivan_sim.routes import PREFIX
     from tui_ibhxh.ivan_sim.serve import serve, setup_logging
 
     try:
         cfg = build_config(args, ctx.paths)
     except SimConfigError as exc:
         ctx.err(t("sim.config", ctx.lang, problem=str(exc)))
-        return 2
+        return EXIT_ERROR
     setup_logging()
 
     def ready(url: str) -> None:
+        """Standard output gets one line, the address to put in ``[ivan] url`` (the port really bound, also with
+        ``--port 0``), for a script to capture; the sentences go to standard error."""
         bhxh = cfg.bhxh_cert or cfg.db_path.parent / "bhxh.pem"
-        ctx.err(t("sim.bhxh_cert", ctx.lang, path=bhxh))  # first: whoever waits for the URL sees a quiet log
-        ctx.out(t("sim.listening", ctx.lang, url=url, db=cfg.db_path))
+        ctx.err(t("sim.bhxh_cert", ctx.lang, path=bhxh))
+        ctx.err(t("sim.listening", ctx.lang, url=url, db=cfg.db_path))
+        ctx.out(url.removesuffix(PREFIX))  # ``[ivan] url`` is the address before the API's prefix
 
     try:
         asyncio.run(serve(cfg, args.host, args.port, ready))
     except SimConfigError as exc:
         ctx.err(t("sim.config", ctx.lang, problem=str(exc)))
-        return 2
+        return EXIT_ERROR
     except OSError as exc:
         ctx.err(t("sim.config", ctx.lang, problem=f"cannot listen on {args.host}:{args.port}: {exc.strerror}"))
-        return 2
+        return EXIT_ERROR
     return 0
