@@ -89,15 +89,22 @@ def make_name(cn: str, o: str, l_: str | None, st: str | None, uid: str | None, 
 CA_NAME = make_name(
     "DEMO CA tui-ibhxh (KHÔNG DÙNG THẬT)", "Demo tui-ibhxh", None, None, None, ou="Chỉ dùng để thử nghiệm"
 )
-BHXH_NAME = make_name("BẢO HIỂM XÃ HỘI VIỆT NAM (DEMO)", "Bảo hiểm xã hội Việt Nam", "Quận Ba Đình", "Hà Nội", None)
-ABC_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{DEMO_UNIT.mst}")
-XYZ_NAME = make_name("CONG TY CO PHAN XYZ", "Công ty Cổ phần XYZ", "Quận 1", "TP. Hồ Chí Minh", f"MST:{OTHER_MST}")
+# post-2025 administrative names (districts abolished on 1 July 2025): ward/commune (L) + province (ST)
+BHXH_NAME = make_name(
+    "BẢO HIỂM XÃ HỘI VIỆT NAM (DEMO)", "Bảo hiểm xã hội Việt Nam", "Phường Ba Đình", "Thành phố Hà Nội", None
+)
+ABC_NAME = make_name(
+    "CONG TY TNHH ABC", "Công ty TNHH ABC", "Phường Cầu Giấy", "Thành phố Hà Nội", f"MST:{DEMO_UNIT.mst}"
+)
+XYZ_NAME = make_name(
+    "CONG TY CO PHAN XYZ", "Công ty Cổ phần XYZ", "Phường Sài Gòn", "Thành phố Hồ Chí Minh", f"MST:{OTHER_MST}"
+)
 DIRECTOR_CCCD = "001080012345"
 #: a person's certificate issued inside the company (as MobiFone IT's above in DOMAIN.md): not the unit's
 DIRECTOR_NAME = x509.Name(
     [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Hà Nội"),
+        x509.NameAttribute(NameOID.STATE_OR_PROVINCE_NAME, "Thành phố Hà Nội"),
         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Công ty TNHH ABC"),
         x509.NameAttribute(NameOID.TITLE, "Giám đốc"),
         x509.NameAttribute(  # telephoneNumber: a PrintableString, as X.520 says

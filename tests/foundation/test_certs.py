@@ -26,7 +26,7 @@ from tui_ibhxh.demo import issue_certificate, make_name, new_rsa_key
 NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
 MST = "0101234565"
 CA_NAME = make_name("Test CA", "Tổ chức thử", None, None, None)
-UNIT_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Quận Cầu Giấy", "Hà Nội", f"MST:{MST}")
+UNIT_NAME = make_name("CONG TY TNHH ABC", "Công ty TNHH ABC", "Phường Cầu Giấy", "Hà Nội", f"MST:{MST}")
 
 
 @cache
@@ -93,7 +93,7 @@ def codes(info: CertInfo, *, has_key: bool = True, **kw: object) -> list[Problem
 def test_parse_vietnamese_conventions() -> None:
     info = leaf()
     assert info.mst == MST and info.personal_id is None
-    assert info.subject == f"UID=MST:{MST}, CN=CONG TY TNHH ABC, O=Công ty TNHH ABC, L=Quận Cầu Giấy, ST=Hà Nội, C=VN"
+    assert info.subject == f"UID=MST:{MST}, CN=CONG TY TNHH ABC, O=Công ty TNHH ABC, L=Phường Cầu Giấy, ST=Hà Nội, C=VN"
     assert info.issuer == "CN=Test CA, O=Tổ chức thử, C=VN"
     assert info.serial == info.serial.upper() and len(info.serial) % 2 == 0 and ":" not in info.serial
     assert int(info.serial, 16) > 0

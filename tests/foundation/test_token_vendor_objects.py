@@ -49,7 +49,7 @@ def vendor_token(demo_env: DemoEnv, tmp_path: Path) -> Iterator[dict[str, bytes]
         ("0b", "Chi nhánh Đà Nẵng", "0312345678-001"),
     ):
         key = new_rsa_key()
-        name = make_name(who.upper(), who, "Quận Hải Châu", "Đà Nẵng", f"MST:{mst}")
+        name = make_name(who.upper(), who, "Phường Hải Châu", "Đà Nẵng", f"MST:{mst}")
         cert = issue_certificate(name, key.public_key(), ca_name, ca_key, now, now + dt.timedelta(days=365), ca=False)
         der = cert.public_bytes(serialization.Encoding.DER)
         ders[cka_id] = der

@@ -44,7 +44,7 @@ async def test_happy_path_to_accepted_updates_registration(world: World, base: s
         status, before = await get_json(s, f"{base}/units/{UNIT_A.ma_dvi}/registration", token)
         assert status == 200
         assert before["certificate"]["sha256"] == world.registered.info.sha256
-        assert before["co_quan_bhxh"] == {"ma": "", "ten": "BHXH quận Cầu Giấy"}
+        assert before["co_quan_bhxh"] == {"ma": "", "ten": "BHXH cơ sở Cầu Giấy"}
         contact = Contact("Số 2 Xuân Thủy, Cầu Giấy, Hà Nội", "0987654321", "nhansu@abc.vn", "Trần Thị B")
         body = signed_dossier(UNIT_A, contact, new=world.new, old=world.registered)
         status, tx = await submit(s, base, token, UNIT_A.ma_dvi, body)
@@ -73,7 +73,7 @@ async def test_happy_path_to_accepted_updates_registration(world: World, base: s
         check = verify_receipt(xml, bhxh.public_bytes(Encoding.DER))
         assert check.valid and check.receipt is not None
         assert check.receipt.ma_gdich == tx["ma_gdich"] and check.receipt.accepted
-        assert check.receipt.ten_coquan == "BHXH quận Cầu Giấy"
+        assert check.receipt.ten_coquan == "BHXH cơ sở Cầu Giấy"
         # the old certificate still authenticates the unit, and so does the new one
         assert await login(s, base, UNIT_A.ma_dvi, world.new)
 

@@ -42,9 +42,9 @@ from tui_ibhxh.core.models import Contact, Unit
 REPO = Path(__file__).resolve().parents[2]
 URL_RE = re.compile(r"^(http://\S+)\n")  # the first line of the simulator's stdout: the address it took
 
-UNIT_A = Unit("TA1234A", "0101234565", "Công ty TNHH ABC", "Hà Nội", "BHXH quận Cầu Giấy")
-UNIT_B = Unit("TB5678B", "0309876547", "Công ty Cổ phần XYZ", "TP. Hồ Chí Minh", "BHXH Quận 1")
-UNIT_R = Unit("TR0001R", "0100000010", "Công ty TNHH Từ Chối", "Hà Nội", "BHXH quận Ba Đình")
+UNIT_A = Unit("TA1234A", "0101234565", "Công ty TNHH ABC", "Hà Nội", "BHXH cơ sở Cầu Giấy")
+UNIT_B = Unit("TB5678B", "0309876547", "Công ty Cổ phần XYZ", "TP. Hồ Chí Minh", "BHXH cơ sở Sài Gòn")
+UNIT_R = Unit("TR0001R", "0100000010", "Công ty TNHH Từ Chối", "Hà Nội", "BHXH cơ sở Ba Đình")
 CONTACT = Contact("Số 1 Trần Duy Hưng, Cầu Giấy, Hà Nội", "0912345678", "ketoan@abc.vn", "Nguyễn Văn A")
 REVOKED_SERIAL = 0x5A17C0DE
 

@@ -71,7 +71,7 @@ def make_dossier(p: Pki, **unit_overrides: str) -> ChangeDossier:
     return ChangeDossier(
         unit=Unit(**unit),
         contact=Contact(
-            diachi_lhe="Số 1 Trần Duy Hưng, phường Trung Hòa, quận Cầu Giấy, Hà Nội",
+            diachi_lhe="Số 1 Trần Duy Hưng, phường Cầu Giấy, Hà Nội",
             dien_thoai="0912345678",
             email="ketoan@abc.vn",
             nguoi_lhe="Nguyễn Thị Hồng Nhung",

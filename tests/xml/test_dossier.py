@@ -189,7 +189,7 @@ def test_xml_rejections_become_dossier_invalid() -> None:
 
 
 def test_co_quan_bhxh_is_not_in_the_xml(dossier: ChangeDossier) -> None:
-    d = dataclasses.replace(dossier, unit=dataclasses.replace(dossier.unit, co_quan_bhxh="BHXH quận Cầu Giấy"))
+    d = dataclasses.replace(dossier, unit=dataclasses.replace(dossier.unit, co_quan_bhxh="BHXH cơ sở Cầu Giấy"))
     xml = build_dossier(d)
     assert "Cầu Giấy".encode() not in xml.split(b"<DIADIEM>")[1].split(b"</TTDVI>")[0]
     assert parse_dossier(xml).unit.co_quan_bhxh == ""

@@ -29,7 +29,7 @@ from tui_ibhxh.core.xmlsafe import parse_xml
 def make_receipt(p: Pki, **kw: object) -> Receipt:
     r = Receipt(
         ten_dvi="Công ty TNHH Xây dựng Hà Nội",
-        ten_coquan="BHXH quận Cầu Giấy",
+        ten_coquan="BHXH cơ sở Cầu Giấy",
         ma_dvi="TA1234A",
         mst="0101234565",
         diadiem="Hà Nội",
@@ -140,7 +140,7 @@ def test_render_html(p: Pki, signed: bytes) -> None:
         "THÔNG BÁO",
         "Xác nhận giao dịch điện tử",
         "Công ty TNHH Xây dựng Hà Nội",
-        "BHXH quận Cầu Giấy",
+        "BHXH cơ sở Cầu Giấy",
         "GD-20261124-0001",
         "24/11/2026 10:15:30",
         "Chấp nhận (Thành công)",

@@ -11,7 +11,7 @@ import click
 
 from tui_ibhxh.cli import Args, CliContext, command, root
 from tui_ibhxh.commands import _common
-from tui_ibhxh.core.certs import key_too_weak, personal_certificate, unit_signing_certs
+from tui_ibhxh.core.certs import days_left, key_too_weak, personal_certificate, unit_signing_certs
 from tui_ibhxh.core.i18n import fmt_date, t
 from tui_ibhxh.core.models import TokenCert
 from tui_ibhxh.core.revocation import Revocation, RevocationState
@@ -46,7 +46,7 @@ def run(args: Args, ctx: CliContext) -> int:
     else:
         ctx.out(t("check.unknown", ctx.lang, ma_dvi=profile.unit.ma_dvi))
         return EXIT_UNKNOWN
-    days = (not_after - now).days
+    days = days_left(not_after, now)
     verdicts = _verdicts(cfg, args.unit, now, certs)
     newer = sorted(
         (

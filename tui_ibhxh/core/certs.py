@@ -18,7 +18,7 @@ from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
-from tui_ibhxh.core.i18n import Lang, fmt_date, t
+from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date, t
 from tui_ibhxh.core.models import CertInfo, Problem, ProblemCode, SubjectId, TokenCert
 from tui_ibhxh.core.revocation import Revocation, RevocationState, UnknownReason
 from tui_ibhxh.core.validation import mst_ok, normalise_mst
@@ -326,6 +326,13 @@ def revocation_problem(revocation: Revocation | None) -> Problem | None:
     return Problem(ProblemCode.REVOCATION_UNKNOWN, detail=str(revocation.reason or ""), source=revocation.source)
 
 
+def days_left(not_after: datetime, now: datetime) -> int:
+    """Days until ``not_after`` as people count them, by the calendar in Vietnam: a certificate ending on 03/12
+    "expires in 7 days" all through 26/11, as the date shown beside the count says (a running 24-hour count
+    would say 6 a second after provisioning a 7-day certificate)."""
+    return (not_after.astimezone(VN_TZ).date() - now.astimezone(VN_TZ).date()).days
+
+
 def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContext) -> list[Problem]:
     """Every problem of ``info`` for signing the unit's change dossier, in a fixed order."""
     problems: list[Problem] = []
@@ -334,7 +341,7 @@ def check_certificate(info: CertInfo, *, has_private_key: bool, ctx: CheckContex
     elif info.not_before > ctx.now:
         problems.append(Problem(ProblemCode.NOT_YET_VALID))
     else:
-        days = (info.not_after - ctx.now).days
+        days = days_left(info.not_after, ctx.now)
         if days < ctx.soon_days:
             problems.append(Problem(ProblemCode.EXPIRES_SOON, days=days))
     if not has_private_key:

@@ -254,26 +254,40 @@ class IvanClient:
         """Prove possession of a certificate of the unit; later 401s re-run this automatically."""
 
         async def run() -> None:
-            _, ch = await self._request(
-                "POST", "/auth/challenge", json_body={"ma_dvi": ma_dvi}, retry_safe=True, auth=False
-            )
             try:
+                _, ch = await self._request(
+                    "POST", "/auth/challenge", json_body={"ma_dvi": ma_dvi}, retry_safe=True, auth=False
+                )
                 challenge = base64.b64decode(ch["challenge"], validate=True)
             except (KeyError, TypeError, ValueError):
-                raise IvanError("ivan.bad_response", reason="challenge") from None
+                raise IvanError("ivan.not_an_ivan", url=self.base_url, reason="challenge") from None
+            except IvanError as exc:
+                raise self._not_an_ivan(exc) from None
             signature = await sign(challenge)
-            _, tok = await self._request(
-                "POST",
-                "/auth/token",
-                json_body={
-                    "ma_dvi": ma_dvi,
-                    "challenge": ch["challenge"],
-                    "certificate": base64.b64encode(certificate_der).decode("ascii"),
-                    "signature": base64.b64encode(signature).decode("ascii"),
-                },
-                retry_safe=False,
-                auth=False,
-            )
+            try:
+                _, tok = await self._request(
+                    "POST",
+                    "/auth/token",
+                    json_body={
+                        "ma_dvi": ma_dvi,
+                        "challenge": ch["challenge"],
+                        "certificate": base64.b64encode(certificate_der).decode("ascii"),
+                        "signature": base64.b64encode(signature).decode("ascii"),
+                    },
+                    retry_safe=False,
+                    auth=False,
+                )
+            except IvanError as exc:
+                if exc.key != "ivan.unauthorized":
+                    raise
+                # another I-VAN (another demo's simulator on a busy port) answers so too: say where we asked
+                raise IvanError(
+                    "ivan.auth_refused",
+                    status=exc.status,
+                    ma_loi=exc.ma_loi,
+                    url=self.base_url,
+                    detail=exc.params.get("detail", ""),
+                ) from None
             token = tok.get("access_token") if isinstance(tok, dict) else None
             if not isinstance(token, str) or not token:
                 raise IvanError("ivan.bad_response", reason="access_token")
@@ -281,6 +295,15 @@ class IvanClient:
 
         await run()
         self._reauth = run
+
+    def _not_an_ivan(self, exc: IvanError) -> IvanError:
+        """The first call of a session answered by something that does not speak this protocol (another program
+        on the port of ``[ivan] url``): said as such, not as a refusal. An error in the protocol's own JSON
+        (``ma_loi``; without one it is the HTTP status) is the I-VAN's answer and stays what it is."""
+        foreign = exc.key == "ivan.rejected" and exc.status in (404, 405) and exc.ma_loi == str(exc.status)
+        if exc.key == "ivan.bad_response" or foreign:
+            return IvanError("ivan.not_an_ivan", url=self.base_url, reason=f"HTTP {exc.status or 200}")
+        return exc
 
     async def _renew(self) -> bool:
         """Re-authenticate (with the certificate and signer of :meth:`authenticate`); False when the I-VAN
