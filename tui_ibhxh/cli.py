@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -304,15 +305,39 @@ def root(ctx: click.Context) -> int:
     if ctx.invoked_subcommand is not None:
         return 0
     if not has_terminal():  # cron, a pipe, ssh without -t: say what to use instead, never wait on no one
-        lang = _safe_language(ctx.ensure_object(Options))
-        print(t("cli.no_terminal", lang), file=sys.stderr, flush=True)
-        return EXIT_USAGE
+        return _no_terminal(_safe_language(ctx.ensure_object(Options)))
     return _run_tui(cli_context())
 
 
 def has_terminal() -> bool:
     """The app needs a terminal both to read keys from and to draw on."""
     return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _no_terminal(lang: Lang) -> int:
+    """One line naming the headless commands, and EX_USAGE."""
+    print(t("cli.no_terminal", lang), file=sys.stderr, flush=True)
+    return EXIT_USAGE
+
+
+_VALUED = ("--lang", "--home", "--config")
+
+
+def _opens_the_app(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` holds only global options (``ibhxh`` alone opens the app), so that without a terminal the
+    answer comes before every command module is imported; anything else goes through click."""
+    if "_IBHXH_COMPLETE" in os.environ:  # a completion script asking, with no terminal of its own
+        return False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-v", "--verbose") or (arg.partition("=")[0] in _VALUED and "=" in arg):
+            i += 1
+        elif arg in _VALUED:
+            i += 2
+        else:
+            return False
+    return i == len(argv)
 
 
 def _run_tui(ctx: CliContext) -> int:
@@ -353,6 +378,8 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
     args = list(sys.argv[1:] if argv is None else argv)
     options = Options(help_lang=_early_lang(args))
     load_catalogues()
+    if group is None and _opens_the_app(args) and not has_terminal():
+        return _no_terminal(options.help_lang)
     if group is None:
         group = command_tree(options.help_lang)
     else:  # a group alone (the simulator's entry point): its help under its own name

@@ -64,6 +64,39 @@ def test_the_app_is_not_started_without_a_terminal(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(cli, "_run_tui", started)
     monkeypatch.setattr(cli, "has_terminal", lambda: False)
     assert cli.main([]) == cli.EXIT_USAGE
+    monkeypatch.setattr(cli, "_opens_the_app", lambda argv: False)  # through click: the group's own check
+    assert cli.main(["--lang", "en"]) == cli.EXIT_USAGE
+
+
+def test_without_a_terminal_the_answer_comes_before_the_commands_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    def loaded(lang: Lang = "vi") -> click.Group:
+        raise AssertionError("every command module was imported to say there is no terminal")
+
+    monkeypatch.setattr(cli, "command_tree", loaded)
+    monkeypatch.setattr(cli, "has_terminal", lambda: False)
+    for argv in ([], ["--lang", "en"], ["-v", "--home=/nowhere", "--config", "c.toml"]):
+        assert cli.main(argv) == cli.EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    ("argv", "app"),
+    [
+        ([], True),
+        (["--lang", "en", "-v"], True),
+        (["--lang=en", "--verbose", "--home", "h"], True),
+        (["--lang"], False),  # click says what is missing
+        (["--help"], False),
+        (["--version"], False),
+        (["certs"], False),
+        (["--lang", "en", "certs"], False),
+        (["--bogus"], False),
+    ],
+)
+def test_which_command_lines_open_the_app(argv: list[str], app: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("_IBHXH_COMPLETE", raising=False)
+    assert cli._opens_the_app(argv) is app
+    monkeypatch.setenv("_IBHXH_COMPLETE", "bash_complete")  # a completion script asking: never the app's answer
+    assert cli._opens_the_app(argv) is False
 
 
 # --- usage errors ----------------------------------------------------------------------------------------------
