@@ -9,6 +9,7 @@ import pty
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import warnings
@@ -262,3 +263,57 @@ def test_bash_completion_sourced_completes_commands_and_options() -> None:
     assert lines["1"].split() == ["submit"]
     assert {"--seed", "--seed-cert"} <= set(lines["2"].split())
     assert lines["3"].split() == ["bash", "zsh"]
+
+
+# --- sim serve: the address on stdout; demo --ivan-url -------------------------------------------------------
+
+
+def test_sim_serve_prints_the_address_it_took_on_one_line(tmp_path: Path) -> None:
+    env = dict(os.environ, IBHXH_HOME=str(tmp_path / "home"), PYTHONUNBUFFERED="1")
+    cmd = [sys.executable, "-m", "tui_ibhxh", "sim", "serve", "--port", "0", "--db", str(tmp_path / "sim.sqlite3")]
+    with subprocess.Popen(
+        cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()  # the first line; the simulator goes on serving
+            match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)\n", line)
+            assert match is not None and int(match.group(1)) > 0, line
+            with socket.create_connection(("127.0.0.1", int(match.group(1))), timeout=30) as conn:
+                conn.sendall(b"GET /api/v1/health HTTP/1.0\r\n\r\n")
+                assert conn.recv(64).split(b"\r\n")[0].endswith(b" 200 OK")
+        finally:
+            proc.terminate()
+            proc.wait(60)
+    assert proc.returncode == 0
+
+
+def test_sim_serve_on_a_busy_port_exits_1_saying_so(tmp_path: Path) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = dict(os.environ, IBHXH_HOME=str(tmp_path / "home"))
+        res = run_ibhxh(
+            "sim", "serve", "--port", str(port), "--db", str(tmp_path / "s.sqlite3"), "--lang", "en", env=env
+        )
+    assert res.returncode == cli.EXIT_ERROR, res.stderr  # not 2: that means "rejected by BHXH"
+    assert res.stdout == "" and f"cannot listen on 127.0.0.1:{port}" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("http://127.0.0.1:41234", "http://127.0.0.1:41234"),
+        ("http://127.0.0.1:41234/", "http://127.0.0.1:41234"),
+        ("http://127.0.0.1:41234/api/v1", "http://127.0.0.1:41234"),  # the address with the API's prefix
+        ("https://ivan.example.vn", "https://ivan.example.vn"),
+    ],
+)
+def test_demo_ivan_url_takes_the_address_as_printed(given: str, stored: str) -> None:
+    from tui_ibhxh.commands import demo
+
+    ctx = click.Context(cli.root, obj=cli.Options())
+    assert demo._http_url(ctx, click.Option(["--ivan-url"]), given) == stored
+    with pytest.raises(click.BadParameter):
+        demo._http_url(ctx, click.Option(["--ivan-url"]), given.split("://", 1)[1])
