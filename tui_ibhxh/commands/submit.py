@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from tui_ibhxh.cli import Args, CliContext, command, root
+from tui_ibhxh.cli import EXIT_BUSY, EXIT_ERROR, EXIT_OK, EXIT_REJECTED, Args, CliContext, command, root
 from tui_ibhxh.commands import _common, _session, _text
 from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import t
@@ -24,7 +24,8 @@ from tui_ibhxh.services.report import change_summary
 from tui_ibhxh.services.signing import find_cert
 from tui_ibhxh.services.workflow import CertChoice, Resent, Step, UpdateWorkflow
 
-EXIT_ACCEPTED, EXIT_ERROR, EXIT_REJECTED, EXIT_PENDING = 0, 1, 2, 4  # --out: 0 when the file is written
+# the exit codes of cli.py (one list for every command): --out exits EXIT_ACCEPTED when the file is written
+EXIT_ACCEPTED, EXIT_PENDING = EXIT_OK, EXIT_BUSY
 #: the refusals that mean "another dossier of the unit is in the way": exit 4, nothing was signed
 IN_THE_WAY = frozenset({"journal.busy", "journal.pending", "journal.in_progress", "workflow.already_registered"})
 
