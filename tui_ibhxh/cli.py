@@ -236,13 +236,17 @@ def command_tree(lang: Lang = "vi") -> click.Group:
     return root
 
 
+#: the global options that take a value (``--lang en`` or ``--lang=en``)
+_VALUED = ("--lang", "--home", "--config")
+
+
 def _early_lang(argv: Sequence[str]) -> Lang:
     """The language of ``--help``, known before the command line is parsed: the last ``--lang``, else the
     language of the config that ``--home``/``--config`` (or the environment) name, else Vietnamese."""
     given: dict[str, str] = {}
     for i, arg in enumerate(argv):
         name, eq, value = arg.partition("=")
-        if name in ("--lang", "--home", "--config"):
+        if name in _VALUED:
             if eq:
                 given[name] = value
             elif i + 1 < len(argv):
@@ -318,9 +322,6 @@ def _no_terminal(lang: Lang) -> int:
     """One line naming the headless commands, and EX_USAGE."""
     print(t("cli.no_terminal", lang), file=sys.stderr, flush=True)
     return EXIT_USAGE
-
-
-_VALUED = ("--lang", "--home", "--config")
 
 
 def _opens_the_app(argv: Sequence[str]) -> bool:
