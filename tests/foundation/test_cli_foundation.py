@@ -220,29 +220,46 @@ def test_help_names_the_options_environment_and_log(demo_env: DemoEnv) -> None:
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
-_IMPORTS_PROBE = """
+_HEAVY = '("aiohttp", "cryptography")'
+_IMPORTS_PROBE = f"""
 import sys
 from tui_ibhxh import cli
 code = cli.main(sys.argv[1:])
-print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "cryptography")
+print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in {_HEAVY}
       or m.startswith("tui_ibhxh.commands.")))
+"""
+# ``ibhxh`` without a command, up to the moment the app would start running (its run() replaced)
+_TUI_PROBE = """
+import sys
+from tui_ibhxh import cli
+from tui_ibhxh.ui.app import IbhxhApp
+
+def run(self, **kwargs):
+    print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp",)
+          or m.startswith("tui_ibhxh.commands.") or m.startswith("tui_ibhxh.ivan_sim")))
+    return 0
+
+IbhxhApp.run = run
+sys.exit(cli.main(sys.argv[1:]))
 """
 
 
-def _loaded_by(*args: str, home: Path) -> set[str]:
+def _loaded_by(*args: str, home: Path, probe: str = _IMPORTS_PROBE, env: dict[str, str] | None = None) -> set[str]:
     """The heavy libraries and command modules a run of ``ibhxh ARGS`` imported (in a fresh interpreter)."""
     import subprocess
     import sys
 
     res = subprocess.run(
-        [sys.executable, "-c", _IMPORTS_PROBE, "--home", str(home), *args],
+        [sys.executable, "-c", probe, "--home", str(home), *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
         check=False,
         timeout=60,
+        env=env,
     )
-    line = next(line for line in res.stdout.splitlines() if line.startswith("LOADED"))
+    line = next((line for line in res.stdout.splitlines() if line.startswith("LOADED")), None)
+    assert line is not None, res.stderr
     return set(line.split()[1:])
 
 
@@ -284,3 +301,9 @@ def test_help_lists_every_command_as_its_own_help_says(tmp_path: Path) -> None:
             summary = " ".join(own.split("\n\n")[1].split())  # the paragraph under "Usage:"
             line = next(x for x in listing.splitlines() if x.strip().startswith(f"{name} "))
             assert " ".join(line.split()[1:]) in summary, (lang, name, line, summary)
+
+
+def test_the_app_starts_without_the_commands_or_aiohttp(demo_env: DemoEnv) -> None:
+    """``ibhxh`` (the TUI) on the demo: up to the app's start nothing imports a command module, the simulator
+    or aiohttp (the I-VAN client imports it with its first session): startup time, see bench/startup.py."""
+    assert _loaded_by("--lang", "vi", home=demo_env.home, probe=_TUI_PROBE, env=demo_env.env) == set()
