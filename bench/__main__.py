@@ -119,8 +119,9 @@ def sim_rows(quick: bool) -> list[Row]:
     base, posts = r.baseline, r.posts
     if posts.errors:
         print(f"simulator: {posts.errors} submissions failed: {r.failures[:1]}", file=sys.stderr)
+    accepted = (len(posts.latencies) - posts.errors) / posts.seconds if posts.seconds else 0.0  # 202s only
     return [
-        Row("simulator: verified submissions/s", "/s", posts.rate, base.rate, "GET /health", 500, False, True),
+        Row("simulator: verified submissions/s", "/s", accepted, base.rate, "GET /health", 500, False, True),
         Row("simulator: submission p99", "ms", posts.pct(0.99), base.pct(0.99), "GET /health", 50, False),
     ]
 
