@@ -48,3 +48,62 @@ def table(rows: list[tuple[Timing, Timing]]) -> str:
             f"{base.per_second:>10.1f} {ours.p50 / base.p50:>8.2f}x"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of ``python -m bench``: a goal of issue #15, the figure measured, the baseline measured in the same
+    run, their ratio, and whether the goal is met. A goal is either on the ratio (``limit`` × the baseline) or on
+    the figure itself (at most / at least ``limit`` in ``unit``)."""
+
+    measure: str
+    unit: str  # of the figure and the baseline: "ms", "MB", "/s"
+    figure: float
+    baseline: float
+    baseline_name: str
+    limit: float
+    on_ratio: bool  # the goal bounds figure / baseline, else the figure
+    at_least: bool = False  # the goal is a floor (throughput), else a ceiling
+
+    @property
+    def ratio(self) -> float:
+        return self.figure / self.baseline if self.baseline else float("inf")
+
+    @property
+    def passed(self) -> bool:
+        value = self.ratio if self.on_ratio else self.figure
+        return value >= self.limit if self.at_least else value <= self.limit
+
+    @property
+    def goal(self) -> str:
+        sign = "≥" if self.at_least else "≤"
+        return f"{sign} {self.limit:g}×" if self.on_ratio else f"{sign} {self.limit:g} {self.unit}"
+
+
+def _num(value: float, unit: str) -> str:
+    if unit == "ms" and value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def rows_table(rows: list[Row]) -> str:
+    """The one table: measure, goal, figure, baseline (what it is), ratio, PASS/FAIL."""
+    cells = [
+        (
+            r.measure,
+            r.goal,
+            _num(r.figure, r.unit),
+            f"{_num(r.baseline, r.unit)} ({r.baseline_name})",
+            f"{r.ratio:.2f}×",
+        )
+        for r in rows
+    ]
+    head = ("measure", "goal", "figure", "baseline", "ratio")
+    widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head))]
+
+    def line(c: tuple[str, ...], verdict: str) -> str:
+        return "| " + " | ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)) + f" | {verdict:<6} |"
+
+    out = [line(head, "result"), "|" + "|".join("-" * (w + 2) for w in [*widths, 6]) + "|"]
+    out += [line(c, "PASS" if r.passed else "FAIL") for c, r in zip(cells, rows, strict=True)]
+    return "\n".join(out)

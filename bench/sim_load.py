@@ -80,13 +80,22 @@ async def run_phase(
     return phase
 
 
-async def bench(args: argparse.Namespace) -> None:
+@dataclass(frozen=True)
+class SimLoad:
+    clients: int
+    baseline: Phase  # GET /health
+    posts: Phase  # POST dossier, verified
+    verify_ms: float  # in-process synchronous checks of one dossier
+    failures: list[str]
+
+
+async def bench(args: argparse.Namespace) -> SimLoad:
     tmp = Path(tempfile.mkdtemp(prefix="sim-bench-"))
     world = make_world(tmp / "world", units=(UNIT_R,))
     os.environ.setdefault("IBHXH_SIM_ENTRY", "module")  # the simulator alone, without the other commands
     proc = SimProcess(world.toml, tmp / "sim.sqlite3", delays=(0, 0), rate_limit=(10**6, 10.0**6))
     base = proc.start()
-    print(f"simulator at {base}; signing {args.count} dossiers ...", flush=True)
+    print(f"simulator at {base}; signing {args.count} dossiers ...", file=sys.stderr, flush=True)
     bodies = [signed_dossier(UNIT_R, CONTACT, new=world.unit_r_new, old=world.unit_r) for _ in range(args.count)]
 
     from tui_ibhxh.core.xmldsig import TrustStore
@@ -121,24 +130,38 @@ async def bench(args: argparse.Namespace) -> None:
             posts = await run_phase("POST dossier (verified)", args.clients, bodies, args.seconds, post)
     finally:
         proc.stop()
-    print(f"\n{args.clients} concurrent clients on loopback, one simulator process (WAL, synchronous=FULL)")
-    print(f"{'operation':<26}{'n':>6}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
-    for p in (baseline, posts):
-        print(f"{p.name:<26}{len(p.latencies):>6}{p.errors:>8}{p.rate:>10.1f}{p.pct(0.5):>10.2f}{p.pct(0.99):>10.2f}")
-    ratio = posts.rate / baseline.rate if baseline.rate else 0.0
-    print(f"\nverified submissions/s as a fraction of the baseline: {ratio:.3f}")
-    per_core = 1000 / verify_ms
-    print(f"in-process synchronous checks of one dossier: {verify_ms:.2f} ms ({per_core:.0f}/s on one core)")
-    for f in failures:
-        print(f"failed submission: {f[:300]}")
+    return SimLoad(args.clients, baseline, posts, verify_ms, failures)
 
 
-def main(argv: list[str] | None = None) -> None:
+def report(r: SimLoad) -> str:
+    lines = [f"{r.clients} concurrent clients on loopback, one simulator process (WAL, synchronous=FULL)"]
+    lines.append(f"{'operation':<26}{'n':>6}{'errors':>8}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    for p in (r.baseline, r.posts):
+        lines.append(
+            f"{p.name:<26}{len(p.latencies):>6}{p.errors:>8}{p.rate:>10.1f}{p.pct(0.5):>10.2f}{p.pct(0.99):>10.2f}"
+        )
+    ratio = r.posts.rate / r.baseline.rate if r.baseline.rate else 0.0
+    lines.append(f"\nverified submissions/s as a fraction of the baseline: {ratio:.3f}")
+    per_core = 1000 / r.verify_ms
+    lines.append(f"in-process synchronous checks of one dossier: {r.verify_ms:.2f} ms ({per_core:.0f}/s on one core)")
+    lines += [f"failed submission: {f[:300]}" for f in r.failures]
+    return "\n".join(lines)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="I-VAN simulator load benchmark")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--count", type=int, default=400, help="at most this many requests per phase")
     parser.add_argument("--seconds", type=float, default=20.0, help="at most this long per phase")
-    asyncio.run(bench(parser.parse_args(argv)))
+    return parser.parse_args(argv)
+
+
+def run(argv: list[str] | None = None) -> SimLoad:
+    return asyncio.run(bench(parse(argv)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    print(report(run(argv)))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from tests.ui.fake_backend import FakeBackend, transaction
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.ui.app import IbhxhApp
 from tui_ibhxh.ui.screens.history import HistoryScreen
+from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
 
 
@@ -59,30 +60,38 @@ class ManyBackend(FakeBackend):
         ]
 
 
+def logging_in(app: IbhxhApp) -> bool:
+    return isinstance(app.screen, TokenScreen | PinScreen)
+
+
 async def history_times(n: int) -> tuple[float, float, float]:
     backend = ManyBackend(n)
     app = IbhxhApp(backend, animations=False)
     async with app.run_test(size=(120, 40)) as pilot:
+        # History is followed once logged in (App.connected): the token list, the PIN, then F3
+        while not (isinstance(app.screen, TokenScreen) and app.screen.tokens):
+            await pilot.pause(0.005)
+        await pilot.press("enter", *"123456", "enter")
+        while logging_in(app):
+            await pilot.pause(0.005)
         t0 = time.perf_counter()
         await pilot.press("f3")
-        while not (isinstance(app.screen, HistoryScreen) and app.screen.query_one("#history").row_count == n):  # type: ignore[attr-defined]
+        while not (isinstance(app.screen, HistoryScreen) and app.screen.query_one("#history").row_count == n):
             await pilot.pause(0.005)
         populated = time.perf_counter() - t0
         table = app.screen.query_one("#history")
         table.focus()
         t1 = time.perf_counter()
         await pilot.press("ctrl+end")
-        while table.cursor_row != n - 1:  # type: ignore[attr-defined]
+        while table.cursor_row != n - 1:
             await pilot.pause(0.005)
         await pilot.pause(0)
         scrolled = time.perf_counter() - t1
-        while backend.pushed is None:
-            await pilot.pause(0.005)
         target = backend.history[n // 2]
         rejected = replace(target, status=TxStatus.REJECTED, ma_loi="CERT_REVOKED", mota_loi="Chứng thư bị thu hồi")
         t2 = time.perf_counter()
         backend.pushed.put_nowait(rejected)
-        while "CERT_REVOKED" not in str(table.get_cell_at(Coordinate(n // 2, 3))):  # type: ignore[attr-defined]
+        while "CERT_REVOKED" not in str(table.get_cell_at(Coordinate(n // 2, 3))):
             await pilot.pause(0.001)
         return populated, scrolled, time.perf_counter() - t2
 

@@ -7,11 +7,13 @@ name: every command carries a copy, and the last one given wins. Their values re
 from __future__ import annotations
 
 import functools
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from gettext import gettext
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -231,7 +233,7 @@ def _help_text(key: str, lang: Lang) -> str | None:
 def command_tree(lang: Lang = "vi") -> click.Group:
     """Every command of ``ibhxh``, its help in ``lang``."""
     load_catalogues()
-    _load_commands()
+    _load_commands(lang)
     translate_help(root, lang)
     return root
 
@@ -284,7 +286,53 @@ def command(group: click.Group, name: str, help: str) -> Callable[[CommandFunc],
     return declare
 
 
+#: every command of ``ibhxh`` (a group or a command), each declared by the module of the same name in
+#: ``tui_ibhxh.commands``; imported only when it runs or its own help is asked for
+COMMANDS = (
+    "certs",
+    "check",
+    "completion",
+    "demo",
+    "export",
+    "history",
+    "receipt",
+    "registration",
+    "sign",
+    "sim",
+    "submit",
+    "token",
+    "tokens",
+    "verify",
+)
+
+
 class Root(Group):
+    """The program: its commands' modules are imported only when one is run (``ibhxh`` alone, the TUI, imports
+    none of them, nor aiohttp or cryptography through them); ``--help`` lists them all from the catalogues."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in COMMANDS and cmd_name not in self.commands:
+            _load_command(cmd_name, ctx.ensure_object(Options).help_lang)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The list of commands with their one-line help, without importing them: the same catalogue text
+        (``help.cmd.<name>``) that ``translate_help`` gives a loaded command."""
+        lang = ctx.ensure_object(Options).help_lang
+        rows = []
+        for name in self.list_commands(ctx):
+            loaded = self.commands.get(name)
+            if loaded is not None and loaded.hidden:
+                continue
+            text = loaded.get_short_help_str(formatter.width) if loaded is not None else None
+            rows.append((name, text or _help_text(f"help.cmd.{_key_path(name)}", lang) or ""))
+        if rows:
+            with formatter.section(gettext("Commands")):  # as click says it
+                formatter.write_dl(rows)
+
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """Where the log is, for the ``--home`` given before ``--help`` (else IBHXH_HOME, else the platform's)."""
         super().format_epilog(ctx, formatter)
@@ -352,24 +400,17 @@ def _run_tui(ctx: CliContext) -> int:
     return run_tui(cfg, ctx.lang)
 
 
-def _load_commands() -> None:
-    """Every command module adds its commands to ``root`` when imported."""
-    from tui_ibhxh.commands import (  # noqa: F401
-        certs,
-        check,
-        completion,
-        demo,
-        export,
-        history,
-        receipt,
-        registration,
-        sign,
-        sim,
-        submit,
-        token,
-        tokens,
-        verify,
-    )
+def _load_command(name: str, lang: Lang) -> None:
+    """Import the module of the command ``name`` (it adds the command to ``root``), its help in ``lang``."""
+    importlib.import_module(f"tui_ibhxh.commands.{name}")
+    translate_help(root.commands[name], lang, (name,))
+
+
+def _load_commands(lang: Lang = "vi") -> None:
+    """Every command (the whole tree: tests walk it)."""
+    for name in COMMANDS:
+        if name not in root.commands:
+            _load_command(name, lang)
 
 
 def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None, prog: str = "ibhxh") -> int:
@@ -381,8 +422,9 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
     load_catalogues()
     if group is None and _opens_the_app(args) and not has_terminal():
         return _no_terminal(options.help_lang)
-    if group is None:
-        group = command_tree(options.help_lang)
+    if group is None:  # the commands themselves are loaded by ``Root.get_command``, the one run only
+        group = root
+        translate_help(group, options.help_lang)
     else:  # a group alone (the simulator's entry point): its help under its own name
         translate_help(group, options.help_lang, (group.name or "",))
     try:

@@ -220,3 +220,97 @@ def test_help_names_the_options_environment_and_log(demo_env: DemoEnv) -> None:
     assert demo_env.run("--version").stdout.strip() == "tui-ibhxh 0.1.0"
     bad = demo_env.run("tokens", "--no-such-option")
     assert bad.returncode == 64 and "Traceback" not in bad.stderr  # EX_USAGE: 2 means "rejected by BHXH"
+
+
+_HEAVY = '("aiohttp", "cryptography")'
+_IMPORTS_PROBE = f"""
+import sys
+from tui_ibhxh import cli
+code = cli.main(sys.argv[1:])
+print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in {_HEAVY}
+      or m.startswith("tui_ibhxh.commands.")))
+"""
+# ``ibhxh`` without a command, up to the moment the app would start running (its run() replaced)
+_TUI_PROBE = """
+import sys
+from tui_ibhxh import cli
+from tui_ibhxh.ui.app import IbhxhApp
+
+LATER = {f"tui_ibhxh.core.{m}" for m in ("dossier", "envelope", "receipt", "xmldsig")} | {
+    f"tui_ibhxh.ui.screens.{m}" for m in ("certificates", "contact", "confirm", "history")}
+
+def run(self, **kwargs):
+    print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "xmlsec", "cryptography", "lxml")
+          or m.startswith(("tui_ibhxh.commands.", "tui_ibhxh.ivan_sim")) or m in LATER))
+    return 0
+
+IbhxhApp.run = run
+cli.has_terminal = lambda: True  # the probe's pipes are no terminal; the app would refuse to start
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def _loaded_by(*args: str, home: Path, probe: str = _IMPORTS_PROBE, env: dict[str, str] | None = None) -> set[str]:
+    """The heavy libraries and command modules a run of ``ibhxh ARGS`` imported (in a fresh interpreter)."""
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-c", probe, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+        timeout=60,
+        env=env,
+    )
+    line = next((line for line in res.stdout.splitlines() if line.startswith("LOADED")), None)
+    assert line is not None, res.stderr
+    return set(line.split()[1:])
+
+
+def test_help_imports_no_command_and_no_heavy_library(tmp_path: Path) -> None:
+    """``ibhxh --help`` lists every command with its translated help without importing one of them (nor aiohttp
+    or cryptography): the lazy root group reads the one-liners from the catalogues."""
+    assert _loaded_by("--lang", "en", "--help", home=tmp_path) == set()
+
+
+def test_a_command_imports_its_own_module_only(tmp_path: Path) -> None:
+    from tui_ibhxh.cli import COMMANDS
+
+    loaded = _loaded_by("--lang", "en", "verify", "--help", home=tmp_path)
+    commands = {m.rsplit(".", 1)[1] for m in loaded if m.startswith("tui_ibhxh.commands.")}
+    assert "verify" in commands
+    assert not (commands - {"verify"}) & set(COMMANDS), commands
+
+
+def test_every_command_module_is_listed() -> None:
+    """A module added to tui_ibhxh/commands without a line in cli.COMMANDS would be a command nobody can run."""
+    import tui_ibhxh.commands
+    from tui_ibhxh.cli import COMMANDS, _load_commands, root
+
+    package = Path(tui_ibhxh.commands.__file__).parent
+    modules = {p.stem for p in package.glob("*.py") if not p.stem.startswith("_")}
+    assert set(COMMANDS) == modules
+    _load_commands()
+    assert set(root.commands) == modules  # each module declares the command of its name
+
+
+def test_help_lists_every_command_as_its_own_help_says(tmp_path: Path) -> None:
+    """The listing of the lazy root (nothing imported) says for each command what the command's own help says."""
+    from tui_ibhxh.cli import COMMANDS
+
+    for lang in ("vi", "en"):
+        listing = run_ibhxh("--lang", lang, "--help", env={**os.environ, "IBHXH_HOME": str(tmp_path)}).stdout
+        for name in COMMANDS:
+            own = run_ibhxh("--lang", lang, name, "--help", env={**os.environ, "IBHXH_HOME": str(tmp_path)}).stdout
+            summary = " ".join(own.split("\n\n")[1].split())  # the paragraph under "Usage:"
+            line = next(x for x in listing.splitlines() if x.strip().startswith(f"{name} "))
+            assert " ".join(line.split()[1:]) in summary, (lang, name, line, summary)
+
+
+def test_the_app_starts_without_the_commands_or_aiohttp(demo_env: DemoEnv) -> None:
+    """``ibhxh`` (the TUI) on the demo: up to the app's start nothing imports a command module, the simulator,
+    aiohttp (the I-VAN client imports it with its first session), cryptography, the XML/XMLDSig code (lxml, xmlsec) or
+    the screens of the later steps: startup time, see bench/startup.py."""
+    assert _loaded_by("--lang", "vi", home=demo_env.home, probe=_TUI_PROBE, env=demo_env.env) == set()

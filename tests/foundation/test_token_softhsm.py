@@ -9,11 +9,13 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from pkcs11 import exceptions as p11e
 
 from tests.conftest import DemoEnv
 from tui_ibhxh.demo import DEMO_PIN, DEMO_TOKEN_LABEL, SOFTHSM_MODULE
@@ -74,6 +76,44 @@ def test_login_sign_and_verify(service: TokenService, demo_env: DemoEnv) -> None
     pub.verify(sig, data, padding.PKCS1v15(), hashes.SHA256())  # raises if wrong
     sig2 = asyncio.run(signer.sign_async(data))
     assert sig2 == sig  # PKCS#1 v1.5 is deterministic
+
+
+class _CountingSession:
+    """The PKCS#11 session with its object searches counted."""
+
+    def __init__(self, session: Any) -> None:
+        self.session, self.searches = session, 0
+
+    def get_objects(self, attrs: Any) -> Any:
+        self.searches += 1
+        return self.session.get_objects(attrs)
+
+    def __getattr__(self, name: str) -> Any:  # close() and the rest: the session's own
+        return getattr(self.session, name)
+
+
+class _StaleKey:
+    def sign(self, data: bytes, mechanism: Any) -> bytes:
+        raise p11e.ObjectHandleInvalid()
+
+
+def test_the_key_is_looked_up_once_per_session_and_found_again_when_stale(
+    service: TokenService, demo_env: DemoEnv
+) -> None:
+    tok = demo_token(service)
+    service.login_sync(tok.serial, DEMO_PIN)
+    new = next(c for c in service.certificates_sync(tok.serial) if c.info.der == demo_env.material.new_cert_der)
+    opened = service._open
+    assert opened is not None
+    counting = _CountingSession(opened.session)
+    opened.session = counting
+    signer = service.signer(new)
+    first = signer.sign(b"a")
+    assert [signer.sign(b"a") for _ in range(3)] == [first] * 3
+    assert counting.searches == 1
+    opened.keys[new.key_id] = _StaleKey()  # e.g. the handle of a key the token no longer has under that handle
+    assert signer.sign(b"a") == first
+    assert counting.searches == 2
 
 
 def test_sign_requires_login(service: TokenService) -> None:

@@ -56,7 +56,7 @@ def test_every_screen_binds_ids_of_the_table_and_full_screens_end_with_the_apps(
             for key in ACTIONS[binding_id].key.split(","):
                 assert key not in ids_per_key, (cls, key, binding_id, ids_per_key[key])  # one action per key
                 ids_per_key[key] = binding_id
-    full: list[type[BaseScreen]] = [*wizard.STEPS, HistoryScreen]
+    full: list[type[BaseScreen]] = [*wizard.step_screens(), HistoryScreen]
     for step in full:
         assert step.ACTIONS[-len(APP_ACTIONS) :] == APP_ACTIONS, step
 
@@ -99,6 +99,13 @@ async def test_a_dialogs_binding_is_remapped_by_its_id(make_app: MakeApp) -> Non
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("q")
         await until(pilot, lambda: answers == [False])
+
+
+def test_the_wizard_names_each_step_as_its_screen_does() -> None:
+    """The stepper's names are known before the later steps' screens are imported (startup): they must be the
+    names those screens report when done."""
+    assert [cls.STEP for cls in wizard.step_screens()] == [name for name, _ in wizard.STEPS]
+    assert (*(name for name, _ in wizard.STEPS), HistoryScreen.STEP) == wizard.NAMES
 
 
 async def test_the_router_opens_the_next_step_and_counts_the_last(make_app: MakeApp) -> None:

@@ -11,17 +11,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from asn1crypto import pem, x509
-from cryptography import x509 as cx509
-from cryptography.hazmat.primitives import serialization
-from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
 
 from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date, t
 from tui_ibhxh.core.models import CertInfo, Problem, ProblemCode, SubjectId, TokenCert
 from tui_ibhxh.core.revocation import Revocation, RevocationState, UnknownReason
 from tui_ibhxh.core.validation import mst_ok, normalise_mst
+
+if TYPE_CHECKING:  # cryptography is imported where a chain or a name is checked, not when the app starts
+    from cryptography import x509 as cx509
 
 _SHORT_NAMES = {
     "common_name": "CN",
@@ -220,6 +220,8 @@ def _name_key(name: cx509.Name) -> tuple[frozenset[tuple[str, str]], ...]:
 def names_issuer_serial(info: CertInfo, issuer_name: str, serial_number: str) -> bool:
     """True when an issuer name (RFC 4514 string) and a decimal serial number, as in an XMLDSig
     ``X509IssuerSerial``, designate the certificate ``info``."""
+    from cryptography import x509 as cx509
+
     try:
         serial = int(serial_number.strip())
         issuer = cx509.Name.from_rfc4514_string(issuer_name.strip())
@@ -232,6 +234,8 @@ def names_issuer_serial(info: CertInfo, issuer_name: str, serial_number: str) ->
 
 @lru_cache(maxsize=512)
 def _x509(der: bytes) -> cx509.Certificate:
+    from cryptography import x509 as cx509
+
     return cx509.load_der_x509_certificate(der)
 
 
@@ -272,6 +276,9 @@ def validate_path(
     The leaf's validity is checked by the callers (EXPIRED, CERT_EXPIRED): the chain is validated at ``at``
     moved into the leaf's validity period, so an expired certificate is expired, not also "untrusted".
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.x509.verification import ExtensionPolicy, PolicyBuilder, Store, VerificationError
+
     if not anchors:
         return TrustPath(reason="no trust anchor is configured")
     known = {c.der: c for c in (cert, *anchors, *intermediates)}

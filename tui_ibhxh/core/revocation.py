@@ -12,14 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509 import ocsp
-from cryptography.x509.oid import ExtendedKeyUsageOID
+if TYPE_CHECKING:  # cryptography is imported where a CRL or an OCSP answer is read, not when the app starts
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509 import ocsp
 
 #: how far a producer's clock may run ahead of ours before its answer is refused as "from the future"
 CLOCK_SKEW: Final = timedelta(minutes=5)
@@ -72,6 +70,8 @@ class RevocationUrls:
 
 
 def _x509(der: bytes) -> x509.Certificate:
+    from cryptography import x509
+
     return x509.load_der_x509_certificate(der)
 
 
@@ -81,6 +81,8 @@ def _http(url: str) -> bool:
 
 def revocation_urls(cert_der: bytes) -> RevocationUrls:
     """The AIA OCSP URLs and the CRL distribution points of a certificate."""
+    from cryptography import x509
+
     cert = _x509(cert_der)
     ocsp_urls: list[str] = []
     crl_urls: list[str] = []
@@ -104,6 +106,8 @@ def revocation_urls(cert_der: bytes) -> RevocationUrls:
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:
     """A CRL in DER or PEM."""
+    from cryptography import x509
+
     try:
         if data.lstrip().startswith(b"-----BEGIN"):
             return x509.load_pem_x509_crl(data.strip())
@@ -118,6 +122,9 @@ def _aware(value: datetime) -> datetime:
 
 def _verify_signature(key: object, signature: bytes, data: bytes, algorithm: hashes.HashAlgorithm | None) -> bool:
     """True when ``signature`` over ``data`` verifies with ``key`` (RSA PKCS#1 v1.5 or ECDSA)."""
+    from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
     try:
         if isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
             key.verify(signature, data, padding.PKCS1v15(), algorithm)
@@ -131,6 +138,8 @@ def _verify_signature(key: object, signature: bytes, data: bytes, algorithm: has
 
 
 def _may_sign_crls(issuer: x509.Certificate) -> bool:
+    from cryptography import x509
+
     try:
         usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
@@ -140,6 +149,9 @@ def _may_sign_crls(issuer: x509.Certificate) -> bool:
 
 def crl_decision(data: bytes, cert_der: bytes, issuer_der: bytes, *, now: datetime, source: str = "") -> Revocation:
     """The state of ``cert_der`` by a CRL (DER or PEM) that ``issuer_der`` must have signed, at ``now``."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     try:
         crl = load_crl(data)
     except RevocationDataError:
@@ -178,11 +190,16 @@ def crl_next_update(data: bytes) -> datetime | None:
 
 def ocsp_request(cert_der: bytes, issuer_der: bytes) -> bytes:
     """A DER OCSPRequest for one certificate (CertID hashed with SHA-1, which every responder supports)."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.x509 import ocsp
+
     builder = ocsp.OCSPRequestBuilder().add_certificate(_x509(cert_der), _x509(issuer_der), hashes.SHA1())
     return builder.build().public_bytes(serialization.Encoding.DER)
 
 
 def _responder_is(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
+    from cryptography import x509
+
     if response.responder_name is not None:
         return response.responder_name == cert.subject
     # ResponderID byKey: SHA-1 of the subjectPublicKey bits, which is what a method-1 key identifier is
@@ -191,6 +208,10 @@ def _responder_is(response: ocsp.OCSPResponse, cert: x509.Certificate) -> bool:
 
 def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, now: datetime) -> x509.Certificate | None:
     """The issuer itself, or a responder certificate in the answer that the issuer signed for OCSP."""
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
     if _responder_is(response, issuer):
         return issuer
     for candidate in response.certificates:
@@ -211,6 +232,9 @@ def _signer(response: ocsp.OCSPResponse, issuer: x509.Certificate, now: datetime
 
 def ocsp_decision(data: bytes, cert_der: bytes, issuer_der: bytes, *, now: datetime, source: str = "") -> Revocation:
     """The state of ``cert_der`` by an OCSP answer, checked against ``issuer_der`` at ``now``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509 import ocsp
+
     try:
         response = ocsp.load_der_ocsp_response(data)
     except ValueError:
@@ -248,6 +272,8 @@ def ocsp_decision(data: bytes, cert_der: bytes, issuer_der: bytes, *, now: datet
 
 def ocsp_next_update(data: bytes) -> datetime | None:
     """Until when an OCSP answer holds (None when it does not say): the cache keeps it that long."""
+    from cryptography.x509 import ocsp
+
     try:
         response = ocsp.load_der_ocsp_response(data)
         if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:

@@ -11,11 +11,12 @@ Errors are :class:`XmlRejected` with a stable ``code`` and an i18n ``key``; ever
 from __future__ import annotations
 
 import re
-from typing import Final
-
-from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
+from typing import TYPE_CHECKING, Final
 
 from tui_ibhxh.core.i18n import Lang, t
+
+if TYPE_CHECKING:  # lxml is imported with the first document parsed; XmlError is needed before that (the CLI's)
+    from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
 DEFAULT_MAX_BYTES: Final = 1_048_576
 
@@ -46,6 +47,8 @@ _ENC_RE: Final = re.compile(rb"""encoding\s*=\s*(["'])([A-Za-z0-9._\-]*)\1""")
 
 def safe_parser() -> etree.XMLParser:
     """A new hardened parser (lxml parsers must not be shared between threads)."""
+    from lxml import etree
+
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -94,6 +97,8 @@ def parse_xml(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
     Raises :class:`XmlRejected` with code TOO_LARGE, EMPTY, NOT_UTF8, DOCTYPE or MALFORMED (with line/column).
     Whitespace, comments and processing instructions are kept (the document may be signed).
     """
+    from lxml import etree
+
     check_bytes(data, max_bytes=max_bytes)
     try:
         root = etree.fromstring(data, safe_parser())

@@ -21,10 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
-
-import aiohttp
 
 from tui_ibhxh.core.models import (
     Contact,
@@ -40,6 +38,10 @@ from tui_ibhxh.services.provider import HistorySnapshot, IvanError, Page, SignFn
 
 #: failures that may pass by themselves (the network, a busy or failing I-VAN): worth retrying later
 _PASSING = frozenset({"ivan.unreachable", "ivan.timeout", "ivan.server_error", "ivan.rate_limited"})
+
+
+if TYPE_CHECKING:  # aiohttp is imported with the first session, not at start (startup time: bench.startup)
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +138,6 @@ class IvanClient:
         self.base_url = base_url.rstrip("/")
         self.api = f"{self.base_url}/api/v1"
         self._ca_bundle = ca_bundle
-        self._timeout = aiohttp.ClientTimeout(sock_connect=connect_timeout, sock_read=read_timeout)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self.retry = retry or RetryPolicy()
@@ -162,10 +163,13 @@ class IvanClient:
         await self.close()
 
     def _ensure_session(self) -> aiohttp.ClientSession:
+        import aiohttp
+
         if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(sock_connect=self._connect_timeout, sock_read=self._read_timeout)
             connector = aiohttp.TCPConnector(ssl=self._ssl(), limit=8)
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self._timeout, headers={"User-Agent": "tui-ibhxh"}
+                connector=connector, timeout=timeout, headers={"User-Agent": "tui-ibhxh"}
             )
         return self._session
 
@@ -194,6 +198,8 @@ class IvanClient:
         expect: tuple[int, ...] = (200,),
         raw: bool = False,
     ) -> tuple[int, Any]:
+        import aiohttp
+
         url = f"{self.api}{path}"
         attempts = self.retry.attempts if retry_safe else 1
         reauthed = False
@@ -384,6 +390,8 @@ class IvanClient:
         A stream ends with its bearer token (``event: expired``, protocol §6): the client re-authenticates
         with the certificate and signer of :meth:`authenticate` and resumes at once, without reporting a lost
         connection. ``on_connection(True)`` when the stream is open, ``(False)`` each time it is lost."""
+        import aiohttp
+
         connected = on_connection or (lambda _up: None)
         last = last_event_id
         failures = 0
@@ -432,6 +440,8 @@ class IvanClient:
 async def _stream_opened(resp: aiohttp.ClientResponse) -> None:
     """Return when ``resp`` is an open event stream; a passing failure (429, 5xx) raises a connection error
     (the caller reconnects later), a refusal an :class:`IvanError`."""
+    import aiohttp
+
     if resp.status == 200:
         return
     err = _error_body(await resp.read())

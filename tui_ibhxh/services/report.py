@@ -7,11 +7,14 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from tui_ibhxh.core.i18n import Lang, fmt_date, fmt_datetime, t
 from tui_ibhxh.core.models import CertInfo, Contact, RegisteredCert, Registration, Transaction
-from tui_ibhxh.core.receipt import ReceiptCheck
 from tui_ibhxh.core.validation import CONTACT_FIELDS
+
+if TYPE_CHECKING:  # the receipt code (lxml, XSLT) is not needed to start the app
+    from tui_ibhxh.core.receipt import ReceiptCheck
 
 CSV_HEADERS: dict[str, list[str]] = {
     "vi": [

@@ -17,9 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Final, Protocol
-
-import aiohttp
+from typing import TYPE_CHECKING, Final, Protocol
 
 from tui_ibhxh.core.certs import revocation_checkable, validate_path
 from tui_ibhxh.core.models import CertInfo
@@ -36,6 +34,9 @@ from tui_ibhxh.core.revocation import (
 )
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.files import write_atomic
+
+if TYPE_CHECKING:  # aiohttp is imported when the network is used, not at start (startup time: bench.startup)
+    import aiohttp
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ class RevocationChecker:
     ) -> list[Revocation]:
         """The states of several certificates, checked concurrently over one HTTP session (a CRL they share is
         fetched once); ``on_result`` hears of each as soon as it is known."""
+        import aiohttp
+
         items = list(subjects)
         when = now or datetime.now(UTC)
         timeout = aiohttp.ClientTimeout(total=self.timeout, sock_connect=self.timeout)
@@ -162,6 +165,8 @@ class RevocationChecker:
         return await asyncio.shield(task)
 
     async def _get(self, session: aiohttp.ClientSession, url: str, body: bytes | None) -> bytes | None:
+        import aiohttp
+
         try:
             async with asyncio.timeout(self.timeout):
                 if body is None:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -160,6 +160,8 @@ class _Open:
     label: str
     session: Any
     forwarded: bool = False
+    #: private keys found in this session, by CKA_ID (hex): looked up once per session, not once per signature
+    keys: dict[str, Any] = field(default_factory=dict)
 
 
 def _refusal(module: str) -> UserError | None:
@@ -577,6 +579,12 @@ class TokenService:
         opened = self._open
         if opened is None or opened.serial != serial:
             raise UserError("token.not_logged_in")
+        cached = opened.keys.get(key_id)
+        if cached is not None:
+            try:
+                return bytes(cached.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+            except p11e.PKCS11Error:  # a stale handle, or the token gone: found again below, which says which
+                opened.keys.pop(key_id, None)
         try:
             keys = list(
                 opened.session.get_objects(
@@ -588,7 +596,9 @@ class TokenService:
                     self._open = None
                     raise UserError("token.forward_lost" if opened.forwarded else "token.removed")
                 raise UserError("token.key_missing", serial=key_id)
-            return bytes(keys[0].sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+            signature = bytes(keys[0].sign(data, mechanism=Mechanism.SHA256_RSA_PKCS))
+            opened.keys[key_id] = keys[0]
+            return signature
         except p11e.PKCS11Error as exc:
             error = map_error(exc, forwarded=opened.forwarded)
             if error.key in ("token.removed", "token.forward_lost"):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_ibhxh.core.certs import (
     CertificateError,
@@ -33,8 +34,6 @@ from tui_ibhxh.core.certs import (
     problem_message,
     unit_signing_certs,
 )
-from tui_ibhxh.core.dossier import CertSummary, ChangeDossier, build_dossier
-from tui_ibhxh.core.envelope import MA_THUTUC_05, Envelope, build_envelope, verify_envelope
 from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date
 from tui_ibhxh.core.models import (
     CertInfo,
@@ -48,7 +47,6 @@ from tui_ibhxh.core.models import (
     Transaction,
     TxStatus,
 )
-from tui_ibhxh.core.receipt import ReceiptCheck, verify_receipt
 from tui_ibhxh.core.revocation import PENDING, Revocation, UnknownReason
 from tui_ibhxh.core.state import (
     Aspect,
@@ -61,7 +59,6 @@ from tui_ibhxh.core.state import (
     UnitState,
 )
 from tui_ibhxh.core.validation import check_contact, clean_contact
-from tui_ibhxh.core.xmldsig import TrustStore
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_value
 from tui_ibhxh.services.errors import UserError, error_text
@@ -69,9 +66,15 @@ from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
 from tui_ibhxh.services.provider import IvanError, IvanProvider, make_provider
 from tui_ibhxh.services.revocation import RevocationChecker, Subject, subjects_for
-from tui_ibhxh.services.signing import sign_xml
 from tui_ibhxh.services.token import TokenService, service_from_config
 from tui_ibhxh.services.trust import check_context, read_anchors, revocation_checker
+
+if TYPE_CHECKING:
+    # the XML, XMLDSig and receipt code (lxml, xmlsec) is imported where a dossier is built, signed or checked:
+    # not needed to show the token list, so not imported at start (startup time: bench/startup.py)
+    from tui_ibhxh.core.dossier import ChangeDossier
+    from tui_ibhxh.core.receipt import ReceiptCheck
+    from tui_ibhxh.core.xmldsig import TrustStore
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +227,8 @@ class UpdateWorkflow:
     # -- trust anchors (read once) -----------------------------------------------------------------------
     def anchors(self) -> list[CertInfo]:
         if self._anchors is None:
+            from tui_ibhxh.core.xmldsig import TrustStore
+
             self._anchors = read_anchors(self.cfg.ivan.trust_anchors)
             self._trust = TrustStore(self._anchors) if self._anchors else None
         return self._anchors
@@ -453,6 +458,8 @@ class UpdateWorkflow:
         reg = self.state.registration
         if reg is None:
             raise UserError("workflow.not_logged_in")
+        from tui_ibhxh.core.dossier import CertSummary, ChangeDossier
+
         name, _code = self._ivan_identity()
         return ChangeDossier(
             unit=self.profile.unit,
@@ -466,12 +473,16 @@ class UpdateWorkflow:
 
     def envelope(self, d: ChangeDossier, signed_form: bytes) -> bytes:
         """The unsigned envelope carrying ``signed_form``."""
+        from tui_ibhxh.core.envelope import Envelope, build_envelope
+
         _name, code = self._ivan_identity()
         return build_envelope(Envelope.for_form(d, signed_form, ma_ivan=code))
 
     def preview(self, cert: TokenCert, contact: Contact) -> Preview:
         """Exactly what "Nộp" signs now: the form with the draft's own request key, and the envelope around it
         (carrying the form as signed at F5)."""
+        from tui_ibhxh.core.dossier import build_dossier
+
         d = self.dossier(cert, contact, self.draft().key)
         form = build_dossier(d)
         return Preview(form=form, envelope=self.envelope(d, form))
@@ -533,6 +544,8 @@ class UpdateWorkflow:
     def file_name(self, at: datetime | None = None) -> str:
         """The provider convention: the form code in the name, the unit and the time after it."""
         when = (at or self.clock()).astimezone(VN_TZ)
+        from tui_ibhxh.core.envelope import MA_THUTUC_05
+
         return f"{MA_THUTUC_05}_{self.ma_dvi}_{when:%Y%m%d-%H%M%S}.xml"
 
     async def _sign(
@@ -567,6 +580,10 @@ class UpdateWorkflow:
                 date=fmt_date(info.not_after),
                 registered=older.detail,
             )
+        from tui_ibhxh.core.dossier import build_dossier
+        from tui_ibhxh.core.envelope import verify_envelope
+        from tui_ibhxh.services.signing import sign_xml
+
         key = self.draft().key
         step(Step.BUILD)
         d = self.dossier(fresh.cert, contact, key)
@@ -731,6 +748,8 @@ class UpdateWorkflow:
             der = load_certificates(await asyncio.to_thread(path.read_bytes))[0].der
         except (OSError, CertificateError, IndexError):
             raise UserError("cli.not_a_certificate", path=path) from None
+        from tui_ibhxh.core.receipt import verify_receipt
+
         return xml, verify_receipt(xml, der)
 
     async def record(self, tx: Transaction) -> bool:

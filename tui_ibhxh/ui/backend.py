@@ -12,12 +12,11 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenCert, TokenInfo, Transaction, Unit
-from tui_ibhxh.core.receipt import ReceiptCheck, render_html
 from tui_ibhxh.core.state import Draft, Observer, UnitState
 from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.config import remember_module
@@ -27,6 +26,9 @@ from tui_ibhxh.services.report import history_csv, receipt_check_text
 from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
+
+if TYPE_CHECKING:  # the receipt code (lxml, XSLT) is imported when a receipt is saved, not at start
+    from tui_ibhxh.core.receipt import ReceiptCheck
 
 
 class Backend(Protocol):
@@ -187,6 +189,8 @@ class WorkflowBackend:
 
     async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]:
         """BHXH's confirmation as received (signed XML) and as form 01/TB-GD (HTML with the signature status)."""
+        from tui_ibhxh.core.receipt import render_html
+
         xml, check = await self.wf.receipt(ma_gdich)
         html = render_html(xml, signature_status=receipt_check_text(check, self.lang)).encode("utf-8")
         paths = [directory / f"xac-nhan-{ma_gdich}.xml", directory / f"xac-nhan-{ma_gdich}.html"]
