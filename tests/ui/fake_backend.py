@@ -40,7 +40,7 @@ from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
-from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step
+from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, in_order
 from tui_ibhxh.ui.backend import Backend, ProgressFn
 
 T = TypeVar("T")
@@ -401,7 +401,7 @@ class FakeBackend:
         await self._maybe_hang()
         if self.choices_error is not None:
             raise self.choices_error
-        return [self.recheck(c) for c in self.choices_list]
+        return in_order(self.recheck(c) for c in self.choices_list)
 
     async def check_revocation(self, certs: list[TokenCert]) -> None:
         """As the workflow does: each verdict into the state as it comes (never, with ``revocation_hang``)."""

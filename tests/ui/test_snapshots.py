@@ -23,7 +23,7 @@ from tests.ui.fake_backend import (
     FakeBackend,
     transaction,
 )
-from tests.ui.until import fake, settled
+from tests.ui.until import fake, select_cert, settled
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import PinFlags, RegisteredCert, TxStatus
 from tui_ibhxh.core.revocation import Revocation, UnknownReason
@@ -72,8 +72,10 @@ async def pin_error(pilot: Pilot[int]) -> None:
 
 
 async def certs_blocked(pilot: Pilot[int]) -> None:
+    """Enter on the registered certificate: refused, in words."""
     await to_certs(pilot)
-    await pilot.press("up", "enter")
+    await select_cert(pilot, "(đang đăng ký)")
+    await pilot.press("enter")
     await settle(pilot)
 
 
@@ -187,19 +189,19 @@ async def confirm_older(pilot: Pilot[int]) -> None:
     """The registered certificate expires later than the one chosen (the old one, first row): F5 asks for an explicit
     yes."""
     await to_certs(pilot)
-    await pilot.press(*(["up"] * 6))
+    await select_cert(pilot, "(đang đăng ký)")
     await pilot.press("enter", "f5")
     await settle(pilot)
     await pilot.press("f5")
     await settle(pilot)
 
 
-def certs_row(downs: int) -> Steps:
-    """The certificates step with the cursor ``downs`` rows below the pre-selected (new) certificate."""
+def certs_row(fragment: str) -> Steps:
+    """The certificates step with the cursor on the certificate whose label holds ``fragment``."""
 
     async def steps(pilot: Pilot[int]) -> None:
         await to_certs(pilot)
-        await pilot.press(*(["down"] * downs))
+        await select_cert(pilot, fragment)
         await settle(pilot)
 
     return steps
@@ -354,11 +356,11 @@ STATES = [
     State("help", nothing, help_token),
     State("certs", nothing, to_certs),
     State("certs_blocked", nothing, certs_blocked),
-    State("certs_revoked", nothing, certs_row(3)),
-    State("certs_personal", nothing, certs_row(4)),
+    State("certs_revoked", nothing, certs_row("(đã bị thu hồi)")),
+    State("certs_personal", nothing, certs_row("cá nhân")),
     State("certs_checking", revocation_hangs, to_certs),
     State("certs_revocation_unknown", revocation_offline, to_certs),
-    State("certs_key_too_weak", weak_key, certs_row(5)),
+    State("certs_key_too_weak", weak_key, certs_row("1024 bit")),
     State("contact", nothing, to_contact),
     State("contact_invalid", nothing, contact_invalid),
     State("confirm", nothing, to_confirm),
