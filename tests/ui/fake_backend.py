@@ -218,7 +218,7 @@ class FakeBackend:
         self.login_error: Exception | None = None
         self.choices_error: Exception | None = None  # the certificates cannot be read
         self.export_error: Exception | None = None  # the CSV cannot be written
-        self.submit_error: UserError | None = None
+        self.submit_error: Exception | None = None
         self.history: list[Transaction] = list(HISTORY)
         self.history_error: UserError | None = None  # every load of the history fails with it
         self.events_script: list[Transaction] = []
