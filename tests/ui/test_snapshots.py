@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
+from textual.command import CommandList
 from textual.pilot import Pilot
 
 from tests.ui.conftest import MakeApp
@@ -23,7 +24,7 @@ from tests.ui.fake_backend import (
     FakeBackend,
     transaction,
 )
-from tests.ui.until import fake, select_cert, settled
+from tests.ui.until import fake, select_cert, settled, until
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import PinFlags, RegisteredCert, TxStatus
 from tui_ibhxh.core.revocation import Revocation, UnknownReason
@@ -234,6 +235,16 @@ async def history_filter(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def palette_search(pilot: Pilot[int]) -> None:
+    """ctrl+p, then "lich su" typed without diacritics: the app's commands that match, with their keys."""
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await pilot.press(*"lich", "space", *"su")
+    await until(pilot, lambda: pilot.app.screen.query_one(CommandList).option_count > 0, what="the palette's hits")
+    await settle(pilot)
+
+
 def nothing(b: FakeBackend) -> None:
     pass
 
@@ -385,6 +396,7 @@ STATES = [
     State("token_removed", nothing, token_removed),
     State("confirm_save_file", nothing, confirm_save_file),
     State("confirm_saved", nothing, confirm_saved),
+    State("palette_search", nothing, palette_search),
 ]
 
 
@@ -402,8 +414,16 @@ def test_snapshot(snap_compare: SnapCompare, make_app: MakeApp, state: State, si
 
 
 @pytest.mark.parametrize(
-    "state", [s for s in STATES if s.name in ("token_list", "certs", "confirm", "history")], ids=lambda s: s.name
+    "state",
+    [s for s in STATES if s.name in ("token_list", "certs", "confirm", "confirm_success", "history", "palette_search")],
+    ids=lambda s: s.name,
 )
+def test_snapshot_too_small(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    """Below the 80×24 a screen needs: the sentence saying so, nothing cut."""
+    (state,) = [s for s in STATES if s.name == "certs"]
+    assert snap_compare(make_app(backend_for(state)), terminal_size=(60, 18), run_before=state.steps)
+
+
 def test_snapshot_english(snap_compare: SnapCompare, make_app: MakeApp, state: State) -> None:
     app = make_app(backend_for(state, "en"), lang="en")
     assert snap_compare(app, terminal_size=(100, 30), run_before=state.steps)
