@@ -126,6 +126,11 @@ TOKEN = TokenInfo(
 )
 
 
+def unreachable_error() -> IvanError:
+    """The I-VAN refused the connection (as the client says it: the cause in words)."""
+    return IvanError("ivan.unreachable", url="https://ivan.example.vn", reason=UserError("error.cause.refused"))
+
+
 def token_cert(info: CertInfo, label: str, key: bool) -> TokenCert:
     return TokenCert(info, label, "02" if key else "", key, TOKEN.serial, TOKEN.label)
 
@@ -362,7 +367,9 @@ class FakeBackend:
             self.hub.changed(Aspect.FEED)
             await self._blocked(asyncio.Event().wait())
         if self.unreachable_since is not None:
-            error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+            error = IvanError(
+                "ivan.unreachable", url="https://ivan.example.vn", reason=UserError("error.cause.refused")
+            )
             state.feed = FeedState(Feed.UNREACHABLE, since=self.unreachable_since, error=error)
         else:
             state.feed = FeedState(Feed.LIVE if self.live else Feed.POLLING)

@@ -110,3 +110,15 @@ async def test_a_library_error_is_a_sentence_not_its_class_name(
     for text in (shown, *(n.message for n in notes)):
         assert type(error).__name__ not in text and str(error) not in text
     assert any(r.exc_info and r.exc_info[1] is error for r in caplog.records)  # the details: in the log
+
+
+def test_why_the_ivan_is_unreachable_is_said_in_words() -> None:
+    """The I-VAN client names the cause (services/errors.network_cause), never aiohttp's message."""
+    from tui_ibhxh.services.errors import error_text, network_cause
+    from tui_ibhxh.services.ivan_client import IvanError
+
+    error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason=network_cause(refused()))
+    for lang in ("vi", "en"):
+        text = error_text(error, lang)
+        assert t("error.cause.refused", lang) in text
+        assert "Connect call failed" not in text and "ClientConnectorError" not in text

@@ -45,6 +45,24 @@ def error_text(exc: BaseException, lang: Lang) -> str:
     return t(library_error_key(exc), lang)
 
 
+def network_cause(exc: BaseException) -> UserError:
+    """Why a connection failed, in words (a parameter of an error of ours, e.g. ``ivan.unreachable``): never the
+    library's message, which the caller logs."""
+    import socket
+
+    causes: list[BaseException] = [exc]
+    os_error = getattr(exc, "os_error", None)
+    if isinstance(os_error, BaseException):
+        causes.append(os_error)
+    if any(isinstance(c, ConnectionRefusedError) or getattr(c, "errno", None) == errno.ECONNREFUSED for c in causes):
+        return UserError("error.cause.refused")
+    if any(isinstance(c, socket.gaierror) or "DNS" in type(c).__name__ for c in causes):
+        return UserError("error.cause.dns")
+    if any(isinstance(c, ConnectionResetError | BrokenPipeError) for c in causes):
+        return UserError("error.cause.reset")
+    return UserError("error.cause.other")
+
+
 def library_error_key(exc: BaseException) -> str:
     """The message key of a library's exception (the one place they are mapped): what happened, and what to do."""
     import sqlite3

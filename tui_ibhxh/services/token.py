@@ -251,7 +251,8 @@ class TokenService:
             if "C_GetFunctionList" in reason:  # a shared library, but not a PKCS#11 module
                 self._module_errors[module] = UserError("token.module_not_pkcs11", path=module)
                 return None
-            self._module_errors[module] = UserError("token.module_broken", path=module, reason=reason)
+            log.warning("PKCS#11 module %s cannot be loaded: %s", module, reason)  # the detail; the user gets words
+            self._module_errors[module] = UserError("token.module_broken", path=module)
             return None
         self._module_errors.pop(module, None)
         self._libs[module] = lib
