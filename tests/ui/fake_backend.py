@@ -558,7 +558,7 @@ PENDING = PendingDossier(
     cert_serial=NEW.serial,
     signed_at=NOW - timedelta(minutes=20),
     attempts=3,
-    last_error="Không kết nối được tới I-VAN https://ivan.example.vn: Connection refused.",
+    last_error=unreachable_error().message("vi"),  # as the client words it (the cause, not aiohttp's text)
 )
 
 
