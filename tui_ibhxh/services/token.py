@@ -101,10 +101,12 @@ def map_error(exc: BaseException, *, flags: PinFlags | None = None, forwarded: b
     if isinstance(exc, p11e.UserNotLoggedIn):
         return UserError("token.not_logged_in")
     if isinstance(exc, p11e.DeviceError | p11e.DeviceMemory | p11e.GeneralError):
-        return UserError("token.device_error", error=type(exc).__name__)
+        log.warning("token device error: %r", exc)  # the PKCS#11 name for the log; the user gets words
+        return UserError("token.device_error")
     if isinstance(exc, p11e.OperationActive | p11e.SessionCount):
         return UserError("token.busy")
-    return UserError("token.error", error=type(exc).__name__)
+    log.warning("token error: %r", exc)
+    return UserError("token.error")
 
 
 def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
