@@ -191,3 +191,18 @@ async def test_the_certificates_problems_are_in_view_and_the_detail_scrolls() ->
         await pilot.press("pageup")
         await settled(pilot)
         assert detail.scroll_y == 0
+
+
+async def test_serials_are_whole_in_the_certificates_panels_side_by_side() -> None:
+    """At 100 columns the two panels sit side by side, each narrower than a serial: it wraps, never cut."""
+    (state,) = [s for s in STATES if s.name == "certs"]
+    app = IbhxhApp(backend_for(state), animations=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await state.steps(pilot)
+        screen = app.screen
+        assert isinstance(screen, CertificatesScreen)
+        chosen = screen.selected()
+        reg = screen.state.registration
+        assert chosen is not None and reg is not None
+        readable = columns(screen_text(app))
+        assert reg.certificate.serial in readable and chosen.cert.info.serial in readable

@@ -45,7 +45,9 @@ class CertPanel(Static):
         other = dict(compare or [])
         for label, value in rows:
             changed = compare is not None and other.get(label) != value
-            table.add_row((f"{CHANGED} " if changed else "  ") + label, Text(value, style="bold" if changed else ""))
+            # folded, not cut: a serial is read whole however narrow the panel
+            value_text = Text(value, style="bold" if changed else "", overflow="fold")
+            table.add_row((f"{CHANGED} " if changed else "  ") + label, value_text)
         for mark, note in notes or []:
             table.add_row(mark, Text(note))
         self.update(table)
