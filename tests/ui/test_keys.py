@@ -123,3 +123,17 @@ async def test_contact_starts_in_the_first_field_and_end_backspace_deletes_one_c
         assert len(second.value) == len(phone) + 1 and "9" in second.value
         await pilot.press("end", "backspace", "backspace")
         assert second.value == phone[:-1]
+
+
+async def test_historys_hints_follow_the_keymap_too(make_app: MakeApp) -> None:
+    """The mechanism is the app's (``hint``): History's sentences that name a key say the key in force."""
+    from tests.ui.fake_backend import PENDING, FakeBackend
+    from tests.ui.test_pilot_fake import open_history
+
+    backend = FakeBackend()
+    backend.pending = PENDING
+    app = make_app(backend, keymap={"history.resend": "ctrl+r", "history.discard": "f8"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(app, pilot)
+        line = plain(screen.query_one("#history-state"))
+        assert "^r gửi lại" in line and "f8 hủy" in line
