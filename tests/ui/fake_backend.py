@@ -40,7 +40,7 @@ from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
-from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step
+from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, in_order
 from tui_ibhxh.ui.backend import Backend, ProgressFn
 
 T = TypeVar("T")
@@ -124,6 +124,11 @@ WEAK = cert("1B40DF91A6C83E5700BFCD4906BFCD1A15001290", ORG_FIELDS, -10, 355, bi
 TOKEN = TokenInfo(
     "/usr/lib/softhsm/libsofthsm2.so", 0, "DEMO TOKEN", "SoftHSM project", "SoftHSM v2", "1cb6cd3bfafc11bb", PinFlags()
 )
+
+
+def unreachable_error() -> IvanError:
+    """The I-VAN refused the connection (as the client says it: the cause in words)."""
+    return IvanError("ivan.unreachable", url="https://ivan.example.vn", reason=UserError("error.cause.refused"))
 
 
 def token_cert(info: CertInfo, label: str, key: bool) -> TokenCert:
@@ -218,7 +223,7 @@ class FakeBackend:
         self.login_error: Exception | None = None
         self.choices_error: Exception | None = None  # the certificates cannot be read
         self.export_error: Exception | None = None  # the CSV cannot be written
-        self.submit_error: UserError | None = None
+        self.submit_error: Exception | None = None
         self.history: list[Transaction] = list(HISTORY)
         self.history_error: UserError | None = None  # every load of the history fails with it
         self.events_script: list[Transaction] = []
@@ -362,7 +367,9 @@ class FakeBackend:
             self.hub.changed(Aspect.FEED)
             await self._blocked(asyncio.Event().wait())
         if self.unreachable_since is not None:
-            error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+            error = IvanError(
+                "ivan.unreachable", url="https://ivan.example.vn", reason=UserError("error.cause.refused")
+            )
             state.feed = FeedState(Feed.UNREACHABLE, since=self.unreachable_since, error=error)
         else:
             state.feed = FeedState(Feed.LIVE if self.live else Feed.POLLING)
@@ -401,7 +408,7 @@ class FakeBackend:
         await self._maybe_hang()
         if self.choices_error is not None:
             raise self.choices_error
-        return [self.recheck(c) for c in self.choices_list]
+        return in_order(self.recheck(c) for c in self.choices_list)
 
     async def check_revocation(self, certs: list[TokenCert]) -> None:
         """As the workflow does: each verdict into the state as it comes (never, with ``revocation_hang``)."""
@@ -551,7 +558,7 @@ PENDING = PendingDossier(
     cert_serial=NEW.serial,
     signed_at=NOW - timedelta(minutes=20),
     attempts=3,
-    last_error="Không kết nối được tới I-VAN https://ivan.example.vn: Connection refused.",
+    last_error=unreachable_error().message("vi"),  # as the client words it (the cause, not aiohttp's text)
 )
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
+from textual.command import CommandList
 from textual.pilot import Pilot
 
 from tests.ui.conftest import MakeApp
@@ -22,8 +23,9 @@ from tests.ui.fake_backend import (
     WEAK_CHOICE,
     FakeBackend,
     transaction,
+    unreachable_error,
 )
-from tests.ui.until import fake, settled
+from tests.ui.until import fake, select_cert, settled, until
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import PinFlags, RegisteredCert, TxStatus
 from tui_ibhxh.core.revocation import Revocation, UnknownReason
@@ -72,8 +74,10 @@ async def pin_error(pilot: Pilot[int]) -> None:
 
 
 async def certs_blocked(pilot: Pilot[int]) -> None:
+    """Enter on the registered certificate: refused, in words."""
     await to_certs(pilot)
-    await pilot.press("up", "enter")
+    await select_cert(pilot, "(đang đăng ký)")
+    await pilot.press("enter")
     await settle(pilot)
 
 
@@ -187,19 +191,19 @@ async def confirm_older(pilot: Pilot[int]) -> None:
     """The registered certificate expires later than the one chosen (the old one, first row): F5 asks for an explicit
     yes."""
     await to_certs(pilot)
-    await pilot.press(*(["up"] * 6))
+    await select_cert(pilot, "(đang đăng ký)")
     await pilot.press("enter", "f5")
     await settle(pilot)
     await pilot.press("f5")
     await settle(pilot)
 
 
-def certs_row(downs: int) -> Steps:
-    """The certificates step with the cursor ``downs`` rows below the pre-selected (new) certificate."""
+def certs_row(fragment: str) -> Steps:
+    """The certificates step with the cursor on the certificate whose label holds ``fragment``."""
 
     async def steps(pilot: Pilot[int]) -> None:
         await to_certs(pilot)
-        await pilot.press(*(["down"] * downs))
+        await select_cert(pilot, fragment)
         await settle(pilot)
 
     return steps
@@ -229,6 +233,16 @@ async def history_detail(pilot: Pilot[int]) -> None:
 async def history_filter(pilot: Pilot[int]) -> None:
     await to_history(pilot)
     await pilot.press("f", "f")
+    await settle(pilot)
+
+
+async def palette_search(pilot: Pilot[int]) -> None:
+    """ctrl+p, then "lich su" typed without diacritics: the app's commands that match, with their keys."""
+    await settle(pilot)
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await pilot.press(*"lich", "space", *"su")
+    await until(pilot, lambda: pilot.app.screen.query_one(CommandList).option_count > 0, what="the palette's hits")
     await settle(pilot)
 
 
@@ -273,7 +287,9 @@ def wrong_old_pin(b: FakeBackend) -> None:
 
 
 def ivan_down_at_login(b: FakeBackend) -> None:
-    b.login_error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+    b.login_error = IvanError(
+        "ivan.unreachable", url="https://ivan.example.vn", reason=UserError("error.cause.refused")
+    )
 
 
 def hang(b: FakeBackend) -> None:
@@ -283,7 +299,7 @@ def hang(b: FakeBackend) -> None:
 def send_fails(b: FakeBackend) -> None:
     b.submit_error = UserError(
         "workflow.send_failed_kept",
-        cause=IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused"),
+        cause=unreachable_error(),
         key="00000000-0000-4000-8000-000000000004",
     )
 
@@ -293,7 +309,9 @@ def empty_history(b: FakeBackend) -> None:
 
 
 def history_fails(b: FakeBackend) -> None:
-    b.history_error = IvanError("ivan.unreachable", url="https://ivan.example.vn", reason="Connection refused")
+    b.history_error = IvanError(
+        "ivan.unreachable", url="https://ivan.example.vn", reason=UserError("error.cause.refused")
+    )
 
 
 def pending(b: FakeBackend) -> None:
@@ -354,11 +372,11 @@ STATES = [
     State("help", nothing, help_token),
     State("certs", nothing, to_certs),
     State("certs_blocked", nothing, certs_blocked),
-    State("certs_revoked", nothing, certs_row(3)),
-    State("certs_personal", nothing, certs_row(4)),
+    State("certs_revoked", nothing, certs_row("(đã bị thu hồi)")),
+    State("certs_personal", nothing, certs_row("cá nhân")),
     State("certs_checking", revocation_hangs, to_certs),
     State("certs_revocation_unknown", revocation_offline, to_certs),
-    State("certs_key_too_weak", weak_key, certs_row(5)),
+    State("certs_key_too_weak", weak_key, certs_row("1024 bit")),
     State("contact", nothing, to_contact),
     State("contact_invalid", nothing, contact_invalid),
     State("confirm", nothing, to_confirm),
@@ -384,6 +402,9 @@ STATES = [
     State("confirm_save_file", nothing, confirm_save_file),
     State("confirm_saved", nothing, confirm_saved),
 ]
+#: Textual's own command palette over the app (its content is the app's; not in STATES: the colour checks are for
+#: the app's screens)
+PALETTE = State("palette_search", nothing, palette_search)
 
 
 def backend_for(state: State, lang: Lang = "vi") -> FakeBackend:
@@ -399,8 +420,22 @@ def test_snapshot(snap_compare: SnapCompare, make_app: MakeApp, state: State, si
     assert snap_compare(app, terminal_size=size, run_before=state.steps)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_palette(snap_compare: SnapCompare, make_app: MakeApp, size: tuple[int, int]) -> None:
+    app = make_app(backend_for(PALETTE))
+    assert snap_compare(app, terminal_size=size, run_before=PALETTE.steps)
+
+
+def test_snapshot_too_small(snap_compare: SnapCompare, make_app: MakeApp) -> None:
+    """Below the 80×24 a screen needs: the sentence saying so, nothing cut."""
+    (state,) = [s for s in STATES if s.name == "certs"]
+    assert snap_compare(make_app(backend_for(state)), terminal_size=(60, 18), run_before=state.steps)
+
+
 @pytest.mark.parametrize(
-    "state", [s for s in STATES if s.name in ("token_list", "certs", "confirm", "history")], ids=lambda s: s.name
+    "state",
+    [s for s in STATES if s.name in ("token_list", "certs", "confirm", "confirm_success", "history")],
+    ids=lambda s: s.name,
 )
 def test_snapshot_english(snap_compare: SnapCompare, make_app: MakeApp, state: State) -> None:
     app = make_app(backend_for(state, "en"), lang="en")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from tests.ui.fake_backend import FakeBackend
 from tui_ibhxh.ui.app import IbhxhApp
@@ -52,3 +52,17 @@ def plain(widget: Widget) -> str:
     content = widget.content if isinstance(widget, Static) else widget.render()
     console.print(content)
     return console.export_text()
+
+
+async def select_cert(pilot: Pilot[int], fragment: str) -> None:
+    """On the Certificates step: the cursor on the row whose label holds ``fragment`` (moved with the arrow keys, as
+    a user would; the list's order is the workflow's, not the test's)."""
+    from tui_ibhxh.ui.screens.certificates import CertificatesScreen
+
+    screen = pilot.app.screen
+    assert isinstance(screen, CertificatesScreen)
+    labels = [choice.cert.label for choice in screen.choices]
+    wanted = next(i for i, label in enumerate(labels) if fragment in label)
+    current = screen.query_one("#choices", DataTable).cursor_row
+    await pilot.press(*(["down" if wanted > current else "up"] * abs(wanted - current)))
+    await until(pilot, lambda: screen.query_one("#choices", DataTable).cursor_row == wanted, what=f"row {fragment}")

@@ -33,7 +33,7 @@ from tui_ibhxh.core.models import (
     TxStatus,
     Unit,
 )
-from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.errors import UserError, network_cause
 from tui_ibhxh.services.provider import HistorySnapshot, IvanError, Page, SignFn, SubmitResult, TxEvent
 
 #: failures that may pass by themselves (the network, a busy or failing I-VAN): worth retrying later
@@ -249,7 +249,8 @@ class IvanClient:
                     continue
                 if timeout:
                     raise IvanError("ivan.timeout", url=self.base_url, count=int(self._read_timeout)) from None
-                raise IvanError("ivan.unreachable", url=self.base_url, reason=_reason(exc)) from None
+                log.warning("I-VAN %s unreachable: %r", self.base_url, exc)  # the detail; the user gets words
+                raise IvanError("ivan.unreachable", url=self.base_url, reason=network_cause(exc)) from None
 
     def _delay(self, attempt: int) -> float:
         base = self.retry.backoff * (2 ** (attempt - 1))

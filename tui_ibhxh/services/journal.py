@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import logging
 import os
 import sqlite3
 import threading
@@ -38,6 +39,8 @@ from tui_ibhxh.services.errors import UserError
 SCHEMA_VERSION = 3
 MAX_ERROR = 300
 UNKNOWN_IVAN = "?"  # ivan_id of an entry whose I-VAN is not the one it was thought to be
+
+log = logging.getLogger(__name__)
 
 
 class EntryState(StrEnum):
@@ -149,7 +152,8 @@ class Journal:
             self._db.execute("PRAGMA busy_timeout=10000")
             self._migrate()
         except (sqlite3.DatabaseError, OSError) as exc:
-            raise UserError("journal.unreadable", path=path, problem=_problem(exc)) from None
+            log.warning("journal %s cannot be opened: %s", path, _problem(exc))  # the detail; the user gets words
+            raise UserError("journal.unreadable", path=path) from None
 
     def _migrate(self) -> None:
         """Bring the file to this schema; the version is re-read under the write lock, so two processes opening

@@ -101,10 +101,12 @@ def map_error(exc: BaseException, *, flags: PinFlags | None = None, forwarded: b
     if isinstance(exc, p11e.UserNotLoggedIn):
         return UserError("token.not_logged_in")
     if isinstance(exc, p11e.DeviceError | p11e.DeviceMemory | p11e.GeneralError):
-        return UserError("token.device_error", error=type(exc).__name__)
+        log.warning("token device error: %r", exc)  # the PKCS#11 name for the log; the user gets words
+        return UserError("token.device_error")
     if isinstance(exc, p11e.OperationActive | p11e.SessionCount):
         return UserError("token.busy")
-    return UserError("token.error", error=type(exc).__name__)
+    log.warning("token error: %r", exc)
+    return UserError("token.error")
 
 
 def _quiet_unraisable(previous: Callable[[Any], object]) -> Callable[[Any], object]:
@@ -253,7 +255,8 @@ class TokenService:
             if "C_GetFunctionList" in reason:  # a shared library, but not a PKCS#11 module
                 self._module_errors[module] = UserError("token.module_not_pkcs11", path=module)
                 return None
-            self._module_errors[module] = UserError("token.module_broken", path=module, reason=reason)
+            log.warning("PKCS#11 module %s cannot be loaded: %s", module, reason)  # the detail; the user gets words
+            self._module_errors[module] = UserError("token.module_broken", path=module)
             return None
         self._module_errors.pop(module, None)
         self._libs[module] = lib

@@ -142,6 +142,23 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+#: what a CA says later (revoked, not known yet): not part of a certificate's place in the list
+_ANSWERED_LATER = frozenset({ProblemCode.REVOKED, ProblemCode.REVOCATION_UNKNOWN})
+
+
+def in_order(choices: Iterable[CertChoice]) -> list[CertChoice]:
+    """The token's certificates in the order every list shows them, the same on every run: usable first, then by
+    expiry (the longest-lived first), then by serial. A CA's revocation verdict arrives later and changes a row's
+    words, never its place."""
+
+    def key(choice: CertChoice) -> tuple[bool, float, str]:
+        blocked = any(p.blocking and p.code not in _ANSWERED_LATER for p in choice.problems)
+        info = choice.cert.info
+        return (blocked, -info.not_after.timestamp(), info.serial)
+
+    return sorted(choices, key=key)
+
+
 def preferred_choice(choices: list[CertChoice]) -> int:
     """The row to pre-select: the usable certificate that lives longest and is no downgrade; never the registered
     one (the user must pick what changes)."""
@@ -375,7 +392,7 @@ class UpdateWorkflow:
         return choice
 
     async def choices(self) -> list[CertChoice]:
-        return [self.choice_for(c) for c in await self.token_certificates()]
+        return in_order(self.choice_for(c) for c in await self.token_certificates())
 
     async def check_revocation(self, certs: Iterable[TokenCert] | None = None) -> None:
         """Ask the CAs (OCSP, then CRL) whether the token's certificates are revoked. The state shows each verdict

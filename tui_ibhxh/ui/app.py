@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path, PurePath
 
+from rich.cells import cell_len
 from rich.markup import escape
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -29,8 +31,9 @@ from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.report import status_text
 from tui_ibhxh.services.workflow import Resent
 from tui_ibhxh.ui import wizard
-from tui_ibhxh.ui.actions import localized, quiet
+from tui_ibhxh.ui.actions import ACTIONS, key_display, key_params, localized, quiet
 from tui_ibhxh.ui.backend import Backend
+from tui_ibhxh.ui.palette import AppCommands
 from tui_ibhxh.ui.screens.base import Answers, BaseScreen, told
 from tui_ibhxh.ui.screens.help import HelpScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog, PendingAction, PendingDialog
@@ -53,6 +56,8 @@ class IbhxhApp(App[int]):
     # that it quits over a dialog too
     BINDINGS = [quiet("app.quit")]
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = {AppCommands}  # the app's own commands only, matched without diacritics (ui/palette.py)
+    HEADER_CHROME = 20  # the header's cells around its title (icon, clock space, padding)
 
     def __init__(
         self,
@@ -70,16 +75,50 @@ class IbhxhApp(App[int]):
         self.animations = animations
         if not animations:
             self.animation_level = "none"
-        self.title = t("ui.title", backend.lang)
-        unit = backend.unit
-        self.sub_title = f"{unit.ten_dvi} ({unit.ma_dvi})"
+        self.fit_title(self.size.width)
         self.wizard_reset_due = False  # the token was removed while History was shown: reset on return
         self._unobserve = backend.observe(self._state_changed)
         lang = backend.lang
         self.add_mode("wizard", lambda: wizard.first(lang))
         self.add_mode("history", lambda: wizard.history(lang))
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_title(event.size.width)
+
+    def fit_title(self, width: int) -> None:
+        """The header: the app's purpose, then the unit's name and its mã đơn vị. When it does not fit, the purpose
+        goes first, then the name is shortened; the code is never cut."""
+        lang = self.backend.lang
+        unit = self.backend.unit
+        room = width - self.HEADER_CHROME
+        code = f" ({unit.ma_dvi})"
+        title = t("ui.title", lang)
+        if cell_len(f"{title} — {unit.ten_dvi}{code}") > room:
+            title = t("ui.title_short", lang)
+        name_room = room - cell_len(f"{title} — {code}")
+        name = unit.ten_dvi
+        if cell_len(name) > name_room:
+            name = name[: max(0, name_room - 1)].rstrip() + "…" if name_room > 1 else ""
+        self.title = title
+        self.sub_title = f"{name}{code}".strip()
+
+    def key(self, binding_id: str) -> str:
+        """The key in force for ``binding_id`` (``[ui.keymap]`` applied), as the footer writes it: for the
+        sentences that name a key."""
+        return key_display(self, binding_id, self.keymap_config)
+
+    def hint(self, message: str, /, **params: object) -> str:
+        """The sentence ``message`` with the keys in force of every action (``{app_history}``...: ``key_params``)."""
+        return t(message, self.backend.lang, **{**key_params(self, self.keymap_config), **params})
+
+    def action_command_palette(self) -> None:
+        """The palette, asking in the app's language (its commands: ``get_system_commands``)."""
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            placeholder = t("ui.palette.placeholder", self.backend.lang)
+            self.push_screen(CommandPalette(placeholder=placeholder, id="--command-palette"))
+
     def on_mount(self) -> None:
+        self.fit_title(self.size.width)
         self.watch_tokens()
         if self.theme_config:
             if self.theme_config in self.available_themes:
@@ -120,11 +159,11 @@ class IbhxhApp(App[int]):
         def said(done: Resent) -> None:
             if done.transaction is not None:
                 tx = done.transaction
-                self.notify(t("ui.resend.done", lang, key=done.entry.key, ma_gdich=tx.ma_gdich), markup=False)
+                self.notify(self.hint("ui.resend.done", key=done.entry.key, ma_gdich=tx.ma_gdich), markup=False)
             elif done.error is not None:
                 reason = error_text(done.error, lang)
                 self.notify(
-                    t("ui.resend.failed", lang, key=done.entry.key, reason=reason),
+                    self.hint("ui.resend.failed", key=done.entry.key, reason=reason),
                     severity="warning",
                     timeout=15,
                     markup=False,
@@ -175,9 +214,11 @@ class IbhxhApp(App[int]):
             tx = await self.backend.resend(key)
         except Exception as exc:  # in its own words: which dossier, and that it stays pending
             reason = told(exc, lang, "re-send")
-            self.notify(t("ui.resend.failed", lang, key=key, reason=reason), severity="error", timeout=15, markup=False)
+            self.notify(
+                self.hint("ui.resend.failed", key=key, reason=reason), severity="error", timeout=15, markup=False
+            )
             return
-        self.notify(t("ui.resend.done", lang, key=key, ma_gdich=tx.ma_gdich), markup=False)
+        self.notify(self.hint("ui.resend.done", key=key, ma_gdich=tx.ma_gdich), markup=False)
 
     @work(exclusive=True, exit_on_error=False, group="pending")
     async def discard_pending(self, key: str) -> None:
@@ -251,20 +292,20 @@ class IbhxhApp(App[int]):
             self.push_screen(following)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """The command palette lists every action of the current screen with its key, then Textual's own."""
+        """The palette's commands: the app's actions the current screen binds (the action table's ids; never a
+        widget's own, such as the table's cursor keys), in the app's language, each with its key in force."""
         seen: set[str] = set()
         for active in screen.active_bindings.values():
             binding = active.binding
-            if not binding.description or binding.action in seen:
+            if binding.id not in ACTIONS or not binding.description or binding.id in seen or not active.enabled:
                 continue
-            seen.add(binding.action)
+            seen.add(binding.id)
             node = active.node
 
             def run(action: str = binding.action, target: DOMNode = node) -> None:
                 self.call_later(self.run_action, action, target)
 
-            yield SystemCommand(f"{binding.description} ({self.get_key_display(binding)})", binding.id or "", run)
-        yield from super().get_system_commands(screen)
+            yield SystemCommand(f"{binding.description} ({self.key(binding.id)})", "", run)
 
     def action_help(self) -> None:
         screen = self.screen

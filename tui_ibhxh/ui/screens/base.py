@@ -9,6 +9,7 @@ from typing import ClassVar, Protocol, TypeVar, cast
 
 from textual import events
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
 from textual.worker import Worker
 
 from tui_ibhxh.core.i18n import Lang, pin_state, pin_warnings, t
@@ -16,8 +17,10 @@ from tui_ibhxh.core.models import Contact, TokenInfo
 from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.services.workflow import CertChoice
+from tui_ibhxh.ui.actions import ACTIONS
 from tui_ibhxh.ui.backend import Backend
 from tui_ibhxh.ui.messages import UnitStateChanged
+from tui_ibhxh.ui.widgets.footer import KeyFooter
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,8 @@ class Host(Protocol):
     def confirm_discard(self) -> None: ...
     def resend_pending(self, key: str) -> object: ...
     def worker_state_changed(self, event: Worker.StateChanged) -> None: ...
+    def key(self, binding_id: str) -> str: ...  # the key in force for an action id, as the footer writes it
+    def hint(self, message: str, /, **params: object) -> str: ...  # a sentence naming keys: the keys in force
 
 
 def told(exc: BaseException, lang: Lang, what: str) -> str:
@@ -97,6 +102,16 @@ class AppScreen(Screen[ResultT]):
     def tr(self, key: str, **params: object) -> str:
         return t(key, self.lang, **params)
 
+    def key(self, binding_id: str) -> str:
+        """The key in force for ``binding_id`` (the keymap applied): a sentence that names a key takes it as a
+        parameter, e.g. ``self.tr("ui.confirm.ready", key=self.key("confirm.submit"))``."""
+        return self.host.key(binding_id)
+
+    def hint(self, message: str, /, **params: object) -> str:
+        """``tr`` for a sentence that names keys: each as ``{<action id with _>}`` (``{confirm_submit}``), the key
+        in force (``[ui.keymap]`` applied) filled in."""
+        return self.host.hint(message, **params)
+
     def told(self, exc: BaseException) -> str:
         return told(exc, self.lang, type(self).__name__)
 
@@ -142,13 +157,38 @@ class BaseScreen(AppScreen[None]):
 
     HELP_KEY = "ui.help.token"
     STEP: ClassVar[str] = ""
+    MIN_SIZE: ClassVar[tuple[int, int]] = (80, 24)  # below it, the screen says so instead of cutting things
 
     def stepper(self, *, done: int | None = None) -> Stepper:
         return Stepper(self.STEP, self.lang, self.host.steps, done=done)
 
+    def key_rank(self, binding_id: str) -> int:
+        """How much the footer wants ``binding_id`` (1 first; see ui/actions.py): a screen may change it with its
+        state."""
+        return ACTIONS[binding_id].rank
+
+    def footer(self) -> KeyFooter:
+        """The keys of the screen that fit (by rank: ui/actions.py), never half a key."""
+        return KeyFooter(self.lang)
+
     def on_resize(self, event: events.Resize) -> None:
         # 80-column terminals: side-by-side panels are stacked (see .textual.css)
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.check_size(event.size.width, event.size.height)
+
+    def check_size(self, width: int, height: int) -> None:
+        """Smaller than ``MIN_SIZE``: the screen is replaced by a sentence saying the size it needs (rather than
+        columns and keys silently cut)."""
+        need_w, need_h = self.MIN_SIZE
+        small = width < need_w or height < need_h
+        if small:
+            text = self.tr("ui.too_small", width=width, height=height, need_width=need_w, need_height=need_h)
+            notice = self.query("#too-small")
+            if notice:
+                notice.first(Static).update(text)
+            else:
+                self.mount(Static(text, id="too-small", markup=False))
+        self.set_class(small, "-too-small")
 
 
 class StepScreen(BaseScreen):

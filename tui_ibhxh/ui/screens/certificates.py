@@ -1,17 +1,19 @@
-"""Step 2: the registered certificate beside the token's; differences marked; every problem in words."""
+"""Step 2: the token's certificates (usable first), the selected one's problems in words right under the list, then
+its details beside the registered certificate's with the differences marked (a scroll: Tab, PageUp/PageDown)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from tui_ibhxh.core.i18n import fmt_date
+from tui_ibhxh.core.i18n import fmt_date, t
 from tui_ibhxh.core.models import Problem, ProblemCode, TokenCert
 from tui_ibhxh.core.revocation import UnknownReason
 from tui_ibhxh.core.state import Aspect, Change
@@ -35,22 +37,51 @@ class CertificatesScreen(StepScreen):
         yield Header()
         yield self.stepper()
         yield Static(self.tr("ui.certs.heading"), classes="heading", markup=False)
-        with Horizontal(id="certs-body"):
-            with VerticalScroll(id="certs-left"):
-                yield CertPanel(id="registered")
-            with VerticalScroll(id="certs-right"):
-                table: DataTable[str] = DataTable(id="choices", cursor_type="row")
-                yield table
-                yield Static(self.tr("ui.loading"), id="certs-loading", classes="state")
-                yield CertPanel(id="detail")
-        yield Footer()
+        table: DataTable[Text] = DataTable(id="choices", cursor_type="row")
+        yield table
+        yield Static(self.tr("ui.loading"), id="certs-loading", classes="state")
+        yield Static("", id="certs-problems", classes="state")
+        with VerticalScroll(id="certs-detail"), Horizontal(id="certs-body"):
+            yield CertPanel(id="registered", classes="cert-panel")
+            yield CertPanel(id="detail", classes="cert-panel")
+        yield self.footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#choices", DataTable)
-        for key in ("label", "until", "state"):
-            table.add_column(self.tr(f"ui.certs.col.{key}"), key=key)
+        self.draw_rows()
         self.show_registered()
         self.load()
+
+    def on_resize(self, event: events.Resize) -> None:  # (BaseScreen's runs too)
+        self.draw_rows()
+
+    def draw_rows(self) -> None:
+        """The list, its columns sized to the screen: the status and the date always whole, the name taking what
+        is left (cut last, when the terminal is narrow and a name long)."""
+        table = self.query_one("#choices", DataTable)
+        states = [self.state_text(c) for c in self.choices]
+        dates = [fmt_date(c.cert.info.not_after) for c in self.choices]
+        labels = [c.cert.label or c.cert.info.common_name for c in self.choices]
+
+        def widest(key: str, cells: list[str]) -> int:
+            return max([cell_len(self.tr(f"ui.certs.col.{key}")), *(cell_len(c) for c in cells)])
+
+        state_w = widest("state", [*states, *self.state_words()])
+        until_w = widest("until", dates)
+        room = max(self.size.width, self.app.size.width) - 2 - until_w - state_w - 3 * 2  # scrollbar, cell padding
+        label_w = max(8, min(widest("label", labels), room))
+        keep = table.cursor_row
+        table.clear(columns=True)
+        for key, width in (("label", label_w), ("until", until_w), ("state", state_w)):
+            table.add_column(self.tr(f"ui.certs.col.{key}"), key=key, width=width)
+        for i, cells in enumerate(zip(labels, dates, states, strict=True)):
+            table.add_row(*(Text(c) for c in cells), key=str(i))  # labels are data, not markup
+        if self.choices:
+            table.move_cursor(row=max(0, min(keep, len(self.choices) - 1)))
+
+    def state_words(self) -> list[str]:
+        """Every word the status column can show (its width fits the longest: a CA's verdict never cuts it)."""
+        keys = ["ui.certs.is_registered", "ui.certs.replaced", "ui.certs.checking", "ui.certs.usable"]
+        return [self.tr(k) for k in keys] + [t(f"ui.certs.short.{code}", self.lang) for code in ProblemCode]
 
     def unit_state_changed(self, change: Change) -> None:
         """A new registration on record (e.g. the change was accepted): both panels show it at once. A CA's
@@ -86,14 +117,7 @@ class CertificatesScreen(StepScreen):
         table = self.query_one("#choices", DataTable)
         keep = self.selected()
         self.choices = choices
-        table.clear()
-        for i, choice in enumerate(choices):
-            cells = (
-                choice.cert.label or choice.cert.info.common_name,
-                fmt_date(choice.cert.info.not_after),
-                self.state_text(choice),
-            )
-            table.add_row(*(Text(c) for c in cells), key=str(i))  # labels are data, not markup
+        self.draw_rows()
         if choices:
             table.move_cursor(row=self.initial_row(choices, keep))
         table.focus()
@@ -151,14 +175,14 @@ class CertificatesScreen(StepScreen):
         if reg is not None:
             c = reg.certificate
             compare = cert_rows(c.serial, c.subject, c.issuer, c.not_before, c.not_after, self.lang)
-        notes = [(_mark(p), self.backend.problem_text(p, info)) for p in choice.problems]
-        if not notes:
-            notes = [("✓", self.tr("ui.certs.no_problem"))]
+        notes = [f"{_mark(p)} {self.backend.problem_text(p, info)}" for p in choice.problems]
+        self.query_one("#certs-problems", Static).update(
+            Text("\n".join(notes or [f"✓ {self.tr('ui.certs.no_problem')}"]))
+        )
         self.query_one("#detail", CertPanel).show(
             self.tr("ui.certs.on_token"),
             cert_rows(info.serial, info.subject, info.issuer, info.not_before, info.not_after, self.lang),
             compare=compare,
-            notes=notes,
         )
 
     def action_choose(self) -> None:

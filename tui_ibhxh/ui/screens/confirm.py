@@ -6,12 +6,13 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from rich.console import OverflowMethod
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 
 from tui_ibhxh.core.envelope import TEN_FILE_05
 from tui_ibhxh.core.i18n import fmt_date
@@ -25,6 +26,7 @@ from tui_ibhxh.ui.actions import APP_ACTIONS, localized
 from tui_ibhxh.ui.screens.base import Answers, StepScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog
 from tui_ibhxh.ui.screens.save_path import SavePathDialog
+from tui_ibhxh.ui.widgets.cert_panel import CHANGED
 
 PROGRESS_STEPS = (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL, Step.SEND)
 NOI_DUNG = re.compile(r"<NoiDungFile>[^<]*</NoiDungFile>")
@@ -56,8 +58,8 @@ class ConfirmScreen(StepScreen):
             preview = Static("", id="preview")
             preview.display = False
             yield preview
-        yield Static(self.tr("ui.confirm.ready"), id="progress", classes="state")
-        yield Footer()
+        yield Static(Text(self.hint("ui.confirm.ready")), id="progress", classes="state")
+        yield self.footer()
 
     def unit_state_changed(self, change: Change) -> None:
         """The registration on record changed (e.g. an earlier change was accepted): the "before" column and the
@@ -89,10 +91,12 @@ class ConfirmScreen(StepScreen):
             range_sep=" → ",
         )
         for row in rows:
+            # a serial is read whole: it wraps inside its cell rather than being cut
+            fold: OverflowMethod | None = "fold" if row.field == "serial" else None
             table.add_row(
-                ("* " if row.changed else "  ") + self.tr(labels.get(row.field, f"field.{row.field}")),
-                "—" if row.before is None else row.before,
-                Text(row.after, style="bold" if row.changed else ""),
+                (f"{CHANGED} " if row.changed else "  ") + self.tr(labels.get(row.field, f"field.{row.field}")),
+                Text("—" if row.before is None else row.before, overflow=fold),
+                Text(row.after, style="bold" if row.changed else "", overflow=fold),
             )
         return table
 
@@ -120,6 +124,17 @@ class ConfirmScreen(StepScreen):
         text.append(self.tr("ui.confirm.preview_envelope") + "\n", style="bold")
         text.append(envelope.replace("><", ">\n<"))
         return text
+
+    #: what F5 and its neighbours do no longer applies once the dossier is sent: the footer then offers what does
+    #: (History, F3)
+    DONE_WITH = frozenset({"submit", "preview", "save_file"})
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (self.sent and action in self.DONE_WITH)
+
+    def key_rank(self, binding_id: str) -> int:
+        """Once sent, what comes next is History: its key first."""
+        return 1 if self.sent and binding_id == "app.history" else super().key_rank(binding_id)
 
     def action_preview(self) -> None:
         preview = self.query_one("#preview", Static)
@@ -194,7 +209,7 @@ class ConfirmScreen(StepScreen):
         try:
             if to_file is None:
                 tx = await self.backend.submit(self.choice, self.contact, on_step)
-                done = self.tr("ui.confirm.done", ma_gdich=tx.ma_gdich, so_hso=tx.so_hso)
+                done = self.hint("ui.confirm.done", ma_gdich=tx.ma_gdich, so_hso=tx.so_hso)
             else:
                 written = await self.backend.hand_over(self.choice, self.contact, to_file, on_step)
                 done = self.tr("ui.confirm.saved", path=written)
@@ -213,6 +228,7 @@ class ConfirmScreen(StepScreen):
             raise
         self.sending = False
         self.sent = True
+        self.refresh_bindings()
         self.step_done(self.answers)  # every step of the procedure is behind the user
         progress.update(Text(done, style="bold"))
 

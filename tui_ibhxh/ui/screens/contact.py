@@ -7,7 +7,7 @@ from dataclasses import replace
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
 
 from tui_ibhxh.core.models import Contact
 from tui_ibhxh.core.state import Aspect, Change
@@ -33,15 +33,17 @@ class ContactScreen(StepScreen):
         with VerticalScroll(id="contact-form"):
             for name in CONTACT_FIELDS:
                 yield Label(self.tr(f"field.{name}"))
-                field = Input(value=getattr(current, name), id=f"f-{name}")
+                # no select-all on focus: End then Backspace deletes one character, not the whole field
+                field = Input(value=getattr(current, name), id=f"f-{name}", select_on_focus=False)
                 field.cursor_blink = self.host.animations
                 yield field
                 yield Static("", id=f"e-{name}", classes="field-error")
-        yield Footer()
+        yield self.footer()
 
     def on_mount(self) -> None:
         for name in CONTACT_FIELDS:
             self.validate_field(name)
+        self.query_one(f"#f-{CONTACT_FIELDS[0]}", Input).focus()  # typing starts in the first field
 
     def unit_state_changed(self, change: Change) -> None:
         """What BHXH now has (after an accepted change, the draft is gone) or a draft restored: the fields follow

@@ -31,9 +31,9 @@ class HelpScreen(Dialog[None]):
             keys.add_row(key, description)
         with Vertical():
             yield Static(t("ui.help.title", self.lang, screen=self.title_text))
-            yield Static(t(self.help_key, self.lang))
+            yield Static(self.hint(self.help_key), markup=False)
             yield Static(keys)
-            yield Static(t("ui.help.close", self.lang))
+            yield Static(self.hint("ui.help.close"), markup=False)
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 from textual.widgets.data_table import RowKey
 
 from tui_ibhxh.core.i18n import fmt_datetime, t
@@ -74,7 +74,7 @@ class HistoryScreen(BaseScreen):
             with VerticalScroll(id="history-detail"):
                 yield Static("", id="detail")
         yield Static(self.tr("ui.loading"), id="history-state", classes="state")
-        yield Footer()
+        yield self.footer()
 
     def on_screen_resume(self) -> None:
         self.query_one(Stepper).show_done(self.host.steps_done)  # how far the procedure got meanwhile
@@ -166,7 +166,7 @@ class HistoryScreen(BaseScreen):
         feed = state.feed
         parts: list[str] = []
         if state.token is None and not state.history_loaded:
-            parts.append(self.tr("ui.history.not_connected"))
+            parts.append(self.hint("ui.history.not_connected"))
         elif feed.mode is Feed.LIVE:
             parts.append(self.tr("ui.history.mode_live"))
         elif feed.mode is Feed.POLLING:
@@ -183,11 +183,11 @@ class HistoryScreen(BaseScreen):
         if self.filter_index:
             parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
         if state.pending is not None:
-            parts.append(self.tr("ui.pending.hint_short"))
+            parts.append(self.hint("ui.pending.hint_short"))
         if not self.rows and state.history_loaded:
             if self.filter_index and state.current_transactions():
                 name = status_text_for(FILTERS[self.filter_index], self.lang)
-                parts.append(self.tr("ui.history.none_with_status", name=name))
+                parts.append(self.hint("ui.history.none_with_status", name=name))
             else:
                 parts.append(self.tr("ui.history.empty"))
         self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
@@ -211,7 +211,7 @@ class HistoryScreen(BaseScreen):
         if isinstance(row, PendingDossier):
             grid = pending_table(row, self.tr)
             grid.add_row("", "")
-            grid.add_row("", self.tr("ui.pending.hint"))
+            grid.add_row("", self.hint("ui.pending.hint"))
             detail.update(grid)
             return
         tx = row
@@ -252,7 +252,7 @@ class HistoryScreen(BaseScreen):
 
     def action_refresh(self) -> None:
         if self.state.token is None:
-            self.notify(self.tr("ui.history.not_connected"), severity="warning", markup=False)
+            self.notify(self.hint("ui.history.not_connected"), severity="warning", markup=False)
             return
         self.refresh_history()
 

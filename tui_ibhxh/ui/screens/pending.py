@@ -58,7 +58,7 @@ class PendingDialog(Dialog[PendingAction | None]):
             yield Static(self.tr("ui.pending.title"), classes="heading")
             yield Static(self.tr("ui.pending.explain"))
             yield Static(pending_table(self.pending, self.tr))
-            yield Static(self.tr("ui.pending.keys"), classes="dialog-keys")
+            yield Static(self.hint("ui.pending.keys"), classes="dialog-keys", markup=False)
 
     def action_choose(self, action: str) -> None:
         self.dismiss(PendingAction(action))
@@ -82,7 +82,7 @@ class ConfirmDialog(Dialog[bool]):
         with Vertical():
             yield Static(self.title_text, classes="heading", markup=False)
             yield Static(self.text, markup=False)
-            yield Static(self.tr("ui.confirm_dialog.keys"), classes="dialog-keys")
+            yield Static(self.hint("ui.confirm_dialog.keys"), classes="dialog-keys", markup=False)
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)

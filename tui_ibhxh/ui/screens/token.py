@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from tui_ibhxh.core.models import TokenInfo
 from tui_ibhxh.core.state import Aspect, Change
@@ -18,7 +18,9 @@ from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
 from tui_ibhxh.ui.screens.module import ModuleScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 
-COLUMNS = ("label", "maker", "model", "serial", "slot", "pin")
+# the PIN's state right after the label: the column a narrow terminal must never cut (the slot number, a PKCS#11
+# detail, is not shown)
+COLUMNS = ("label", "pin", "serial", "maker", "model")
 
 
 class TokenScreen(StepScreen):
@@ -44,7 +46,7 @@ class TokenScreen(StepScreen):
         yield Static(self.tr("ui.loading"), id="token-state", classes="state")
         yield Static("", id="token-flags", classes="warning")
         yield Static("", id="token-notices", classes="warning")
-        yield Footer()
+        yield self.footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#tokens", DataTable)
@@ -66,7 +68,7 @@ class TokenScreen(StepScreen):
         if self.shown != self.state.tokens:  # redrawn only when it changed (a redraw resets the column widths)
             self.draw_rows(table, tokens)
         state = self.query_one("#token-state", Static)
-        state.update(self.tr("ui.token.hint") if tokens else self.tr("ui.token.empty"))
+        state.update(Text(self.hint("ui.token.hint") if tokens else self.hint("ui.token.empty")))
         notices = [error_text(n, self.lang) for n in self.state.token_notices]
         self.query_one("#token-notices", Static).update(Text("\n".join(f"! {n}" for n in notices)))
         self.update_flags()
@@ -79,11 +81,10 @@ class TokenScreen(StepScreen):
         rows = [
             (
                 f"⇄ {tok.label}" if tok.forwarded else tok.label,
+                self.pin_state(tok),
+                tok.serial,
                 tok.manufacturer,
                 tok.model,
-                tok.serial,
-                str(tok.slot_id),
-                self.pin_state(tok),
             )
             for tok in tokens
         ]

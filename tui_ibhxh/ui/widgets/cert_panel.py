@@ -10,6 +10,8 @@ from textual.widgets import Static
 
 from tui_ibhxh.core.i18n import Lang, fmt_date, t
 
+CHANGED = "≠"  # the one mark of "differs from what is registered" (Chứng thư and Kiểm tra và nộp)
+
 
 def cert_rows(
     serial: str, subject: str, issuer: str, start: datetime, end: datetime, lang: Lang
@@ -43,7 +45,9 @@ class CertPanel(Static):
         other = dict(compare or [])
         for label, value in rows:
             changed = compare is not None and other.get(label) != value
-            table.add_row(("≠ " if changed else "  ") + label, Text(value, style="bold" if changed else ""))
+            # folded, not cut: a serial is read whole however narrow the panel
+            value_text = Text(value, style="bold" if changed else "", overflow="fold")
+            table.add_row((f"{CHANGED} " if changed else "  ") + label, value_text)
         for mark, note in notes or []:
             table.add_row(mark, Text(note))
         self.update(table)

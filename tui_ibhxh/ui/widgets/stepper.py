@@ -41,5 +41,5 @@ class Stepper(Static):
             else:
                 text.append(f"  {label}")
             if i < len(self.steps) - 1:
-                text.append("  ›  ", style="dim")
+                text.append(" › ", style="dim")
         return text
