@@ -15,10 +15,11 @@ from tests.flow.conftest import PIN, Flow
 from tests.support.fault_proxy import FaultProxy, ProxyThread
 from tui_ibhxh.core.dossier import parse_dossier
 from tui_ibhxh.core.envelope import verify_envelope
+from tui_ibhxh.core.i18n import Lang, translator
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier, UnitState
 from tui_ibhxh.services.config import load_config
-from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.errors import UserError, said
 from tui_ibhxh.services.ivan_client import IvanClient, RetryPolicy
 from tui_ibhxh.services.journal import EntryState, Journal
 from tui_ibhxh.services.token import TokenService
@@ -160,6 +161,9 @@ def test_unreachable_is_said_with_since_and_polling_failures_are_logged(
     )
 
 
+LANGS: tuple[Lang, Lang] = ("vi", "en")
+
+
 def test_a_pending_dossier_is_in_the_state_and_its_resend_is_told(flow: Flow) -> None:
     """The POST fails after the journal: the dossier is pending (attempts, reason) in the state; another workflow
     (the next start) re-sends it with `resume`, says which one and how it went; the same bytes, the same key."""
@@ -169,6 +173,9 @@ def test_a_pending_dossier_is_in_the_state_and_its_resend_is_told(flow: Flow) ->
             async with workflow(flow) as wf:
                 _choice, pending = await signed_not_sent(wf, proxy)
                 assert pending.attempts == 1 and pending.last_error
+                # kept by key: said in the reader's language, whichever the session that failed had
+                vi, en = (said(pending.last_error, translator(lang)) for lang in LANGS)
+                assert vi and en and vi != en and "{" not in vi + en, (vi, en)
                 signed = wf.journal.get(pending.key)
                 assert signed is not None
             proxy.faults = []

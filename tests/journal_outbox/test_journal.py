@@ -15,7 +15,7 @@ import pytest
 
 from tui_ibhxh.core.models import TimelineEntry, Transaction, TxRef, TxStatus
 from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.journal import EntryState, Journal
+from tui_ibhxh.services.journal import MAX_ERROR, EntryState, Journal
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 XML = '<?xml version="1.0" encoding="UTF-8"?>\n<BHXH><TEN_DVI>Công ty TNHH ABC</TEN_DVI></BHXH>'.encode()
@@ -51,7 +51,7 @@ def test_lifecycle_and_forward_only(journal: Journal) -> None:
     assert journal.pending_for_unit("TA1234A") and not journal.pending_for_unit("OTHER")
     journal.note_attempt("k1", "connection reset " * 100)
     got = journal.get("k1")
-    assert got is not None and got.attempts == 1 and got.last_error is not None and len(got.last_error) <= 300
+    assert got is not None and got.attempts == 1 and got.last_error is not None and len(got.last_error) <= MAX_ERROR
     journal.mark_submitted("k1", tx(TxStatus.SENT))
     journal.update_status("k1", tx(TxStatus.RECEIVED))
     journal.update_status("k1", tx(TxStatus.SENT))  # late, older: ignored
@@ -146,3 +146,21 @@ def test_file_modes_and_no_pin(tmp_path: Path) -> None:
     blob = b"".join(p.read_bytes() for p in db.parent.iterdir())
     assert pin.encode() not in blob
     assert os.path.exists(db)
+
+
+def test_an_error_is_kept_by_key_and_said_in_the_readers_language() -> None:
+    """The journal keeps a failed send's error as its key and parameters: History and the pending dialog say it in
+    the language of whoever reads it (a row written as a sentence by an older version is said as written)."""
+    from tui_ibhxh.core.i18n import t
+    from tui_ibhxh.core.i18n import translator as tr
+    from tui_ibhxh.services.errors import kept, said
+    from tui_ibhxh.services.provider import IvanError
+
+    error = IvanError("ivan.unreachable", url="http://127.0.0.1:9/api/v1", reason=UserError("error.cause.refused"))
+    stored = kept(error)
+    assert said(stored, tr("vi")) == error.message("vi") and said(stored, tr("en")) == error.message("en")
+    assert error.message("vi") != error.message("en")
+    assert said(kept(ConnectionResetError("peer said bye")), tr("en")) == t("error.network_unreachable", "en")
+    assert said("connection reset", tr("vi")) == "connection reset"  # an older row
+    assert said('{"key": "no.such.key", "params": {}}', tr("en")) == t("error.unexpected", "en")
+    assert said(None, tr("vi")) is None

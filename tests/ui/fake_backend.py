@@ -37,7 +37,7 @@ from tui_ibhxh.core.revocation import PENDING as REVOCATION_PENDING
 from tui_ibhxh.core.revocation import Revocation, RevocationState
 from tui_ibhxh.core.state import Aspect, Draft, Feed, FeedState, Observer, PendingDossier, StateHub, UnitState
 from tui_ibhxh.core.validation import PinRule, new_pin_problem
-from tui_ibhxh.services.errors import UserError
+from tui_ibhxh.services.errors import UserError, kept
 from tui_ibhxh.services.ivan_client import IvanError
 from tui_ibhxh.services.report import history_csv
 from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, in_order
@@ -558,7 +558,7 @@ PENDING = PendingDossier(
     cert_serial=NEW.serial,
     signed_at=NOW - timedelta(minutes=20),
     attempts=3,
-    last_error=unreachable_error().message("vi"),  # as the client words it (the cause, not aiohttp's text)
+    last_error=kept(unreachable_error()),  # as the workflow keeps it: said in the screen's language
 )
 
 

@@ -5,7 +5,9 @@ The catalogues' msgids are the keys (``ui.key.quit``); ``{name}`` placeholders a
 
 from __future__ import annotations
 
+import functools
 import gettext
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from importlib import resources
 from typing import TYPE_CHECKING, Literal, get_args
@@ -52,6 +54,11 @@ def t(key: str, lang: Lang = "vi", /, **kwargs: object) -> str:
     if text == key:
         raise KeyError(key)
     return text.format(**kwargs) if kwargs else text
+
+
+def translator(lang: Lang) -> Callable[..., str]:
+    """``t`` bound to ``lang``: for what says a kept message in whichever language its reader has."""
+    return functools.partial(t, lang)
 
 
 def has(key: str) -> bool:

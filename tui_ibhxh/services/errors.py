@@ -6,6 +6,8 @@ Never put a secret (PIN) in the parameters: they may end up in logs.
 from __future__ import annotations
 
 import errno
+import json
+from collections.abc import Callable
 
 from tui_ibhxh.core.i18n import Lang, t
 
@@ -43,6 +45,53 @@ def error_text(exc: BaseException, lang: Lang) -> str:
         except (KeyError, IndexError, TypeError):
             pass
     return t(library_error_key(exc), lang)
+
+
+def kept(exc: BaseException) -> str:
+    """An error as the journal keeps it: its message key and parameters (JSON), so that it is said later in the
+    reader's language (:func:`said`), not in the language of the session that failed; a library's error by the key
+    of its sentence (its message is in the log)."""
+    return json.dumps(_kept(exc), ensure_ascii=False)
+
+
+KEPT_PARAM = 200  # characters of one parameter kept (an address, a reason): a journal row stays small
+
+
+def _kept(value: object) -> object:
+    if isinstance(value, BaseException):
+        key, params = getattr(value, "key", None), getattr(value, "params", None)
+        if isinstance(key, str) and isinstance(params, dict):
+            return {"key": key, "params": {str(k): _kept(v) for k, v in params.items()}}
+        return {"key": library_error_key(value), "params": {}}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)[:KEPT_PARAM]
+
+
+def said(stored: str | None, tr: Callable[..., str]) -> str | None:
+    """The sentence of an error the journal kept (:func:`kept`), through ``tr`` (a screen's or a language's ``t``);
+    a row written before errors were kept by key is said as it was written."""
+    if not stored:
+        return None
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return stored
+    if not (isinstance(data, dict) and isinstance(data.get("key"), str)):
+        return stored
+    try:
+        return _said(data, tr)
+    except (KeyError, IndexError, TypeError, ValueError):  # a key this version no longer has
+        return tr("error.unexpected")
+
+
+def _said(data: dict[str, object], tr: Callable[..., str]) -> str:
+    params = data.get("params")
+    rendered = {
+        k: _said(v, tr) if isinstance(v, dict) and isinstance(v.get("key"), str) else v
+        for k, v in (params.items() if isinstance(params, dict) else ())
+    }
+    return tr(str(data["key"]), **rendered)
 
 
 def network_cause(exc: BaseException) -> UserError:

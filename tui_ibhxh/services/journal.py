@@ -37,7 +37,7 @@ from tui_ibhxh.core.models import Transaction, TxRef, TxStatus
 from tui_ibhxh.services.errors import UserError
 
 SCHEMA_VERSION = 3
-MAX_ERROR = 300
+MAX_ERROR = 2000  # characters of a kept error (services.errors.kept: a key and its parameters)
 UNKNOWN_IVAN = "?"  # ivan_id of an entry whose I-VAN is not the one it was thought to be
 
 log = logging.getLogger(__name__)

@@ -61,7 +61,7 @@ from tui_ibhxh.core.state import (
 from tui_ibhxh.core.validation import check_contact, clean_contact
 from tui_ibhxh.core.xmlsafe import XmlError
 from tui_ibhxh.services.config import Config, UnitProfile, save_config, set_value
-from tui_ibhxh.services.errors import UserError, error_text
+from tui_ibhxh.services.errors import UserError, error_text, kept
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
 from tui_ibhxh.services.provider import IvanError, IvanProvider, make_provider
@@ -690,7 +690,7 @@ class UpdateWorkflow:
                     mota_loi=exc.params.get("mota_loi", ""),
                     detail=exc.params.get("detail", ""),
                 ) from None
-            await asyncio.to_thread(self.journal.note_attempt, entry.key, exc.message("en"))
+            await asyncio.to_thread(self.journal.note_attempt, entry.key, kept(exc))
             self._set_pending(await asyncio.to_thread(self.journal.get, entry.key))
             raise UserError("workflow.send_failed_kept", cause=exc, key=entry.key) from None
         except BaseException:

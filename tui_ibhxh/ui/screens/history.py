@@ -20,7 +20,7 @@ from textual.widgets.data_table import RowKey
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier
-from tui_ibhxh.services.errors import error_text
+from tui_ibhxh.services.errors import error_text, said
 from tui_ibhxh.services.report import VerdictWords, receipt_check_text, status_text
 from tui_ibhxh.ui.actions import APP_ACTIONS
 from tui_ibhxh.ui.screens.base import BaseScreen
@@ -123,7 +123,12 @@ class HistoryScreen(BaseScreen):
     def row_cells(self, row: Row) -> tuple[Text, ...]:
         if isinstance(row, PendingDossier):
             status = self.tr("ui.pending.sending") if row.sending else self.tr("ui.pending.status")
-            texts = ("—", fmt_datetime(row.signed_at)[:16], f"{status} ({row.attempts})", row.last_error or "")
+            texts = (
+                "—",
+                fmt_datetime(row.signed_at)[:16],
+                f"{status} ({row.attempts})",
+                said(row.last_error, self.tr) or "",
+            )
             return tuple(Text(c, style="bold") for c in texts)
         status = f"{MARKS[row.status]} {status_text(row, self.lang)}"
         cells = (row.ma_gdich, fmt_datetime(row.submitted_at)[:16], status, row.ma_loi or "")

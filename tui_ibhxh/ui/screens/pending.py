@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from tui_ibhxh.core.i18n import fmt_datetime
 from tui_ibhxh.core.state import PendingDossier
+from tui_ibhxh.services.errors import said
 from tui_ibhxh.ui.screens.base import Dialog
 
 
@@ -39,7 +40,7 @@ def pending_table(pending: PendingDossier, tr: Callable[..., str]) -> Table:
     grid.add_row(tr("ui.pending.cert"), pending.cert_serial)
     grid.add_row(tr("ui.pending.signed_at"), fmt_datetime(pending.signed_at))
     grid.add_row(tr("ui.pending.attempts"), str(pending.attempts))
-    grid.add_row(tr("ui.pending.reason"), pending.last_error or tr("ui.pending.no_reason"))
+    grid.add_row(tr("ui.pending.reason"), said(pending.last_error, tr) or tr("ui.pending.no_reason"))
     return grid
 
 
