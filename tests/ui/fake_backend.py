@@ -236,6 +236,7 @@ class FakeBackend:
         self.discarded: list[str] = []
         self.handed_over: list[Path] = []
         self.exported: list[Path] = []
+        self.exports_dir = Path("/home/ketoan/Documents/tui-ibhxh")  # tests that write set a temporary one
         self.saved: list[str] = []
         self.suggested_modules = [Path("/usr/lib/fptca_v4.so"), Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
         self.module_error: UserError | None = None
@@ -487,7 +488,10 @@ class FakeBackend:
         return Preview(form=form, envelope=build_envelope(Envelope.for_form(d, form, ma_ivan="00040")))
 
     def default_file(self) -> Path:
-        return Path("/home/ketoan/Documents/tui-ibhxh/05_SD-IVAN_TA1234A_20261124-093000.xml")
+        return self.default_dir() / "05_SD-IVAN_TA1234A_20261124-093000.xml"
+
+    def default_dir(self) -> Path:
+        return self.exports_dir
 
     async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path:
         for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL):
@@ -534,13 +538,18 @@ class FakeBackend:
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
         if self.export_error is not None:
             raise self.export_error
+        path.parent.mkdir(parents=True, exist_ok=True)  # as write_atomic does
         path.write_bytes(history_csv(items, self.lang))
         self.exported.append(path)
 
-    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]:
+    async def receipt_files(self, ma_gdich: str) -> list[tuple[str, bytes]]:
+        xml, _check = await self.receipt(ma_gdich)
+        return [(f"xac-nhan-{ma_gdich}.xml", xml), (f"xac-nhan-{ma_gdich}.html", b"<html></html>")]
+
+    async def save_receipt(self, ma_gdich: str, path: Path) -> list[Path]:
         await self._maybe_hang()
         self.saved.append(ma_gdich)
-        return [directory / f"xac-nhan-{ma_gdich}.xml", directory / f"xac-nhan-{ma_gdich}.html"]
+        return [path, path.with_suffix(".html")]
 
     async def close(self) -> None:
         pass

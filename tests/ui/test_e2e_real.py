@@ -23,6 +23,7 @@ from tui_ibhxh.ui.screens.contact import ContactScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
+from tui_ibhxh.ui.widgets.line_table import LineTable
 
 
 def app_for(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IbhxhApp:  # noqa: F811
@@ -81,7 +82,7 @@ async def test_update_with_keys_only_until_accepted_live(flow: Flow, monkeypatch
         [tx] = history.items.values()
         assert tx.status is not TxStatus.ACCEPTED  # still on its way: what follows is the live update
         await until(pilot, lambda: next(iter(history.items.values())).status is TxStatus.ACCEPTED, timeout=30)
-        assert "Chấp nhận (Thành công)" in str(history.query_one("#history", DataTable).get_row_at(0))
+        assert "Chấp nhận (Thành công)" in str(history.query_one("#history", LineTable).get_row_at(0))
         assert "● trực tiếp" in str(history.query_one("#history-state").render())  # fed by the event stream
         # x: BHXH's confirmation saved in the current directory, as signed XML and as form 01/TB-GD
         monkeypatch.chdir(flow.home)

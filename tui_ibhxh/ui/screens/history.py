@@ -2,31 +2,40 @@
 signed dossier that never reached the I-VAN as a row of its own with its two actions (re-send, discard); detail
 with timeline, rejection reason and BHXH's confirmation with its signature status; filter by status; export CSV.
 
-Everything shown comes from the unit's state; the screen keeps only what it has drawn (to update one row)."""
+Everything shown comes from the unit's state; the screen keeps only the list of rows it shows, in order (to update
+one row). The table draws only the lines on screen (ui/widgets/line_table.py): 100,000 transactions cost what 40
+do (bench/tui.py)."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
-from textual.widgets.data_table import RowKey
+from textual.widgets import Footer, Header, Static
+from textual.widgets._footer import FooterKey
 
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier
 from tui_ibhxh.services.errors import error_text
-from tui_ibhxh.services.report import VerdictWords, receipt_check_text, status_text
-from tui_ibhxh.ui.actions import APP_ACTIONS
+from tui_ibhxh.services.report import VerdictWords, history_csv, receipt_check_text, status_text
+from tui_ibhxh.ui.actions import ACTIONS, APP_ACTIONS, localized
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.pending import pending_table
+from tui_ibhxh.ui.screens.save_path import SavePathDialog
+from tui_ibhxh.ui.widgets.line_table import Column, LineRow, LineTable
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
+CODE_WIDTH = len("GD202611240000004")  # GD + 15 digits (the I-VAN's codes)
+DATE_WIDTH = len("24/11/2026 09:30")
 FILTERS: tuple[TxStatus | None, ...] = (None, TxStatus.SENT, TxStatus.RECEIVED, TxStatus.ACCEPTED, TxStatus.REJECTED)
 MARKS = {TxStatus.SENT: "→", TxStatus.RECEIVED: "…", TxStatus.ACCEPTED: "✓", TxStatus.REJECTED: "✗"}
 PENDING_ROW = "pending"
@@ -55,8 +64,6 @@ class HistoryScreen(BaseScreen):
         self.receipts: dict[str, str] = {}
         self.feed_shown = Feed.IDLE  # the feed mode last announced
         self.rows: list[Row] = []  # what the table shows, in its order (after the filter)
-        self.row_keys: list[RowKey] = []
-        self.row_of: dict[str, int] = {}  # ma_gdich -> row
 
     @property
     def items(self) -> dict[str, Transaction]:
@@ -69,20 +76,17 @@ class HistoryScreen(BaseScreen):
         unit = self.backend.unit
         yield Static(self.tr("ui.history.heading", ten_dvi=unit.ten_dvi, ma_dvi=unit.ma_dvi), classes="heading")
         with Horizontal(id="history-body"):
-            table: DataTable[str | Text] = DataTable(id="history", cursor_type="row", zebra_stripes=True)
-            yield table
+            yield LineTable(self.line_row, id="history")
             with VerticalScroll(id="history-detail"):
                 yield Static("", id="detail")
         yield Static(self.tr("ui.loading"), id="history-state", classes="state")
-        yield Footer()
+        yield FittingFooter(FOOTER_FIRST)
 
     def on_screen_resume(self) -> None:
         self.query_one(Stepper).show_done(self.host.steps_done)  # how far the procedure got meanwhile
 
     def on_mount(self) -> None:
-        table = self.query_one("#history", DataTable)
-        for key in ("ma_gdich", "date", "status", "error"):
-            table.add_column(self.tr(f"ui.history.col.{key}"), key=key)
+        self.query_one("#history", LineTable).set_columns(self.columns())
         self.feed_shown = self.state.feed.mode
         self.render_table()
 
@@ -120,45 +124,73 @@ class HistoryScreen(BaseScreen):
         rows.extend(tx for tx in self.state.current_transactions() if wanted is None or tx.status == wanted)
         return rows
 
-    def row_cells(self, row: Row) -> tuple[Text, ...]:
+    def columns(self) -> list[Column]:
+        """Widths from the shapes of the data, never measured row by row: a code is GD + 15 digits, a date
+        dd/mm/yyyy hh:mm, a status one of four words (or the pending dossier's, with up to 99 attempts); every
+        status is shown whole at 80 columns. The error code takes the rest (the detail shows it whole)."""
+        statuses = [self.status_cell(status) for status in TxStatus]
+        statuses += [f"{self.tr(key)} (99)" for key in ("ui.pending.status", "ui.pending.sending")]
+        widths = {"ma_gdich": CODE_WIDTH, "date": DATE_WIDTH, "status": max(map(cell_len, statuses)), "error": 0}
+        columns = []
+        for key, width in widths.items():
+            label = self.tr(f"ui.history.col.{key}")
+            columns.append(Column(key, label, max(width, cell_len(label)) if width else 0))
+        return columns
+
+    def status_cell(self, status: TxStatus) -> str:
+        return f"{MARKS[status]} {t(f'status.{status}', self.lang)}"
+
+    def row_cells(self, row: Row) -> LineRow:
+        """One row as the table shows it: data, never markup; the pending dossier in bold."""
         if isinstance(row, PendingDossier):
             status = self.tr("ui.pending.sending") if row.sending else self.tr("ui.pending.status")
-            texts = ("—", fmt_datetime(row.signed_at)[:16], f"{status} ({row.attempts})", row.last_error or "")
-            return tuple(Text(c, style="bold") for c in texts)
-        status = f"{MARKS[row.status]} {status_text(row, self.lang)}"
-        cells = (row.ma_gdich, fmt_datetime(row.submitted_at)[:16], status, row.ma_loi or "")
-        return tuple(Text(cell) for cell in cells)  # data, not markup
+            cells = ("—", fmt_datetime(row.signed_at)[:16], f"{status} ({row.attempts})", row.last_error or "")
+            return LineRow(cells, bold=True)
+        return LineRow(
+            (row.ma_gdich, fmt_datetime(row.submitted_at)[:16], self.status_cell(row.status), row.ma_loi or "")
+        )
+
+    def line_row(self, index: int) -> LineRow:
+        """The table's callback: only the rows on screen are ever asked for."""
+        return self.row_cells(self.rows[index])
 
     def render_table(self) -> None:
-        table = self.query_one("#history", DataTable)
-        keep = table.cursor_row
-        table.clear()
         self.rows = self.visible_rows()
-        self.row_keys = table.add_rows(self.row_cells(row) for row in self.rows)
-        self.row_of = {row.ma_gdich: i for i, row in enumerate(self.rows) if isinstance(row, Transaction)}
-        if self.rows:
-            table.move_cursor(row=max(0, min(keep, len(self.rows) - 1)))
+        self.query_one("#history", LineTable).set_rows(len(self.rows))
         self.render_state()
         self.show_detail()
 
     def update_row(self, tx: Transaction) -> bool:
-        """A status change of a transaction already shown that keeps its place: only its cells change (a full
-        redraw of a long history takes about a second; see bench/tui.py). The column widens when needed."""
-        i = self.row_of.get(tx.ma_gdich)
-        wanted = FILTERS[self.filter_index]
-        if i is None:
-            return False
-        old = self.rows[i]
-        if not isinstance(old, Transaction) or old.submitted_at != tx.submitted_at or wanted not in (None, tx.status):
+        """A status change of a transaction already shown that keeps its place: only its line is drawn again
+        (bench/tui.py measures it among 100,000)."""
+        i = self.row_index(tx)
+        if i is None or FILTERS[self.filter_index] not in (None, tx.status):
             return False
         self.rows[i] = tx
-        table = self.query_one("#history", DataTable)
-        _, _, status, error = self.row_cells(tx)
-        table.update_cell(self.row_keys[i], "status", status, update_width=True)
-        table.update_cell(self.row_keys[i], "error", error, update_width=True)
+        table = self.query_one("#history", LineTable)
+        table.refresh_row(i)
         if table.cursor_row == i:
             self.show_detail()
         return True
+
+    def row_index(self, tx: Transaction) -> int | None:
+        """Where ``tx`` is in the table, found by halving (the rows are ordered newest first, as
+        ``current_transactions`` orders them): no index to rebuild for 100,000 rows."""
+        key = (tx.submitted_at, tx.ma_gdich)
+        rows = self.rows
+        lo = 1 if rows and isinstance(rows[0], PendingDossier) else 0
+        hi = len(rows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            row = rows[mid]
+            assert isinstance(row, Transaction)  # only the first row can be the pending dossier
+            if (row.submitted_at, row.ma_gdich) > key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(rows) and isinstance(found := rows[lo], Transaction) and found.ref == tx.ref:
+            return lo
+        return None
 
     def render_state(self) -> None:
         """Below the table: how it is kept up to date (or why it is not), the filter, and what is missing."""
@@ -194,12 +226,12 @@ class HistoryScreen(BaseScreen):
 
     # -- detail ---------------------------------------------------------------------------------------
     def selected(self) -> Row | None:
-        table = self.query_one("#history", DataTable)
+        table = self.query_one("#history", LineTable)
         if not self.rows:
             return None
         return self.rows[max(0, min(table.cursor_row, len(self.rows) - 1))]
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_line_table_highlighted(self, event: LineTable.Highlighted) -> None:
         self.show_detail()
 
     def show_detail(self) -> None:
@@ -272,26 +304,102 @@ class HistoryScreen(BaseScreen):
         self.host.confirm_discard()
 
     def action_export(self) -> None:
-        self.export(Path.cwd() / f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv")
+        """Every transaction the filter shows, as CSV: where, is asked (prefilled in the documented default
+        folder); under ``textual serve`` the browser downloads it instead."""
+        name = f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv"
+        if self.app.is_web:
+            self.deliver([(name, history_csv(self.transactions_shown(), self.lang))])
+            return
+        self.ask_path(self.tr("ui.history.export_title"), self.backend.default_dir() / name, self.export)
 
     def action_save_receipt(self) -> None:
+        """Xác nhận của BHXH for the selected transaction, once final: the signed XML where the user says, with
+        an HTML copy beside it (or both to the browser)."""
         row = self.selected()
         if not isinstance(row, Transaction):
             return
         if not row.status.final:
             self.notify(self.tr("ui.history.receipt_not_yet", ma_gdich=row.ma_gdich), severity="warning", markup=False)
             return
-        self.save_receipt(row.ma_gdich, Path.cwd())
+        ma_gdich = row.ma_gdich
+        if self.app.is_web:
+            self.deliver_receipt(ma_gdich)
+            return
+        default = self.backend.default_dir() / f"xac-nhan-{ma_gdich}.xml"
+        title = self.tr("ui.history.receipt_title", ma_gdich=ma_gdich)
+        self.ask_path(title, default, lambda path: self.save_receipt(ma_gdich, path))
+
+    def ask_path(self, title: str, default: Path, then: Callable[[Path], object]) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                then(path)
+
+        self.app.push_screen(localized(SavePathDialog, self.lang)(title, default), chosen)
+
+    def transactions_shown(self) -> list[Transaction]:
+        return [row for row in self.rows if isinstance(row, Transaction)]
+
+    def deliver(self, files: list[tuple[str, bytes]]) -> None:
+        """Under ``textual serve``: the browser saves the files (nothing is written on the server)."""
+        for name, data in files:
+            self.app.deliver_binary(io.BytesIO(data), save_filename=name, mime_type=MIME_TYPES[Path(name).suffix])
+            self.notify(self.tr("ui.history.delivered", name=name), markup=False)
 
     @work(exit_on_error=False, group="history-receipt-save")
-    async def save_receipt(self, ma_gdich: str, directory: Path) -> None:
-        paths = await self.backend.save_receipt(ma_gdich, directory)
+    async def deliver_receipt(self, ma_gdich: str) -> None:
+        self.deliver(await self.backend.receipt_files(ma_gdich))
+
+    @work(exit_on_error=False, group="history-receipt-save")
+    async def save_receipt(self, ma_gdich: str, path: Path) -> None:
+        paths = await self.backend.save_receipt(ma_gdich, path)
         self.notify(self.tr("ui.history.receipt_saved", paths=", ".join(str(p) for p in paths)), markup=False)
 
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
-        await self.backend.export_csv(path, [row for row in self.rows if isinstance(row, Transaction)])
+        await self.backend.export_csv(path, self.transactions_shown())
         self.notify(escape(self.tr("ui.history.exported", path=path)))
+
+
+MIME_TYPES = {".csv": "text/csv", ".xml": "application/xml", ".html": "text/html"}
+
+#: History's keys the footer shows first when it cannot show them all (80 columns); every key stays in F1's help
+#: and in the command palette
+FOOTER_FIRST = ("history.filter", "history.export", "history.receipt", "history.back", "app.help")
+
+
+class FittingFooter(Footer):
+    """A footer that never shows half a key: the keys that fit, ``first`` before the others (in the screen's
+    order), the command palette's key always."""
+
+    def __init__(self, first: tuple[str, ...]) -> None:
+        super().__init__()
+        self.first = [ACTIONS[binding_id].action for binding_id in first]
+        self.fitted_to = 0
+
+    async def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self.fitted_to:
+            self.fitted_to = event.size.width
+            await self.recompose()
+
+    def compose(self) -> ComposeResult:
+        keys = [key for key in super().compose() if isinstance(key, FooterKey)]
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        others = [key for key in keys if key not in palette]
+        room = self.size.width - sum(map(key_width, palette))
+        ranked = sorted(others, key=lambda k: self.first.index(k.action) if k.action in self.first else len(self.first))
+        kept: list[FooterKey] = []
+        for key in ranked:
+            if key_width(key) <= room:
+                kept.append(key)
+                room -= key_width(key)
+        self.styles.grid_size_columns = len(kept)
+        yield from (key for key in others if key in kept)
+        yield from palette
+
+
+def key_width(key: FooterKey) -> int:
+    """Cells a footer key takes: " f " then "Lọc " (Textual's FooterKey padding)."""
+    return cell_len(key.key_display) + cell_len(key.description) + 3
 
 
 #: the receipt verdict in the detail pane, in short words
