@@ -221,6 +221,9 @@ class FakeBackend:
         self.submit_error: UserError | None = None
         self.history: list[Transaction] = list(HISTORY)
         self.history_error: UserError | None = None  # every load of the history fails with it
+        self.page_size: int | None = None  # the I-VAN's history read a page of this many at a time (None: whole)
+        self.pages_read: list[int] = []  # where each older page started
+        self.more_gate: asyncio.Event | None = None  # older pages wait for it
         self.events_script: list[Transaction] = []
         self.live = True  # False: the event stream is down, History polls
         self.unreachable_since: datetime | None = None  # the stream is down and polls fail too
@@ -347,9 +350,32 @@ class FakeBackend:
             state.history_error = self.history_error
             self.hub.changed(Aspect.TRANSACTIONS)
             raise self.history_error
-        state.transactions = {tx.ref: tx for tx in self.history}
+        first = self.history if self.page_size is None else self.history[: self.page_size]
+        state.transactions = {tx.ref: tx for tx in first}
+        state.history_next = None if len(first) == len(self.history) else str(len(first))
         state.history_loaded, state.history_error = True, None
         self.hub.changed(Aspect.TRANSACTIONS)
+
+    async def load_more_history(self) -> bool:
+        state = self.state
+        if state.history_next is None:
+            return False
+        await self._maybe_hang()
+        gate = self.more_gate
+        if gate is not None:
+            await self._blocked(gate.wait(), lambda: not gate.is_set())
+        start = int(state.history_next)
+        page = self.history[start : start + (self.page_size or len(self.history))]
+        self.pages_read.append(start)
+        for tx in page:
+            state.transactions.setdefault(tx.ref, tx)
+        state.history_next = str(start + len(page)) if start + len(page) < len(self.history) else None
+        self.hub.changed(Aspect.TRANSACTIONS)
+        return True
+
+    async def load_all_history(self) -> None:
+        while await self.load_more_history():
+            pass
 
     async def follow_history(self) -> None:
         await self._maybe_hang()

@@ -518,3 +518,58 @@ async def test_a_slow_ca_never_freezes_the_certificates_step(make_app: MakeApp) 
         await pilot.press("enter")  # refused, in words, on the same screen
         await settled(pilot)
         assert isinstance(app.screen, CertificatesScreen)
+
+
+def many(n: int) -> list[Transaction]:
+    """``n`` transactions a week apart, newest first, the four statuses in turn."""
+    statuses = [TxStatus.ACCEPTED, TxStatus.REJECTED, TxStatus.RECEIVED, TxStatus.SENT]
+    return [transaction(i, statuses[i % 4], minutes_ago=60 * 24 * 7 * i) for i in range(1, n + 1)]
+
+
+async def test_history_reads_older_pages_as_the_user_scrolls(make_app: MakeApp, tmp_path: Path) -> None:
+    """The I-VAN's history is read a page at a time: what fills the screen and a page ahead, more as the cursor
+    nears the end; the CSV export reads the rest first (it holds every matching transaction)."""
+    backend = FakeBackend()
+    backend.history = many(60)
+    backend.page_size = 10
+    backend.exports_dir = tmp_path
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.query_one(LineTable)
+        state_line = screen.query_one("#history-state")
+        loaded = len(backend.state.transactions)
+        assert table.row_count == loaded and table.page_rows < loaded < 60 and backend.pages_read[0] == 10
+        assert f"{loaded} giao dịch mới nhất đã tải" in plain(state_line)
+        await pilot.press("end")
+        await settled(pilot)
+        assert table.cursor_row == loaded - 1 and table.row_count > loaded  # read on as the user went down
+        assert len(backend.state.transactions) < 60
+        await pilot.press("f", "f", "f")  # "Chấp nhận": every transaction is matched, the unread pages too
+        await pilot.press("e", "enter")
+        await until(pilot, lambda: bool(backend.exported))
+        lines = backend.exported[0].read_bytes().decode("utf-8-sig").splitlines()
+        assert len(lines) == 1 + 15 and backend.state.history_next is None
+        await settled(pilot)
+        assert "mới nhất đã tải" not in plain(state_line)
+
+
+async def test_a_filter_reads_on_until_a_screenful_matches(make_app: MakeApp) -> None:
+    """Filtered on a status the newest page lacks: older pages are read until the screen fills (not "none with
+    this status" while the I-VAN has more)."""
+    backend = FakeBackend()
+    backend.history = [
+        *(transaction(i, TxStatus.ACCEPTED, minutes_ago=i) for i in range(1, 31)),
+        *(transaction(i, TxStatus.REJECTED, minutes_ago=i) for i in range(31, 61)),
+    ]
+    backend.page_size = 10
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        assert TxStatus.REJECTED not in {tx.status for tx in backend.state.transactions.values()}
+        await pilot.press("f", "f", "f", "f")  # "Từ chối"
+        await settled(pilot)
+        table = screen.query_one(LineTable)
+        assert table.row_count > table.page_rows  # a screenful of rejections, read from older pages
+        assert {tx.status for tx in transactions(screen)} == {TxStatus.REJECTED}
+        assert "Không có giao dịch nào" not in plain(screen.query_one("#history-state"))

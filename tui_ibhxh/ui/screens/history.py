@@ -64,6 +64,7 @@ class HistoryScreen(BaseScreen):
         self.receipts: dict[str, str] = {}
         self.feed_shown = Feed.IDLE  # the feed mode last announced
         self.rows: list[Row] = []  # what the table shows, in its order (after the filter)
+        self.loading_more = False  # an older page of the history is being read
 
     @property
     def items(self) -> dict[str, Transaction]:
@@ -159,6 +160,27 @@ class HistoryScreen(BaseScreen):
         self.query_one("#history", LineTable).set_rows(len(self.rows))
         self.render_state()
         self.show_detail()
+        self.want_more()
+
+    def want_more(self) -> None:
+        """Older transactions are read from the I-VAN a page at a time when the user nears the end of those
+        shown (filtered: until a screenful matches or none is left), never all at once up front."""
+        if self.loading_more or self.state.history_next is None:
+            return
+        table = self.query_one("#history", LineTable)
+        if len(self.rows) - max(table.cursor_row, table.last_visible_row) <= table.page_rows:
+            self.loading_more = True
+            self.render_state()
+            self.load_more()
+
+    @work(exit_on_error=False, group="history-more")
+    async def load_more(self) -> None:
+        """The rows follow from the state's change (render_table asks again if still near the end); a failure
+        is told by the host, and the next move near the end tries again."""
+        try:
+            await self.backend.load_more_history()
+        finally:
+            self.loading_more = False
 
     def update_row(self, tx: Transaction) -> bool:
         """A status change of a transaction already shown that keeps its place: only its line is drawn again
@@ -216,7 +238,11 @@ class HistoryScreen(BaseScreen):
             parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
         if state.pending is not None:
             parts.append(self.tr("ui.pending.hint_short"))
-        if not self.rows and state.history_loaded:
+        if self.loading_more:
+            parts.append(self.tr("ui.history.loading_more"))
+        elif state.history_next is not None and state.history_loaded:
+            parts.append(self.tr("ui.history.more", count=len(state.current_transactions())))
+        if not self.rows and state.history_loaded and state.history_next is None:
             if self.filter_index and state.current_transactions():
                 name = status_text_for(FILTERS[self.filter_index], self.lang)
                 parts.append(self.tr("ui.history.none_with_status", name=name))
@@ -233,6 +259,10 @@ class HistoryScreen(BaseScreen):
 
     def on_line_table_highlighted(self, event: LineTable.Highlighted) -> None:
         self.show_detail()
+        self.want_more()
+
+    def on_line_table_scrolled(self, event: LineTable.Scrolled) -> None:
+        self.want_more()
 
     def show_detail(self) -> None:
         row = self.selected()
@@ -308,7 +338,7 @@ class HistoryScreen(BaseScreen):
         folder); under ``textual serve`` the browser downloads it instead."""
         name = f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv"
         if self.app.is_web:
-            self.deliver([(name, history_csv(self.transactions_shown(), self.lang))])
+            self.deliver_export(name)
             return
         self.ask_path(self.tr("ui.history.export_title"), self.backend.default_dir() / name, self.export)
 
@@ -336,14 +366,20 @@ class HistoryScreen(BaseScreen):
 
         self.app.push_screen(localized(SavePathDialog, self.lang)(title, default), chosen)
 
-    def transactions_shown(self) -> list[Transaction]:
-        return [row for row in self.rows if isinstance(row, Transaction)]
+    async def all_matching(self) -> list[Transaction]:
+        """Every transaction the filter lets through, the pages not read yet included (read now)."""
+        await self.backend.load_all_history()
+        return [row for row in self.visible_rows() if isinstance(row, Transaction)]
 
     def deliver(self, files: list[tuple[str, bytes]]) -> None:
         """Under ``textual serve``: the browser saves the files (nothing is written on the server)."""
         for name, data in files:
             self.app.deliver_binary(io.BytesIO(data), save_filename=name, mime_type=MIME_TYPES[Path(name).suffix])
             self.notify(self.tr("ui.history.delivered", name=name), markup=False)
+
+    @work(exit_on_error=False, group="history-export")
+    async def deliver_export(self, name: str) -> None:
+        self.deliver([(name, history_csv(await self.all_matching(), self.lang))])
 
     @work(exit_on_error=False, group="history-receipt-save")
     async def deliver_receipt(self, ma_gdich: str) -> None:
@@ -356,7 +392,7 @@ class HistoryScreen(BaseScreen):
 
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
-        await self.backend.export_csv(path, self.transactions_shown())
+        await self.backend.export_csv(path, await self.all_matching())
         self.notify(escape(self.tr("ui.history.exported", path=path)))
 
 

@@ -86,6 +86,17 @@ class LineTable(ScrollView, can_focus=True):
         def control(self) -> LineTable:
             return self.table
 
+    class Scrolled(Message):
+        """The lines shown changed (wheel, scrollbar): ``last_visible_row`` moved."""
+
+        def __init__(self, table: LineTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
     def __init__(self, row: Callable[[int], LineRow], *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._row = row
@@ -138,6 +149,20 @@ class LineTable(ScrollView, can_focus=True):
     @property
     def _page(self) -> int:
         return max(1, self.scrollable_content_region.height - 1)  # lines below the header
+
+    @property
+    def page_rows(self) -> int:
+        """How many rows one screenful shows."""
+        return self._page
+
+    @property
+    def last_visible_row(self) -> int:
+        return round(self.scroll_y) + self._page - 1
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.post_message(self.Scrolled(self))
 
     # -- drawing --------------------------------------------------------------------------------------
     def _line(self, cells: Sequence[str], widths: Sequence[int]) -> str:
