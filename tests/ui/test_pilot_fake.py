@@ -573,3 +573,28 @@ async def test_a_filter_reads_on_until_a_screenful_matches(make_app: MakeApp) ->
         assert table.row_count > table.page_rows  # a screenful of rejections, read from older pages
         assert {tx.status for tx in transactions(screen)} == {TxStatus.REJECTED}
         assert "Không có giao dịch nào" not in plain(screen.query_one("#history-state"))
+
+
+async def test_the_table_moves_by_key_and_by_click(make_app: MakeApp) -> None:
+    """Down/PageDown/End/PageUp/Home move the cursor (the table scrolls to keep it in view); a click selects the
+    row under it; the detail follows the cursor."""
+    backend = FakeBackend()
+    backend.history = many(60)
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.query_one(LineTable)
+        page = table.page_rows
+        await pilot.press("down", "pagedown")
+        assert table.cursor_row == 1 + page and table.last_visible_row >= table.cursor_row
+        await pilot.press("end")
+        assert table.cursor_row == 59 and table.last_visible_row == 59
+        await pilot.press("pageup")
+        assert table.cursor_row == 59 - page
+        await pilot.press("home")
+        assert table.cursor_row == 0 and round(table.scroll_y) == 0
+        await pilot.click(LineTable, offset=(3, 3))  # the header, then rows 0, 1, 2
+        await settled(pilot)
+        assert table.cursor_row == 2
+        chosen = screen.selected()
+        assert isinstance(chosen, Transaction) and chosen.ma_gdich in plain(screen.query_one("#detail"))

@@ -65,6 +65,7 @@ class HistoryScreen(BaseScreen):
         self.feed_shown = Feed.IDLE  # the feed mode last announced
         self.rows: list[Row] = []  # what the table shows, in its order (after the filter)
         self.loading_more = False  # an older page of the history is being read
+        self.state_line: str | None = None  # what the line under the table says (None: not drawn yet)
 
     @property
     def items(self) -> dict[str, Transaction]:
@@ -241,14 +242,18 @@ class HistoryScreen(BaseScreen):
         if self.loading_more:
             parts.append(self.tr("ui.history.loading_more"))
         elif state.history_next is not None and state.history_loaded:
-            parts.append(self.tr("ui.history.more", count=len(state.current_transactions())))
+            loaded = sum(1 for ref in state.transactions if ref.ivan_id == state.ivan_id or not state.ivan_id)
+            parts.append(self.tr("ui.history.more", count=loaded))
         if not self.rows and state.history_loaded and state.history_next is None:
             if self.filter_index and state.current_transactions():
                 name = status_text_for(FILTERS[self.filter_index], self.lang)
                 parts.append(self.tr("ui.history.none_with_status", name=name))
             else:
                 parts.append(self.tr("ui.history.empty"))
-        self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
+        line = " — ".join(parts)
+        if line != self.state_line:  # a live change of one row must not re-lay the screen out
+            self.state_line = line
+            self.query_one("#history-state", Static).update(Text(line))
 
     # -- detail ---------------------------------------------------------------------------------------
     def selected(self) -> Row | None:
