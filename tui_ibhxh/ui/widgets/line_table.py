@@ -50,7 +50,7 @@ def fit(text: str, width: int) -> str:
 
 class LineTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    LineTable { background: $surface; color: $foreground; height: 1fr; }
+    LineTable { background: $surface; color: $foreground; height: 1fr; overflow-x: hidden; }
     LineTable > .line-table--header { text-style: bold; background: $panel; color: $foreground; }
     LineTable:ansi > .line-table--header { background: ansi_bright_blue; color: ansi_default; }
     LineTable > .line-table--even-row { background: $surface-lighten-1 50%; }
