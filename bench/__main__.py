@@ -29,7 +29,8 @@ HISTORY_TIMEOUT = 120.0  # seconds: a History that takes longer is reported as n
 _HISTORY = """
 import asyncio, sys
 from bench.tui import history_times
-print(*asyncio.run(history_times(int(sys.argv[1]))))
+h = asyncio.run(history_times(int(sys.argv[1])))
+print(h.populate, h.scroll, h.live)
 print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")), flush=True)
 """
 

@@ -226,6 +226,9 @@ class FakeBackend:
         self.submit_error: Exception | None = None
         self.history: list[Transaction] = list(HISTORY)
         self.history_error: UserError | None = None  # every load of the history fails with it
+        self.page_size: int | None = None  # the I-VAN's history read a page of this many at a time (None: whole)
+        self.pages_read: list[int] = []  # where each older page started
+        self.more_gate: asyncio.Event | None = None  # older pages wait for it
         self.events_script: list[Transaction] = []
         self.live = True  # False: the event stream is down, History polls
         self.unreachable_since: datetime | None = None  # the stream is down and polls fail too
@@ -241,6 +244,7 @@ class FakeBackend:
         self.discarded: list[str] = []
         self.handed_over: list[Path] = []
         self.exported: list[Path] = []
+        self.exports_dir = Path("/home/ketoan/Documents/tui-ibhxh")  # tests that write set a temporary one
         self.saved: list[str] = []
         self.suggested_modules = [Path("/usr/lib/fptca_v4.so"), Path("/usr/lib/x86_64-linux-gnu/libshuttle_p11v220.so")]
         self.module_error: UserError | None = None
@@ -351,9 +355,32 @@ class FakeBackend:
             state.history_error = self.history_error
             self.hub.changed(Aspect.TRANSACTIONS)
             raise self.history_error
-        state.transactions = {tx.ref: tx for tx in self.history}
+        first = self.history if self.page_size is None else self.history[: self.page_size]
+        state.transactions = {tx.ref: tx for tx in first}
+        state.history_next = None if len(first) == len(self.history) else str(len(first))
         state.history_loaded, state.history_error = True, None
         self.hub.changed(Aspect.TRANSACTIONS)
+
+    async def load_more_history(self) -> bool:
+        state = self.state
+        if state.history_next is None:
+            return False
+        await self._maybe_hang()
+        gate = self.more_gate
+        if gate is not None:
+            await self._blocked(gate.wait(), lambda: not gate.is_set())
+        start = int(state.history_next)
+        page = self.history[start : start + (self.page_size or len(self.history))]
+        self.pages_read.append(start)
+        for tx in page:
+            state.transactions.setdefault(tx.ref, tx)
+        state.history_next = str(start + len(page)) if start + len(page) < len(self.history) else None
+        self.hub.changed(Aspect.TRANSACTIONS)
+        return True
+
+    async def load_all_history(self) -> None:
+        while await self.load_more_history():
+            pass
 
     async def follow_history(self) -> None:
         await self._maybe_hang()
@@ -494,7 +521,10 @@ class FakeBackend:
         return Preview(form=form, envelope=build_envelope(Envelope.for_form(d, form, ma_ivan="00040")))
 
     def default_file(self) -> Path:
-        return Path("/home/ketoan/Documents/tui-ibhxh/05_SD-IVAN_TA1234A_20261124-093000.xml")
+        return self.default_dir() / "05_SD-IVAN_TA1234A_20261124-093000.xml"
+
+    def default_dir(self) -> Path:
+        return self.exports_dir
 
     async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path:
         for step in (Step.BUILD, Step.SIGN, Step.VERIFY, Step.JOURNAL):
@@ -541,13 +571,18 @@ class FakeBackend:
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
         if self.export_error is not None:
             raise self.export_error
+        path.parent.mkdir(parents=True, exist_ok=True)  # as write_atomic does
         path.write_bytes(history_csv(items, self.lang))
         self.exported.append(path)
 
-    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]:
+    async def receipt_files(self, ma_gdich: str) -> list[tuple[str, bytes]]:
+        xml, _check = await self.receipt(ma_gdich)
+        return [(f"xac-nhan-{ma_gdich}.xml", xml), (f"xac-nhan-{ma_gdich}.html", b"<html></html>")]
+
+    async def save_receipt(self, ma_gdich: str, path: Path) -> list[Path]:
         await self._maybe_hang()
         self.saved.append(ma_gdich)
-        return [directory / f"xac-nhan-{ma_gdich}.xml", directory / f"xac-nhan-{ma_gdich}.html"]
+        return [path, path.with_suffix(".html")]
 
     async def close(self) -> None:
         pass

@@ -17,10 +17,10 @@ from textual.color import Color
 from textual.filter import Monochrome, NoColor
 from textual.screen import ModalScreen
 from textual.strip import Strip
-from textual.widgets import DataTable
 
 from tests.ui.test_snapshots import STATES, State, backend_for
 from tui_ibhxh.ui.app import IbhxhApp
+from tui_ibhxh.ui.widgets.line_table import LineTable
 
 SIZE = (80, 24)
 MIN_GREY_DIFFERENCE = 40  # of 255: below this, text on its background is not readable
@@ -154,15 +154,16 @@ async def test_table_cursor_visible_with_no_color(monkeypatch: pytest.MonkeyPatc
     (no_color,) = [f for f in app.get_line_filters() if isinstance(f, Monochrome | NoColor)]
     async with app.run_test(size=SIZE) as pilot:
         await state.steps(pilot)
-        table = app.screen.query_one(DataTable)
+        table = app.screen.query_one(LineTable)
         assert table.row_count >= 2 and table.cursor_row == 0
         lines = rendered(app)
         top = table.content_region.y + 1  # below the header row
         backgrounds = []
         for y in (top, top + 1):
-            x = 0
+            x, at = 0, table.content_region.x + 2  # inside the first cell (the transaction code)
             for seg in lines[y]:
-                if x >= table.content_region.x + 2 and seg.text.strip():
+                if x <= at < x + seg.cell_length:
+                    assert seg.text.strip()
                     grey = _grey(seg, no_color)
                     assert grey is not None
                     backgrounds.append(grey[1])

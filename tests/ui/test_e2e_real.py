@@ -9,7 +9,7 @@ import time
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from tests.flow.conftest import PIN, Flow, Forward, flow, forwarded  # noqa: F401  (fixtures)
 from tests.ui.until import until
@@ -22,7 +22,9 @@ from tui_ibhxh.ui.screens.confirm import ConfirmScreen
 from tui_ibhxh.ui.screens.contact import ContactScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
+from tui_ibhxh.ui.screens.save_path import SavePathDialog
 from tui_ibhxh.ui.screens.token import TokenScreen
+from tui_ibhxh.ui.widgets.line_table import LineTable
 
 
 def app_for(flow: Flow, monkeypatch: pytest.MonkeyPatch) -> IbhxhApp:  # noqa: F811
@@ -81,15 +83,18 @@ async def test_update_with_keys_only_until_accepted_live(flow: Flow, monkeypatch
         [tx] = history.items.values()
         assert tx.status is not TxStatus.ACCEPTED  # still on its way: what follows is the live update
         await until(pilot, lambda: next(iter(history.items.values())).status is TxStatus.ACCEPTED, timeout=30)
-        assert "Chấp nhận (Thành công)" in str(history.query_one("#history", DataTable).get_row_at(0))
+        assert "Chấp nhận (Thành công)" in str(history.query_one("#history", LineTable).get_row_at(0))
         assert "● trực tiếp" in str(history.query_one("#history-state").render())  # fed by the event stream
-        # x: BHXH's confirmation saved in the current directory, as signed XML and as form 01/TB-GD
-        monkeypatch.chdir(flow.home)
+        # x: where (prefilled in $IBHXH_HOME/files), then BHXH's confirmation as signed XML and form 01/TB-GD
         await pilot.press("x")
-        html = flow.home / f"xac-nhan-{tx.ma_gdich}.html"
+        await until(pilot, lambda: isinstance(app.screen, SavePathDialog))
+        xml = flow.home / "files" / f"xac-nhan-{tx.ma_gdich}.xml"
+        assert app.screen.query_one("#save-path", Input).value == str(xml)
+        await pilot.press("enter")
+        html = xml.with_suffix(".html")
         await until(pilot, html.exists)
         assert "chữ ký số hợp lệ" in html.read_text(encoding="utf-8")
-        assert b"XACNHAN_GDICH" in (flow.home / f"xac-nhan-{tx.ma_gdich}.xml").read_bytes()
+        assert b"XACNHAN_GDICH" in xml.read_bytes()
         await pilot.press("ctrl+q")
     assert app.backend.state.registration is not None
     assert app.backend.state.registration.certificate.serial == flow.new_serial

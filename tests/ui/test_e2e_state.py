@@ -26,6 +26,7 @@ from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pending import ConfirmDialog, PendingDialog
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
+from tui_ibhxh.ui.widgets.line_table import LineTable
 
 
 def text(app: IbhxhApp, selector: str) -> str:
@@ -97,15 +98,15 @@ async def test_a_dossier_that_could_not_be_sent_is_a_row_with_its_actions(
             await until(pilot, lambda: isinstance(app.screen, HistoryScreen))
             history = app.screen
             assert isinstance(history, HistoryScreen)
-            await until(pilot, lambda: "Chưa gửi được" in str(history.query_one("#history").get_row_at(0)))  # type: ignore[attr-defined]
-            row = str(history.query_one("#history").get_row_at(0))  # type: ignore[attr-defined]
+            await until(pilot, lambda: "Chưa gửi được" in str(history.query_one("#history", LineTable).get_row_at(0)))
+            row = str(history.query_one("#history", LineTable).get_row_at(0))
             assert "I-VAN" in row  # the reason
             assert pending.key in text(app, "#detail") and "Số lần gửi" in text(app, "#detail")
             proxy.faults = []
             await pilot.press("s")
             await until(pilot, lambda: app.backend.state.pending is None, timeout=30)
             await until(pilot, lambda: pending.key in [tx.idempotency_key for tx in history.items.values()])
-            assert "Chưa gửi được" not in str(history.query_one("#history").get_row_at(0))  # type: ignore[attr-defined]
+            assert "Chưa gửi được" not in str(history.query_one("#history", LineTable).get_row_at(0))
             await pilot.press("ctrl+q")
     with Journal(flow.journal) as journal:
         [entry] = journal.entries()

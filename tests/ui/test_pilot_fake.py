@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Static
 
 from tests.ui.conftest import MakeApp, Notes
-from tests.ui.fake_backend import FakeBackend, transaction
+from tests.ui.fake_backend import PENDING, FakeBackend, transaction
 from tests.ui.until import plain, select_cert, settled, until
+from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Feed, FeedState
 from tui_ibhxh.ui.app import IbhxhApp
@@ -21,11 +22,19 @@ from tui_ibhxh.ui.screens.help import HelpScreen
 from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.pin import PinScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
+from tui_ibhxh.ui.widgets.line_table import LineTable
 
 
 def transactions(screen: HistoryScreen) -> list[Transaction]:
     """The transactions History shows (its rows but the pending dossier's)."""
     return [row for row in screen.rows if isinstance(row, Transaction)]
+
+
+def screen_line(app: IbhxhApp, fragment: str) -> str:
+    """The first line of the screen as drawn that holds ``fragment`` ("" if none)."""
+    from tests.ui.test_colour_modes import screen_text
+
+    return next((line for line in screen_text(app).splitlines() if fragment in line), "")
 
 
 async def log_in(app: IbhxhApp, pilot: Pilot[int]) -> None:
@@ -124,26 +133,106 @@ async def test_english(make_app: MakeApp) -> None:
         assert {"Quit", "Help", "History", "Enter PIN"} <= descriptions
 
 
-async def test_history_filter_export_and_live_update(
-    make_app: MakeApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(tmp_path)
+async def test_history_filter_export_and_live_update(make_app: MakeApp, tmp_path: Path) -> None:
+    """e asks where (prefilled in the default folder, not the current directory) and writes the rows the filter
+    shows."""
+    from tui_ibhxh.ui.screens.save_path import SavePathDialog
+
     backend = FakeBackend()
+    backend.exports_dir = tmp_path / "tui-ibhxh"
     backend.events_script = [transaction(3, TxStatus.ACCEPTED, minutes_ago=5)]
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
         assert screen.items["GD202611240000003"].status is TxStatus.ACCEPTED  # live event applied
-        table = screen.query_one("#history", DataTable)
+        table = screen.query_one("#history", LineTable)
         assert table.row_count == 3
         await pilot.press("f", "f", "f")  # all → sent → received → accepted
         assert table.row_count == 2
         await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, SavePathDialog))
+        field = app.screen.query_one("#save-path", Input)
+        assert field.value == str(tmp_path / "tui-ibhxh" / "lich-su-giao-dich-TA1234A.csv")
+        assert backend.exported == []  # nothing written before the user says where
+        await pilot.press("enter")
         await until(pilot, lambda: bool(backend.exported))
         [path] = backend.exported
-        raw = path.read_bytes()
-        assert raw.startswith(b"\xef\xbb\xbf") and "Mã giao dịch".encode() in raw
+        assert path == tmp_path / "tui-ibhxh" / "lich-su-giao-dich-TA1234A.csv"
+        lines = path.read_bytes().decode("utf-8-sig").splitlines()
+        assert lines[0].startswith("Mã giao dịch") and len(lines) == 3  # the header and the two accepted ones
+        assert all("Chấp nhận (Thành công)" in line for line in lines[1:])
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, SavePathDialog))
+        await pilot.press("escape")  # gives up: nothing more written
+        await until(pilot, lambda: app.screen is screen)
+        await settled(pilot)
+        assert len(backend.exported) == 1
         await pilot.press("ctrl+q")
+
+
+async def test_history_hands_files_to_the_browser_under_textual_serve(
+    make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, notes: Notes
+) -> None:
+    """Under ``textual serve`` the files go to the user's browser, not to the server's disk: no path asked."""
+    import io
+
+    delivered: list[tuple[str, bytes, str | None]] = []
+
+    def deliver_binary(self: IbhxhApp, file: io.BytesIO, *, save_filename: str, mime_type: str) -> str:
+        delivered.append((save_filename, file.getvalue(), mime_type))
+        return "delivery"
+
+    monkeypatch.setattr(IbhxhApp, "is_web", property(lambda self: True))
+    monkeypatch.setattr(IbhxhApp, "deliver_binary", deliver_binary)
+    backend = FakeBackend()
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        await pilot.press("e")
+        await until(pilot, lambda: len(delivered) == 1)
+        name, data, mime = delivered[0]
+        assert name == "lich-su-giao-dich-TA1234A.csv" and mime == "text/csv"
+        assert data.startswith(b"\xef\xbb\xbf") and data.count(b"\r\n") == 4  # header + 3 transactions
+        await pilot.press("down", "x")  # the rejected one: final
+        await until(pilot, lambda: len(delivered) == 3)
+        chosen = screen.selected()
+        assert isinstance(chosen, Transaction)
+        assert [d[0] for d in delivered[1:]] == [f"xac-nhan-{chosen.ma_gdich}.xml", f"xac-nhan-{chosen.ma_gdich}.html"]
+        assert app.screen is screen and backend.exported == [] and backend.saved == []
+        assert notes.saying("cho trình duyệt")
+
+
+async def test_escape_goes_back_to_the_procedure(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        assert screen.query_one(LineTable).has_focus  # the table has the keys, Esc still reaches the screen
+        await pilot.press("escape")
+        await until(pilot, lambda: isinstance(app.screen, CertificatesScreen))
+        assert app.current_mode == "wizard"
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_the_footer_shows_no_half_key_at_80_columns(make_app: MakeApp, lang: Lang) -> None:
+    """At 80 columns the footer shows the keys that fit by their rank (ui/actions.py), filter/export/confirmation
+    among them, each whole; every key of the screen is still in F1's help and in the command palette."""
+    from textual.widgets._footer import FooterKey
+
+    from tui_ibhxh.ui.actions import ACTIONS
+
+    app = make_app(FakeBackend(lang), lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        keys = list(screen.query(FooterKey))
+        assert sum(key.outer_size.width for key in keys) <= 80
+        shown = {key.action for key in keys}
+        for binding_id in ("history.filter", "history.export", "history.receipt"):
+            assert ACTIONS[binding_id].action in shown
+        footer = screen_line(app, "^p")
+        for key in keys:
+            assert f"{key.description}" in footer, (key.description, footer)
+        palette = {ACTIONS[c.help].action for c in app.get_system_commands(app.screen) if c.help in ACTIONS}
+        assert {ACTIONS[binding_id].action for binding_id in screen.ACTIONS} <= palette
 
 
 @pytest.mark.parametrize("size", [(80, 24)])
@@ -245,8 +334,15 @@ async def test_history_polls_while_the_stream_is_down_and_says_so(make_app: Make
         assert notes.saying("Đã kết nối lại")
 
 
-async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_app: MakeApp, notes: Notes) -> None:
+async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(
+    make_app: MakeApp, notes: Notes, tmp_path: Path
+) -> None:
+    """x on a final transaction asks where, prefilled with xac-nhan-<code>.xml in the default folder; the HTML
+    goes beside it."""
+    from tui_ibhxh.ui.screens.save_path import SavePathDialog
+
     backend = FakeBackend()
+    backend.exports_dir = tmp_path
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
@@ -254,11 +350,17 @@ async def test_history_saves_the_bhxh_confirmation_of_a_final_transaction(make_a
         assert isinstance(first, Transaction) and not first.status.final  # the newest one is still "Đã tiếp nhận"
         await pilot.press("x")
         await settled(pilot)
-        assert backend.saved == [] and notes.saying("chưa kết thúc")
+        assert app.screen is screen and backend.saved == [] and notes.saying("chưa kết thúc")
         await pilot.press("down", "x")
-        await settled(pilot)
+        await until(pilot, lambda: isinstance(app.screen, SavePathDialog))
         chosen = screen.selected()
-        assert isinstance(chosen, Transaction) and backend.saved == [chosen.ma_gdich]
+        assert isinstance(chosen, Transaction)
+        assert "Xác nhận của BHXH" in plain(app.screen.query_one(".heading"))
+        field = app.screen.query_one("#save-path", Input)
+        assert field.value == str(tmp_path / f"xac-nhan-{chosen.ma_gdich}.xml")
+        await pilot.press("enter")
+        await until(pilot, lambda: bool(backend.saved))
+        assert backend.saved == [chosen.ma_gdich]
         assert notes.saying(f"xac-nhan-{chosen.ma_gdich}.html")
 
 
@@ -297,21 +399,20 @@ async def test_add_a_vendor_module_from_the_token_screen(make_app: MakeApp, note
 async def test_live_change_updates_its_row_in_place_and_respects_the_filter(make_app: MakeApp) -> None:
     from dataclasses import replace
 
-    from textual.coordinate import Coordinate
-    from textual.widgets import DataTable
-
     backend = FakeBackend()
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_history(app, pilot)
-        table = screen.query_one("#history", DataTable)
+        table = screen.query_one("#history", LineTable)
         await pilot.press("down")  # the cursor on the second row stays there
         received = next(tx for tx in transactions(screen) if tx.status is TxStatus.RECEIVED)
-        row = screen.row_of[received.ma_gdich]
+        row = screen.row_index(received)
+        assert row is not None
         backend.pushed.put_nowait(replace(received, status=TxStatus.REJECTED, ma_loi="CE013", mota_loi="MST sai"))
         await settled(pilot)
-        assert "CE013" in str(table.get_cell_at(Coordinate(row, 3)))
-        assert "Từ chối" in str(table.get_cell_at(Coordinate(row, 2)))
+        assert table.get_cell(row, "error") == "CE013"
+        assert "Từ chối" in table.get_cell(row, "status")
+        assert "CE013" in screen_line(app, f" {received.ma_gdich} ")  # drawn again, not only in the data
         assert table.row_count == 3 and table.cursor_row == 1
         # filtered on "Từ chối": a transaction leaving that status leaves the table
         await pilot.press("f", "f", "f", "f")
@@ -320,28 +421,29 @@ async def test_live_change_updates_its_row_in_place_and_respects_the_filter(make
         moved = screen.items[received.ma_gdich]
         backend.pushed.put_nowait(replace(moved, status=TxStatus.ACCEPTED, ma_loi=None, mota_loi=None))
         await settled(pilot)
-        assert table.row_count == 1 and received.ma_gdich not in screen.row_of
+        assert table.row_count == 1 and screen.row_index(received) is None
 
 
-async def test_a_longer_status_widens_its_column(make_app: MakeApp) -> None:
-    """ "✓ Chấp nhận (Thành công)" arriving live is shown whole, not cut to the width of "→ Đã gửi"."""
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_every_status_is_shown_whole_at_80_columns(make_app: MakeApp, lang: Lang) -> None:
+    """ "✓ Chấp nhận (Thành công)", the pending dossier's "⚠ Chưa gửi được (3)", the codes and dates: never cut,
+    whatever arrives live (the columns' widths come from the data's shapes, not from the rows present)."""
     from dataclasses import replace
 
-    from textual.widgets import DataTable
-
-    backend = FakeBackend()
+    backend = FakeBackend(lang)
     backend.history = [transaction(1, TxStatus.SENT)]
-    app = make_app(backend)
-    async with app.run_test(size=(120, 40)) as pilot:
+    backend.pending = PENDING
+    app = make_app(backend, lang=lang)
+    async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_history(app, pilot)
-        table = screen.query_one("#history", DataTable)
-        status = list(table.columns)[2]
-        before = table.columns[status].get_render_width(table)
-        backend.pushed.put_nowait(replace(backend.history[0], status=TxStatus.ACCEPTED))
-        await settled(pilot)
-        assert screen.items["GD202611240000001"].status is TxStatus.ACCEPTED
-        after = table.columns[status].get_render_width(table)
-        assert after > before and after >= len("✓ Chấp nhận (Thành công)")
+        for status in (TxStatus.RECEIVED, TxStatus.ACCEPTED, TxStatus.REJECTED):
+            backend.pushed.put_nowait(replace(backend.history[0], status=status))
+            await settled(pilot)
+            line = screen_line(app, " GD202611240000001 ")
+            assert f"{screen.status_cell(status)} " in line and "24/11/2026 09:30" in line, line
+        pending = screen_line(app, t("ui.pending.status", lang))
+        assert f"{t('ui.pending.status', lang)} (3) " in pending and pending.startswith(" — "), pending
+        assert screen_line(app, "Công ty TNHH ABC (TA1234A)")  # the heading: the unit code, uncut
 
 
 async def test_the_history_state_line_tells_empty_from_filtered_out(make_app: MakeApp) -> None:
@@ -393,8 +495,6 @@ async def test_a_slow_ca_never_freezes_the_certificates_step(make_app: MakeApp) 
     its answers rewrite the rows in place (the revoked one is refused in words), asked once."""
     import asyncio
 
-    from textual.widgets import DataTable
-
     backend = FakeBackend()
     gate = asyncio.Event()
     backend.revocation_gate = gate
@@ -419,3 +519,95 @@ async def test_a_slow_ca_never_freezes_the_certificates_step(make_app: MakeApp) 
         await pilot.press("enter")  # refused, in words, on the same screen
         await settled(pilot)
         assert isinstance(app.screen, CertificatesScreen)
+
+
+def many(n: int) -> list[Transaction]:
+    """``n`` transactions a week apart, newest first, the four statuses in turn."""
+    statuses = [TxStatus.ACCEPTED, TxStatus.REJECTED, TxStatus.RECEIVED, TxStatus.SENT]
+    return [transaction(i, statuses[i % 4], minutes_ago=60 * 24 * 7 * i) for i in range(1, n + 1)]
+
+
+async def test_history_reads_older_pages_as_the_user_scrolls(make_app: MakeApp, tmp_path: Path) -> None:
+    """The I-VAN's history is read a page at a time: what fills the screen and a page ahead, more as the cursor
+    nears the end; the CSV export reads the rest first (it holds every matching transaction). How far ahead depends on
+    the table's height when it is first laid out, so the bounds are loose."""
+    backend = FakeBackend()
+    backend.history = many(200)
+    backend.page_size = 10
+    backend.exports_dir = tmp_path
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.query_one(LineTable)
+        state_line = screen.query_one("#history-state")
+        loaded = len(backend.state.transactions)
+        assert table.row_count == loaded and table.page_rows < loaded <= 60 and backend.pages_read[0] == 10
+        assert f"{loaded} giao dịch mới nhất đã tải" in plain(state_line)
+        await pilot.press("end")
+        await settled(pilot)
+        assert table.cursor_row == loaded - 1 and table.row_count > loaded  # read on as the user went down
+        assert len(backend.state.transactions) < 200
+        await pilot.press("f", "f", "f")  # "Chấp nhận": every transaction is matched, the unread pages too
+        await pilot.press("e", "enter")
+        await until(pilot, lambda: bool(backend.exported))
+        lines = backend.exported[0].read_bytes().decode("utf-8-sig").splitlines()
+        assert len(lines) == 1 + 50 and backend.state.history_next is None
+        await settled(pilot)
+        assert "mới nhất đã tải" not in plain(state_line)
+
+
+async def test_a_filter_reads_on_until_a_screenful_matches(make_app: MakeApp) -> None:
+    """Filtered on a status the newest page lacks: older pages are read until the screen fills (not "none with
+    this status" while the I-VAN has more)."""
+    backend = FakeBackend()
+    backend.history = [
+        *(transaction(i, TxStatus.ACCEPTED, minutes_ago=i) for i in range(1, 101)),
+        *(transaction(i, TxStatus.REJECTED, minutes_ago=i) for i in range(101, 131)),
+    ]
+    backend.page_size = 10
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        assert TxStatus.REJECTED not in {tx.status for tx in backend.state.transactions.values()}
+        await pilot.press("f", "f", "f", "f")  # "Từ chối"
+        await settled(pilot)
+        table = screen.query_one(LineTable)
+        assert table.row_count > table.page_rows  # a screenful of rejections, read from older pages
+        assert {tx.status for tx in transactions(screen)} == {TxStatus.REJECTED}
+        assert "Không có giao dịch nào" not in plain(screen.query_one("#history-state"))
+
+
+async def test_the_table_moves_by_key_and_by_click(make_app: MakeApp) -> None:
+    """Down/PageDown/End/PageUp/Home move the cursor (the table scrolls to keep it in view); a click selects the
+    row under it; the detail follows the cursor."""
+    backend = FakeBackend()
+    backend.history = many(60)
+    app = make_app(backend)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_history(app, pilot)
+        table = screen.query_one(LineTable)
+        page = table.page_rows
+        await pilot.press("down", "pagedown")
+        assert table.cursor_row == 1 + page and table.last_visible_row >= table.cursor_row
+        await pilot.press("end")
+        assert table.cursor_row == 59 and table.last_visible_row == 59
+        await pilot.press("pageup")
+        assert table.cursor_row == 59 - page
+        await pilot.press("home")
+        assert table.cursor_row == 0 and round(table.scroll_y) == 0
+        await pilot.click(LineTable, offset=(3, 3))  # the header, then rows 0, 1, 2
+        await settled(pilot)
+        assert table.cursor_row == 2
+        chosen = screen.selected()
+        assert isinstance(chosen, Transaction) and chosen.ma_gdich in plain(screen.query_one("#detail"))
+
+
+async def test_the_ivans_words_are_shown_as_written_never_as_markup(make_app: MakeApp) -> None:
+    """BHXH's reason and a kept send error may hold brackets ("[KyKeKhai]", "[ivan] url"): shown whole, never
+    read as Rich markup (which would drop them silently)."""
+    backend = FakeBackend()
+    backend.history = [transaction(1, TxStatus.REJECTED, ma_loi="SCHEMA", mota_loi="Thiếu phần tử [KyKeKhai]")]
+    app = make_app(backend)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_history(app, pilot)
+        await until(pilot, lambda: "[KyKeKhai]" in plain(screen.query_one("#detail", Static)))

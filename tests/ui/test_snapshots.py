@@ -246,6 +246,34 @@ async def palette_search(pilot: Pilot[int]) -> None:
     await settle(pilot)
 
 
+async def history_end(pilot: Pilot[int]) -> None:
+    """End: the cursor on the oldest of many transactions, the table scrolled to it."""
+    await to_history(pilot)
+    await pilot.press("end")
+    await settle(pilot)
+
+
+async def history_filter_none(pilot: Pilot[int]) -> None:
+    """Filtered on "Đã gửi" where none is: said so, not "no transaction yet"."""
+    await to_history(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+
+
+async def history_export(pilot: Pilot[int]) -> None:
+    """e: where the CSV goes, prefilled in the default folder."""
+    await to_history(pilot)
+    await pilot.press("e")
+    await settle(pilot)
+
+
+async def history_receipt(pilot: Pilot[int]) -> None:
+    """x on a final transaction: where BHXH's confirmation goes."""
+    await to_history(pilot)
+    await pilot.press("down", "x")
+    await settle(pilot)
+
+
 def nothing(b: FakeBackend) -> None:
     pass
 
@@ -306,6 +334,19 @@ def send_fails(b: FakeBackend) -> None:
 
 def empty_history(b: FakeBackend) -> None:
     b.history = []
+
+
+def many_transactions(b: FakeBackend) -> None:
+    """Two years of monthly changes and their rejections: more rows than the screen holds."""
+    statuses = [TxStatus.ACCEPTED, TxStatus.REJECTED, TxStatus.RECEIVED, TxStatus.SENT]
+    b.history = [
+        transaction(n, statuses[n % 4], minutes_ago=60 * 24 * 7 * n, ma_loi="CERT_REVOKED" if n % 4 == 1 else None)
+        for n in range(1, 61)
+    ]
+
+
+def all_accepted(b: FakeBackend) -> None:
+    b.history = [tx for tx in b.history if tx.status is TxStatus.ACCEPTED]
 
 
 def history_fails(b: FakeBackend) -> None:
@@ -388,6 +429,10 @@ STATES = [
     State("history_empty", empty_history, to_history),
     State("history_detail_rejected", nothing, history_detail),
     State("history_filter", nothing, history_filter),
+    State("history_filter_none", all_accepted, history_filter_none),
+    State("history_many_end", many_transactions, history_end),
+    State("history_export_dialog", nothing, history_export),
+    State("history_receipt_dialog", nothing, history_receipt),
     State("history_live_accepted", live, to_history),
     State("history_polling", stream_down, to_history),
     State("history_error", history_fails, to_history),

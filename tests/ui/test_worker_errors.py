@@ -25,16 +25,16 @@ UNEXPECTED = "Đã xảy ra lỗi không mong đợi"
 
 
 async def test_a_failing_worker_is_told_once_and_logged(
-    make_app: MakeApp, notes: Notes, caplog: pytest.LogCaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_app: MakeApp, notes: Notes, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    monkeypatch.chdir(tmp_path)
     backend = FakeBackend()
+    backend.exports_dir = tmp_path
     backend.export_error = UserError("cli.not_a_certificate", path="x")  # any sentence of ours
     app = make_app(backend)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_history(app, pilot)
         notes.seen.clear()
-        await pilot.press("e")
+        await pilot.press("e", "enter")  # export, to the path offered
         await settled(pilot)
     (note,) = notes
     assert note.severity == "error" and note.message == backend.export_error.message("vi")

@@ -108,6 +108,7 @@ class UnitState:
     transactions: dict[TxRef, Transaction] = field(default_factory=dict)
     history_loaded: bool = False
     history_error: Exception | None = None  # the last load of the history failed (cleared by a success)
+    history_next: str | None = None  # the I-VAN's cursor to the older transactions not loaded yet (None: all are)
     feed: FeedState = field(default_factory=FeedState)
     replaced: dict[str, str] = field(default_factory=dict)  # certificate serial → the serial it replaced
     draft: Draft | None = None

@@ -45,6 +45,7 @@ from tui_ibhxh.core.models import (
     TokenCert,
     TokenInfo,
     Transaction,
+    TxRef,
     TxStatus,
 )
 from tui_ibhxh.core.revocation import PENDING, Revocation, UnknownReason
@@ -195,6 +196,7 @@ class UpdateWorkflow:
         self._trust: TrustStore | None = None
         self.revocation = revocation or revocation_checker(cfg)
         self._token_cas: tuple[CertInfo, ...] = ()  # CA certificates on the token: intermediates for the paths
+        self._paging = asyncio.Lock()  # one older page of the history read at a time
 
     @classmethod
     def from_config(cls, cfg: Config, *, unit: str | None = None) -> UpdateWorkflow:
@@ -788,32 +790,76 @@ class UpdateWorkflow:
         return True
 
     async def load_history(self) -> str | None:
-        """Every transaction of the unit into the state; our journal entries are reconciled with them. Returns the
-        event id the page reflects (open the stream from it: nothing falls in between)."""
+        """The newest page of the unit's transactions into the state (older pages on demand:
+        :meth:`load_more_history`, so a unit with 100,000 transactions is not read whole at every start); our
+        journal entries are reconciled with what is known. Returns the event id the page reflects (open the stream
+        from it: nothing falls in between)."""
         state = self.state
         if state.feed.mode is Feed.IDLE:
             self._set_feed(FeedState(Feed.LOADING))
         try:
-            snapshot = await self.client.history(self.ma_dvi)
+            page = await self.client.transactions(self.ma_dvi, limit=HISTORY_PAGE)
         except UserError as exc:
             state.history_error = exc
             self.hub.changed(Aspect.TRANSACTIONS)
             raise
-        fresh = {tx.ref: tx for tx in snapshot.items}
-        for ref, old in list(state.transactions.items()):
-            new = fresh.get(ref)
-            if new is not None and new.status.order < old.status.order:
-                fresh[ref] = old  # an event was newer than the page
-        state.transactions = {**{r: t for r, t in state.transactions.items() if r.ivan_id != state.ivan_id}, **fresh}
+        self._merge(page.items)
+        if not state.history_loaded:  # a reload keeps the older pages read since, and the cursor past them
+            state.history_next = page.next
         state.history_loaded, state.history_error = True, None
         self.hub.changed(Aspect.TRANSACTIONS)
+        await self._reconcile_journal()
+        return page.last_event_id
+
+    async def load_more_history(self) -> bool:
+        """The next older page into the state; False when everything is loaded already. One page at a time: a
+        second call while one is under way waits for it."""
+        async with self._paging:
+            cursor = self.state.history_next
+            if cursor is None:
+                return False
+            page = await self.client.transactions(self.ma_dvi, limit=HISTORY_PAGE, before=cursor)
+            self._merge(page.items)
+            self.state.history_next = page.next
+            self.hub.changed(Aspect.TRANSACTIONS)
+            return True
+
+    async def load_all_history(self) -> None:
+        """Every older page (an export of the whole history needs them all)."""
+        while await self.load_more_history():
+            pass
+
+    def _merge(self, items: list[Transaction]) -> list[Transaction]:
+        """``items`` read from the I-VAN into the state, never moving a status back (an event can be newer than a
+        page); returns those that were new or changed."""
+        known = self.state.transactions
+        changed = []
+        for tx in items:
+            old = known.get(tx.ref)
+            if old is None or (old != tx and tx.status.order >= old.status.order):
+                known[tx.ref] = tx
+                changed.append(tx)
+        return changed
+
+    async def _reconcile_journal(self) -> None:
+        """Our submitted dossiers whose transaction is known: their journal entries take its status (one not in
+        the loaded pages is asked for by its code)."""
+        state = self.state
         for entry in await asyncio.to_thread(self.journal.unfinished, self.ma_dvi, state.ivan_id):
-            found = next((tx for tx in snapshot.items if tx.ma_gdich == entry.ma_gdich), None)
-            if found is not None and entry.state is EntryState.SUBMITTED and found.idempotency_key in ("", entry.key):
+            if entry.state is not EntryState.SUBMITTED or not entry.ma_gdich:
+                continue
+            found = state.transactions.get(TxRef(state.ivan_id, entry.ma_gdich))
+            if found is None:
+                try:
+                    found = await self.client.transaction(entry.ma_gdich)
+                except UserError as exc:
+                    log.warning("transaction %s not read: %s", entry.ma_gdich, exc.message("en"))
+                    continue
+                self._merge([found])
+            if found.idempotency_key in ("", entry.key):
                 await asyncio.to_thread(self.journal.update_status, entry.key, found)
                 if found.status is TxStatus.ACCEPTED:
                     await self.refresh_registration()
-        return snapshot.last_event_id
 
     async def follow_history(self, *, poll_interval: float = 10.0) -> None:
         """Keep the unit's transactions current until cancelled: the whole history, then every change from the
@@ -981,6 +1027,7 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 
 
 POLL_PAGE = 50  # newest transactions polled while the event stream is down: status changes are recent ones
+HISTORY_PAGE = 100  # transactions read at a time for History (the newest at start, older ones as the user scrolls)
 
 
 __all__ = [

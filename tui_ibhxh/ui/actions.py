@@ -48,10 +48,10 @@ ACTIONS: dict[str, Action] = {
     "confirm.save_file": Action("save_file", "f7", "ui.key.save_file", rank=4),
     # History
     "history.filter": Action("filter", "f", "ui.key.filter", rank=2),
-    "history.export": Action("export", "e", "ui.key.export", rank=4),
+    "history.export": Action("export", "e", "ui.key.export", rank=2),
     "history.refresh": Action("refresh", "r", "ui.key.refresh", rank=4),
-    "history.receipt": Action("save_receipt", "x", "ui.key.save_receipt", rank=3),
-    "history.resend": Action("resend", "s", "ui.key.resend", rank=2),
+    "history.receipt": Action("save_receipt", "x", "ui.key.save_receipt", rank=2),
+    "history.resend": Action("resend", "s", "ui.key.resend", rank=3),
     "history.discard": Action("discard", "d", "ui.key.discard", rank=3),
     "history.back": Action("app.switch_mode('wizard')", "escape", "ui.key.back", rank=2),
     # dialogs

@@ -54,6 +54,8 @@ class Backend(Protocol):
     async def resume(self, on_resent: Callable[[Resent], None]) -> None: ...
     async def follow_history(self) -> None: ...
     async def refresh_history(self) -> None: ...
+    async def load_more_history(self) -> bool: ...  # the next older page; False when all are loaded
+    async def load_all_history(self) -> None: ...
     async def choices(self) -> list[CertChoice]: ...
     async def check_revocation(self, certs: list[TokenCert]) -> None: ...
     def recheck(self, choice: CertChoice) -> CertChoice: ...
@@ -68,13 +70,15 @@ class Backend(Protocol):
     ) -> Draft: ...
     def preview(self, choice: CertChoice, contact: Contact) -> Preview: ...
     def default_file(self) -> Path: ...
+    def default_dir(self) -> Path: ...  # where files the user takes away are offered to go (README)
     async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path: ...
     async def submit(self, choice: CertChoice, contact: Contact, progress: ProgressFn) -> Transaction: ...
     async def resend(self, key: str) -> Transaction: ...
     async def discard(self, key: str) -> None: ...
     async def receipt(self, ma_gdich: str) -> tuple[bytes, ReceiptCheck | None]: ...
     async def export_csv(self, path: Path, items: list[Transaction]) -> None: ...
-    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]: ...
+    async def receipt_files(self, ma_gdich: str) -> list[tuple[str, bytes]]: ...
+    async def save_receipt(self, ma_gdich: str, path: Path) -> list[Path]: ...
     async def close(self) -> None: ...
 
 
@@ -138,6 +142,12 @@ class WorkflowBackend:
     async def refresh_history(self) -> None:
         await self.wf.load_history()
 
+    async def load_more_history(self) -> bool:
+        return await self.wf.load_more_history()
+
+    async def load_all_history(self) -> None:
+        await self.wf.load_all_history()
+
     async def choices(self) -> list[CertChoice]:
         return await self.wf.choices()
 
@@ -167,7 +177,10 @@ class WorkflowBackend:
         return self.wf.preview(choice.cert, contact)
 
     def default_file(self) -> Path:
-        return self.wf.cfg.paths.exports_dir / self.wf.file_name()
+        return self.default_dir() / self.wf.file_name()
+
+    def default_dir(self) -> Path:
+        return self.wf.cfg.paths.exports_dir
 
     async def hand_over(self, choice: CertChoice, contact: Contact, target: Path, progress: ProgressFn) -> Path:
         return await self.wf.hand_over(choice, contact, target, lang=self.lang, progress=progress)
@@ -187,15 +200,21 @@ class WorkflowBackend:
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
         await asyncio.to_thread(write_atomic, path, history_csv(items, self.lang))
 
-    async def save_receipt(self, ma_gdich: str, directory: Path) -> list[Path]:
-        """BHXH's confirmation as received (signed XML) and as form 01/TB-GD (HTML with the signature status)."""
+    async def receipt_files(self, ma_gdich: str) -> list[tuple[str, bytes]]:
+        """BHXH's confirmation as received (signed XML) and as form 01/TB-GD (HTML with the signature status),
+        with their file names."""
         from tui_ibhxh.core.receipt import render_html
 
         xml, check = await self.wf.receipt(ma_gdich)
         html = render_html(xml, signature_status=receipt_check_text(check, self.lang)).encode("utf-8")
-        paths = [directory / f"xac-nhan-{ma_gdich}.xml", directory / f"xac-nhan-{ma_gdich}.html"]
-        for path, data in zip(paths, (xml, html), strict=True):
-            await asyncio.to_thread(write_atomic, path, data)
+        return [(f"xac-nhan-{ma_gdich}.xml", xml), (f"xac-nhan-{ma_gdich}.html", html)]
+
+    async def save_receipt(self, ma_gdich: str, path: Path) -> list[Path]:
+        """The XML at ``path``, the HTML beside it (same name, .html)."""
+        (_, xml), (_, html) = await self.receipt_files(ma_gdich)
+        paths = [path, path.with_suffix(".html")]
+        for target, data in zip(paths, (xml, html), strict=True):
+            await asyncio.to_thread(write_atomic, target, data)
         return paths
 
     async def close(self) -> None:

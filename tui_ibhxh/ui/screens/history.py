@@ -2,31 +2,39 @@
 signed dossier that never reached the I-VAN as a row of its own with its two actions (re-send, discard); detail
 with timeline, rejection reason and BHXH's confirmation with its signature status; filter by status; export CSV.
 
-Everything shown comes from the unit's state; the screen keeps only what it has drawn (to update one row)."""
+Everything shown comes from the unit's state; the screen keeps only the list of rows it shows, in order (to update
+one row). The table draws only the lines on screen (ui/widgets/line_table.py): 100,000 transactions cost what 40
+do (bench/tui.py)."""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Header, Static
-from textual.widgets.data_table import RowKey
+from textual.widgets import Header, Static
 
 from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import Transaction, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, Feed, PendingDossier
 from tui_ibhxh.services.errors import error_text, said
-from tui_ibhxh.services.report import VerdictWords, receipt_check_text, status_text
-from tui_ibhxh.ui.actions import APP_ACTIONS
+from tui_ibhxh.services.report import VerdictWords, history_csv, receipt_check_text, status_text
+from tui_ibhxh.ui.actions import APP_ACTIONS, localized
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.pending import pending_table
+from tui_ibhxh.ui.screens.save_path import SavePathDialog
+from tui_ibhxh.ui.widgets.line_table import Column, LineRow, LineTable
 from tui_ibhxh.ui.widgets.stepper import Stepper
 
+CODE_WIDTH = len("GD202611240000004")  # GD + 15 digits (the I-VAN's codes)
+DATE_WIDTH = len("24/11/2026 09:30")
 FILTERS: tuple[TxStatus | None, ...] = (None, TxStatus.SENT, TxStatus.RECEIVED, TxStatus.ACCEPTED, TxStatus.REJECTED)
 MARKS = {TxStatus.SENT: "→", TxStatus.RECEIVED: "…", TxStatus.ACCEPTED: "✓", TxStatus.REJECTED: "✗"}
 PENDING_ROW = "pending"
@@ -55,8 +63,8 @@ class HistoryScreen(BaseScreen):
         self.receipts: dict[str, str] = {}
         self.feed_shown = Feed.IDLE  # the feed mode last announced
         self.rows: list[Row] = []  # what the table shows, in its order (after the filter)
-        self.row_keys: list[RowKey] = []
-        self.row_of: dict[str, int] = {}  # ma_gdich -> row
+        self.loading_more = False  # an older page of the history is being read
+        self.state_line: str | None = None  # what the line under the table says (None: not drawn yet)
 
     @property
     def items(self) -> dict[str, Transaction]:
@@ -69,8 +77,7 @@ class HistoryScreen(BaseScreen):
         unit = self.backend.unit
         yield Static(self.tr("ui.history.heading", ten_dvi=unit.ten_dvi, ma_dvi=unit.ma_dvi), classes="heading")
         with Horizontal(id="history-body"):
-            table: DataTable[str | Text] = DataTable(id="history", cursor_type="row", zebra_stripes=True)
-            yield table
+            yield LineTable(self.line_row, id="history")
             with VerticalScroll(id="history-detail"):
                 yield Static("", id="detail")
         yield Static(self.tr("ui.loading"), id="history-state", classes="state")
@@ -80,9 +87,7 @@ class HistoryScreen(BaseScreen):
         self.query_one(Stepper).show_done(self.host.steps_done)  # how far the procedure got meanwhile
 
     def on_mount(self) -> None:
-        table = self.query_one("#history", DataTable)
-        for key in ("ma_gdich", "date", "status", "error"):
-            table.add_column(self.tr(f"ui.history.col.{key}"), key=key)
+        self.query_one("#history", LineTable).set_columns(self.columns())
         self.feed_shown = self.state.feed.mode
         self.render_table()
 
@@ -120,50 +125,95 @@ class HistoryScreen(BaseScreen):
         rows.extend(tx for tx in self.state.current_transactions() if wanted is None or tx.status == wanted)
         return rows
 
-    def row_cells(self, row: Row) -> tuple[Text, ...]:
+    def columns(self) -> list[Column]:
+        """Widths from the shapes of the data, never measured row by row: a code is GD + 15 digits, a date
+        dd/mm/yyyy hh:mm, a status one of four words (or the pending dossier's, with up to 99 attempts); every
+        status is shown whole at 80 columns. The error code takes the rest (the detail shows it whole)."""
+        statuses = [self.status_cell(status) for status in TxStatus]
+        statuses += [f"{self.tr(key)} (99)" for key in ("ui.pending.status", "ui.pending.sending")]
+        widths = {"ma_gdich": CODE_WIDTH, "date": DATE_WIDTH, "status": max(map(cell_len, statuses)), "error": 0}
+        columns = []
+        for key, width in widths.items():
+            label = self.tr(f"ui.history.col.{key}")
+            columns.append(Column(key, label, max(width, cell_len(label)) if width else 0))
+        return columns
+
+    def status_cell(self, status: TxStatus) -> str:
+        return f"{MARKS[status]} {t(f'status.{status}', self.lang)}"
+
+    def row_cells(self, row: Row) -> LineRow:
+        """One row as the table shows it: data, never markup; the pending dossier in bold."""
         if isinstance(row, PendingDossier):
             status = self.tr("ui.pending.sending") if row.sending else self.tr("ui.pending.status")
-            texts = (
-                "—",
-                fmt_datetime(row.signed_at)[:16],
-                f"{status} ({row.attempts})",
-                said(row.last_error, self.tr) or "",
-            )
-            return tuple(Text(c, style="bold") for c in texts)
-        status = f"{MARKS[row.status]} {status_text(row, self.lang)}"
-        cells = (row.ma_gdich, fmt_datetime(row.submitted_at)[:16], status, row.ma_loi or "")
-        return tuple(Text(cell) for cell in cells)  # data, not markup
+            reason = said(row.last_error, self.tr) or ""
+            cells = ("—", fmt_datetime(row.signed_at)[:16], f"{status} ({row.attempts})", reason)
+            return LineRow(cells, bold=True)
+        return LineRow(
+            (row.ma_gdich, fmt_datetime(row.submitted_at)[:16], self.status_cell(row.status), row.ma_loi or "")
+        )
+
+    def line_row(self, index: int) -> LineRow:
+        """The table's callback: only the rows on screen are ever asked for."""
+        return self.row_cells(self.rows[index])
 
     def render_table(self) -> None:
-        table = self.query_one("#history", DataTable)
-        keep = table.cursor_row
-        table.clear()
         self.rows = self.visible_rows()
-        self.row_keys = table.add_rows(self.row_cells(row) for row in self.rows)
-        self.row_of = {row.ma_gdich: i for i, row in enumerate(self.rows) if isinstance(row, Transaction)}
-        if self.rows:
-            table.move_cursor(row=max(0, min(keep, len(self.rows) - 1)))
+        self.query_one("#history", LineTable).set_rows(len(self.rows))
         self.render_state()
         self.show_detail()
+        self.want_more()
+
+    def want_more(self) -> None:
+        """Older transactions are read from the I-VAN a page at a time when the user nears the end of those
+        shown (filtered: until a screenful matches or none is left), never all at once up front."""
+        if self.loading_more or self.state.history_next is None:
+            return
+        table = self.query_one("#history", LineTable)
+        if len(self.rows) - max(table.cursor_row, table.last_visible_row) <= table.page_rows:
+            self.loading_more = True
+            self.render_state()
+            self.load_more()
+
+    @work(exit_on_error=False, group="history-more")
+    async def load_more(self) -> None:
+        """The rows follow from the state's change (render_table asks again if still near the end); a failure
+        is told by the host, and the next move near the end tries again."""
+        try:
+            await self.backend.load_more_history()
+        finally:
+            self.loading_more = False
 
     def update_row(self, tx: Transaction) -> bool:
-        """A status change of a transaction already shown that keeps its place: only its cells change (a full
-        redraw of a long history takes about a second; see bench/tui.py). The column widens when needed."""
-        i = self.row_of.get(tx.ma_gdich)
-        wanted = FILTERS[self.filter_index]
-        if i is None:
-            return False
-        old = self.rows[i]
-        if not isinstance(old, Transaction) or old.submitted_at != tx.submitted_at or wanted not in (None, tx.status):
+        """A status change of a transaction already shown that keeps its place: only its line is drawn again
+        (bench/tui.py measures it among 100,000)."""
+        i = self.row_index(tx)
+        if i is None or FILTERS[self.filter_index] not in (None, tx.status):
             return False
         self.rows[i] = tx
-        table = self.query_one("#history", DataTable)
-        _, _, status, error = self.row_cells(tx)
-        table.update_cell(self.row_keys[i], "status", status, update_width=True)
-        table.update_cell(self.row_keys[i], "error", error, update_width=True)
+        table = self.query_one("#history", LineTable)
+        table.refresh_row(i)
         if table.cursor_row == i:
             self.show_detail()
         return True
+
+    def row_index(self, tx: Transaction) -> int | None:
+        """Where ``tx`` is in the table, found by halving (the rows are ordered newest first, as
+        ``current_transactions`` orders them): no index to rebuild for 100,000 rows."""
+        key = (tx.submitted_at, tx.ma_gdich)
+        rows = self.rows
+        lo = 1 if rows and isinstance(rows[0], PendingDossier) else 0
+        hi = len(rows)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            row = rows[mid]
+            assert isinstance(row, Transaction)  # only the first row can be the pending dossier
+            if (row.submitted_at, row.ma_gdich) > key:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(rows) and isinstance(found := rows[lo], Transaction) and found.ref == tx.ref:
+            return lo
+        return None
 
     def render_state(self) -> None:
         """Below the table: how it is kept up to date (or why it is not), the filter, and what is missing."""
@@ -189,23 +239,35 @@ class HistoryScreen(BaseScreen):
             parts.append(self.tr("ui.history.filter", name=status_text_for(FILTERS[self.filter_index], self.lang)))
         if state.pending is not None:
             parts.append(self.hint("ui.pending.hint_short"))
-        if not self.rows and state.history_loaded:
+        if self.loading_more:
+            parts.append(self.tr("ui.history.loading_more"))
+        elif state.history_next is not None and state.history_loaded:
+            loaded = sum(1 for ref in state.transactions if ref.ivan_id == state.ivan_id or not state.ivan_id)
+            parts.append(self.tr("ui.history.more", count=loaded))
+        if not self.rows and state.history_loaded and state.history_next is None:
             if self.filter_index and state.current_transactions():
                 name = status_text_for(FILTERS[self.filter_index], self.lang)
                 parts.append(self.hint("ui.history.none_with_status", name=name))
             else:
                 parts.append(self.tr("ui.history.empty"))
-        self.query_one("#history-state", Static).update(Text(" — ".join(parts)))
+        line = " — ".join(parts)
+        if line != self.state_line:  # a live change of one row must not re-lay the screen out
+            self.state_line = line
+            self.query_one("#history-state", Static).update(Text(line))
 
     # -- detail ---------------------------------------------------------------------------------------
     def selected(self) -> Row | None:
-        table = self.query_one("#history", DataTable)
+        table = self.query_one("#history", LineTable)
         if not self.rows:
             return None
         return self.rows[max(0, min(table.cursor_row, len(self.rows) - 1))]
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_line_table_highlighted(self, event: LineTable.Highlighted) -> None:
         self.show_detail()
+        self.want_more()
+
+    def on_line_table_scrolled(self, event: LineTable.Scrolled) -> None:
+        self.want_more()
 
     def show_detail(self) -> None:
         row = self.selected()
@@ -216,28 +278,28 @@ class HistoryScreen(BaseScreen):
         if isinstance(row, PendingDossier):
             grid = pending_table(row, self.tr)
             grid.add_row("", "")
-            grid.add_row("", self.hint("ui.pending.hint"))
+            grid.add_row("", Text(self.hint("ui.pending.hint")))
             detail.update(grid)
             return
         tx = row
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
-        grid.add_row(self.tr("ui.history.col.ma_gdich"), tx.ma_gdich)
-        grid.add_row(self.tr("ui.history.col.so_hso"), tx.so_hso)
+        grid.add_row(self.tr("ui.history.col.ma_gdich"), Text(tx.ma_gdich))  # the I-VAN's data: never markup
+        grid.add_row(self.tr("ui.history.col.so_hso"), Text(tx.so_hso))
         grid.add_row(self.tr("ui.history.col.status"), f"{MARKS[tx.status]} {status_text(tx, self.lang)}")
         grid.add_row(
             self.tr("ui.history.timeline"),
             "\n".join(f"{fmt_datetime(e.at)}  {t(f'status.{e.status}', self.lang)}" for e in tx.timeline),
         )
         if tx.ma_loi:
-            grid.add_row(self.tr("ui.history.reason"), f"{tx.ma_loi}: {tx.mota_loi or ''}")
+            grid.add_row(self.tr("ui.history.reason"), Text(f"{tx.ma_loi}: {tx.mota_loi or ''}"))
         receipt = self.receipts.get(tx.ma_gdich)
         if tx.status.final and receipt is None:
             self.receipts[tx.ma_gdich] = self.tr("ui.loading")
             self.fetch_receipt(tx.ma_gdich)
             receipt = self.receipts[tx.ma_gdich]
-        grid.add_row(self.tr("ui.history.receipt"), receipt or self.tr("ui.history.receipt_wait"))
+        grid.add_row(self.tr("ui.history.receipt"), Text(receipt or self.tr("ui.history.receipt_wait")))
         detail.update(grid)
 
     @work(exit_on_error=False, group="history-receipt")
@@ -277,27 +339,69 @@ class HistoryScreen(BaseScreen):
         self.host.confirm_discard()
 
     def action_export(self) -> None:
-        self.export(Path.cwd() / f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv")
+        """Every transaction the filter shows, as CSV: where, is asked (prefilled in the documented default
+        folder); under ``textual serve`` the browser downloads it instead."""
+        name = f"lich-su-giao-dich-{self.backend.unit.ma_dvi}.csv"
+        if self.app.is_web:
+            self.deliver_export(name)
+            return
+        self.ask_path(self.tr("ui.history.export_title"), self.backend.default_dir() / name, self.export)
 
     def action_save_receipt(self) -> None:
+        """Xác nhận của BHXH for the selected transaction, once final: the signed XML where the user says, with
+        an HTML copy beside it (or both to the browser)."""
         row = self.selected()
         if not isinstance(row, Transaction):
             return
         if not row.status.final:
             self.notify(self.tr("ui.history.receipt_not_yet", ma_gdich=row.ma_gdich), severity="warning", markup=False)
             return
-        self.save_receipt(row.ma_gdich, Path.cwd())
+        ma_gdich = row.ma_gdich
+        if self.app.is_web:
+            self.deliver_receipt(ma_gdich)
+            return
+        default = self.backend.default_dir() / f"xac-nhan-{ma_gdich}.xml"
+        title = self.tr("ui.history.receipt_title", ma_gdich=ma_gdich)
+        self.ask_path(title, default, lambda path: self.save_receipt(ma_gdich, path))
+
+    def ask_path(self, title: str, default: Path, then: Callable[[Path], object]) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                then(path)
+
+        self.app.push_screen(localized(SavePathDialog, self.lang)(title, default), chosen)
+
+    async def all_matching(self) -> list[Transaction]:
+        """Every transaction the filter lets through, the pages not read yet included (read now)."""
+        await self.backend.load_all_history()
+        return [row for row in self.visible_rows() if isinstance(row, Transaction)]
+
+    def deliver(self, files: list[tuple[str, bytes]]) -> None:
+        """Under ``textual serve``: the browser saves the files (nothing is written on the server)."""
+        for name, data in files:
+            self.app.deliver_binary(io.BytesIO(data), save_filename=name, mime_type=MIME_TYPES[Path(name).suffix])
+            self.notify(self.tr("ui.history.delivered", name=name), markup=False)
+
+    @work(exit_on_error=False, group="history-export")
+    async def deliver_export(self, name: str) -> None:
+        self.deliver([(name, history_csv(await self.all_matching(), self.lang))])
 
     @work(exit_on_error=False, group="history-receipt-save")
-    async def save_receipt(self, ma_gdich: str, directory: Path) -> None:
-        paths = await self.backend.save_receipt(ma_gdich, directory)
+    async def deliver_receipt(self, ma_gdich: str) -> None:
+        self.deliver(await self.backend.receipt_files(ma_gdich))
+
+    @work(exit_on_error=False, group="history-receipt-save")
+    async def save_receipt(self, ma_gdich: str, path: Path) -> None:
+        paths = await self.backend.save_receipt(ma_gdich, path)
         self.notify(self.tr("ui.history.receipt_saved", paths=", ".join(str(p) for p in paths)), markup=False)
 
     @work(exit_on_error=False, group="history-export")
     async def export(self, path: Path) -> None:
-        await self.backend.export_csv(path, [row for row in self.rows if isinstance(row, Transaction)])
+        await self.backend.export_csv(path, await self.all_matching())
         self.notify(escape(self.tr("ui.history.exported", path=path)))
 
+
+MIME_TYPES = {".csv": "text/csv", ".xml": "application/xml", ".html": "text/html"}
 
 #: the receipt verdict in the detail pane, in short words
 RECEIPT_CELL = VerdictWords("ui.history.receipt_unchecked", "ui.history.receipt_valid", "ui.history.receipt_invalid")

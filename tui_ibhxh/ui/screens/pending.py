@@ -8,6 +8,7 @@ from collections.abc import Callable
 from enum import StrEnum
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -40,7 +41,8 @@ def pending_table(pending: PendingDossier, tr: Callable[..., str]) -> Table:
     grid.add_row(tr("ui.pending.cert"), pending.cert_serial)
     grid.add_row(tr("ui.pending.signed_at"), fmt_datetime(pending.signed_at))
     grid.add_row(tr("ui.pending.attempts"), str(pending.attempts))
-    grid.add_row(tr("ui.pending.reason"), said(pending.last_error, tr) or tr("ui.pending.no_reason"))
+    # data, not markup: a reason may name a config key in brackets ("[ivan] url")
+    grid.add_row(tr("ui.pending.reason"), Text(said(pending.last_error, tr) or tr("ui.pending.no_reason")))
     return grid
 
 
