@@ -142,6 +142,7 @@ async def post_dossier(request: web.Request) -> web.Response:
     if outcome is SubmitOutcome.CONFLICT:
         raise ApiError(409, "IDEMPOTENCY_CONFLICT")
     if outcome is SubmitOutcome.CREATED:
+        state.forms.keep(rec.tx.ma_gdich, verified.dossier)
         state.wake.set()
         state.broadcaster.notify(ma_dvi)
         return _tx_response(rec, 202)

@@ -18,6 +18,7 @@ from tui_ibhxh.ivan_sim.keys import SoftwareSigner
 from tui_ibhxh.ivan_sim.pki import Authority
 from tui_ibhxh.ivan_sim.ratelimit import RateLimiter, address_key
 from tui_ibhxh.ivan_sim.store import Store
+from tui_ibhxh.ivan_sim.verify import AcceptedForms
 
 
 @dataclass
@@ -34,6 +35,7 @@ class SimState:
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     submits: GroupCommit = field(init=False)  # the group commit of submissions on ``store``
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
+    forms: AcceptedForms = field(default_factory=AcceptedForms)  # verified forms awaiting their decision
 
     def __post_init__(self) -> None:
         self.submits = GroupCommit(self.store)
