@@ -15,6 +15,7 @@ import time
 from tui_ibhxh.core.certs import parse_certificate
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.ivan_sim import errors
+from tui_ibhxh.ivan_sim.events import FOLLOW_INTERVAL
 from tui_ibhxh.ivan_sim.receipts import signed_receipt
 from tui_ibhxh.ivan_sim.rules import rejection
 from tui_ibhxh.ivan_sim.state import SimState
@@ -89,7 +90,7 @@ async def advance_due(state: SimState, now: float) -> list[str]:
     """Advance every transaction due at ``now`` by one step, all in one durable commit. Returns the units whose
     streams must be woken."""
     store = state.store
-    records = await store.run(store.due, now)
+    records = await store.run(store.due, now, 100, state.worker.part)
     if not records:
         return []
     loop = asyncio.get_running_loop()
@@ -113,8 +114,10 @@ async def run_lifecycle(state: SimState) -> None:
             state.broadcaster.notify(unit)
         if touched:
             continue
-        nxt = await state.store.run(state.store.next_due)
-        timeout = MAX_IDLE if nxt is None else min(max(nxt - time.time(), 0.0), MAX_IDLE)
+        nxt = await state.store.run(state.store.next_due, state.worker.part)
+        # with --workers, the submissions of the other processes wake nothing here: look often
+        idle = MAX_IDLE if state.worker.alone else FOLLOW_INTERVAL
+        timeout = idle if nxt is None else min(max(nxt - time.time(), 0.0), idle)
         if timeout <= 0:
             continue
         with contextlib.suppress(TimeoutError):

@@ -21,6 +21,24 @@ from tui_ibhxh.ivan_sim.store import Store
 from tui_ibhxh.ivan_sim.verify import AcceptedForms
 
 
+@dataclass(frozen=True)
+class Worker:
+    """Which of the processes serving one database this is (``--workers``). They share everything through the
+    database; the transactions whose ``seq % count == index`` are the ones this process moves along."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def alone(self) -> bool:
+        return self.count == 1
+
+    @property
+    def part(self) -> tuple[int, int]:
+        """(index, count): this process's share of the lifecycle (``Store.due``)."""
+        return self.index, self.count
+
+
 @dataclass
 class SimState:
     config: SimConfig
@@ -35,6 +53,7 @@ class SimState:
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     submits: GroupCommit = field(init=False)  # the group commit of submissions on ``store``
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
+    worker: Worker = field(default_factory=Worker)
     forms: AcceptedForms = field(default_factory=AcceptedForms)  # verified forms awaiting their decision
 
     def __post_init__(self) -> None:

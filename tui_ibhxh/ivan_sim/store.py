@@ -11,6 +11,7 @@ All times are stored as epoch seconds (REAL).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import sqlite3
 import threading
@@ -173,6 +174,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
+        self._lock_file = (path.parent / f"{path.name}.writer-lock").open("ab")
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -201,10 +203,11 @@ class Store:
         self._executor.shutdown(wait=True)
         with self._lock:
             self._db.close()
+            self._lock_file.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._writers():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -212,6 +215,17 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def _writers(self) -> Iterator[None]:
+        """The writers of all processes on this database (``--workers``) queue on an advisory lock: each starts
+        the moment the previous one commits, where SQLite's busy handler would poll with sleeps of up to 100 ms
+        (BEGIN IMMEDIATE still guards the data itself). The kernel releases it when a process dies."""
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -421,17 +435,20 @@ class Store:
         nxt = records[-1].seq if len(rows) > limit else None
         return TxPage(records, nxt, int(last_event))
 
-    def due(self, now: float, limit: int = 100) -> list[TxRecord]:
+    def due(self, now: float, limit: int = 100, part: tuple[int, int] = (0, 1)) -> list[TxRecord]:
+        """Transactions due at ``now`` whose ``seq % part[1] == part[0]`` (a process's share, ``--workers``)."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_TX_COLUMNS} FROM transactions WHERE next_due IS NOT NULL AND next_due <= ? "
-                "ORDER BY next_due LIMIT ?",
-                (now, limit),
+                "AND seq % ? = ? ORDER BY next_due LIMIT ?",
+                (now, part[1], part[0], limit),
             ).fetchall()
             return [self._record(r) for r in rows]
 
-    def next_due(self) -> float | None:
-        rows = self._read("SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL")
+    def next_due(self, part: tuple[int, int] = (0, 1)) -> float | None:
+        rows = self._read(
+            "SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL AND seq % ? = ?", (part[1], part[0])
+        )
         return None if not rows or rows[0][0] is None else float(rows[0][0])
 
     def advance(self, step: Advance) -> TxRecord | None:
@@ -490,3 +507,11 @@ class Store:
     def last_event_id(self, ma_dvi: str) -> int:
         rows = self._read("SELECT COALESCE(MAX(id), 0) FROM events WHERE ma_dvi = ?", (ma_dvi,))
         return int(rows[0][0])
+
+    def max_event_id(self) -> int:
+        return int(self._read("SELECT COALESCE(MAX(id), 0) FROM events")[0][0])
+
+    def units_with_events_after(self, after_id: int) -> tuple[list[str], int]:
+        """The units with events after ``after_id``, and the last event id (``after_id`` when none)."""
+        rows = self._read("SELECT ma_dvi, MAX(id) FROM events WHERE id > ? GROUP BY ma_dvi", (after_id,))
+        return [str(r[0]) for r in rows], max((int(r[1]) for r in rows), default=after_id)
