@@ -1,14 +1,16 @@
 """``--workers 2``: two processes on one database behave as one simulator. Concurrent twins make one transaction;
-an event stream served by one process carries the changes committed by the other (each process advances its own
-share of the transactions, so half the events of a stream always come from the other one); killing the first
-process stops the other and a restart continues on the same database."""
+an event stream served by one process carries the changes committed by the other (the submissions, each on a
+connection of its own, are spread by the kernel over both, and each process moves along those it accepted);
+killing the first process stops the other and a restart continues on the same database."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import select
 import signal
+import sqlite3
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
@@ -94,6 +96,8 @@ async def test_two_processes_are_one_simulator(two: tuple[World, SimProcess]) ->
     for _, _, data in got:
         statuses[data["ma_gdich"]].append(data["status"])
     assert statuses == {tx: ["SENT", "RECEIVED", "REJECTED"] for tx in ma_gdich}
+    with contextlib.closing(sqlite3.connect(proc.db)) as db:  # both processes took some (else nothing crossed)
+        assert {w for (w,) in db.execute("SELECT DISTINCT worker FROM transactions")} == {0, 1}
 
     # SIGKILL of the first process: the other one stops by itself; a restart serves the same transactions
     assert proc.proc is not None

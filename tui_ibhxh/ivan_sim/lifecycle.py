@@ -15,7 +15,6 @@ import time
 from tui_ibhxh.core.certs import parse_certificate
 from tui_ibhxh.core.models import TxStatus
 from tui_ibhxh.ivan_sim import errors
-from tui_ibhxh.ivan_sim.events import FOLLOW_INTERVAL
 from tui_ibhxh.ivan_sim.receipts import signed_receipt
 from tui_ibhxh.ivan_sim.rules import rejection
 from tui_ibhxh.ivan_sim.state import SimState
@@ -115,9 +114,7 @@ async def run_lifecycle(state: SimState) -> None:
         if touched:
             continue
         nxt = await state.store.run(state.store.next_due, state.worker.part)
-        # with --workers, the submissions of the other processes wake nothing here: look often
-        idle = MAX_IDLE if state.worker.alone else FOLLOW_INTERVAL
-        timeout = idle if nxt is None else min(max(nxt - time.time(), 0.0), idle)
+        timeout = MAX_IDLE if nxt is None else min(max(nxt - time.time(), 0.0), MAX_IDLE)
         if timeout <= 0:
             continue
         with contextlib.suppress(TimeoutError):

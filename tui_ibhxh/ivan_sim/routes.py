@@ -136,6 +136,7 @@ async def post_dossier(request: web.Request) -> web.Response:
         body_sha256=body_sha256,
         dossier=body,
         signer_der=verified.signer.der,
+        worker=state.worker.index,
     )
     # the check-and-insert is one BEGIN IMMEDIATE transaction: concurrent twins see each other
     outcome, rec = await state.submits.submit(new, now, now + state.config.delays[0])

@@ -43,7 +43,7 @@ class KnownGrants:
 @dataclass(frozen=True)
 class Worker:
     """Which of the processes serving one database this is (``--workers``). They share everything through the
-    database; the transactions whose ``seq % count == index`` are the ones this process moves along."""
+    database; the transactions it accepted are the ones it moves along (``Store.due``)."""
 
     index: int = 0
     count: int = 1

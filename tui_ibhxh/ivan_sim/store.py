@@ -74,7 +74,8 @@ CREATE TABLE IF NOT EXISTS transactions (
     ma_loi TEXT,
     mota_loi TEXT,
     next_due REAL,
-    receipt BLOB
+    receipt BLOB,
+    worker INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS transactions_unit ON transactions (ma_dvi, seq);
 CREATE INDEX IF NOT EXISTS transactions_due ON transactions (next_due) WHERE next_due IS NOT NULL;
@@ -133,6 +134,7 @@ class NewSubmission:
     body_sha256: str
     dossier: bytes
     signer_der: bytes
+    worker: int = 0  # the process that accepted it moves it along (``--workers``; see ``due``)
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,8 @@ class Store:
         columns = {str(r[1]) for r in self._db.execute("PRAGMA table_info(units)")}
         if "ma_co_quan_bhxh" not in columns:  # a database of an earlier simulator
             self._db.execute("ALTER TABLE units ADD COLUMN ma_co_quan_bhxh TEXT NOT NULL DEFAULT ''")
+        if "worker" not in {str(r[1]) for r in self._db.execute("PRAGMA table_info(transactions)")}:
+            self._db.execute("ALTER TABLE transactions ADD COLUMN worker INTEGER NOT NULL DEFAULT 0")
         self.ivan_id = self._ivan_id()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivan-sim-db")
 
@@ -382,7 +386,7 @@ class Store:
         ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
         so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
         db.execute(
-            f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            f"INSERT INTO transactions ({_TX_COLUMNS}, receipt, worker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?)",
             (
                 seq,
                 ma_gdich,
@@ -398,6 +402,7 @@ class Store:
                 None,
                 None,
                 first_due,
+                new.worker,
             ),
         )
         db.execute("INSERT INTO timeline VALUES (?,?,?)", (ma_gdich, TxStatus.SENT.value, now))
@@ -436,18 +441,21 @@ class Store:
         return TxPage(records, nxt, int(last_event))
 
     def due(self, now: float, limit: int = 100, part: tuple[int, int] = (0, 1)) -> list[TxRecord]:
-        """Transactions due at ``now`` whose ``seq % part[1] == part[0]`` (a process's share, ``--workers``)."""
+        """Transactions due at ``now`` of the process ``part[0]`` of ``part[1]`` (``--workers``): those it accepted
+        (its own verified forms are at hand, its own submissions wake it), or, after a restart with fewer processes,
+        ``worker % count``."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_TX_COLUMNS} FROM transactions WHERE next_due IS NOT NULL AND next_due <= ? "
-                "AND seq % ? = ? ORDER BY next_due LIMIT ?",
+                "AND worker % ? = ? ORDER BY next_due LIMIT ?",
                 (now, part[1], part[0], limit),
             ).fetchall()
             return [self._record(r) for r in rows]
 
     def next_due(self, part: tuple[int, int] = (0, 1)) -> float | None:
         rows = self._read(
-            "SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL AND seq % ? = ?", (part[1], part[0])
+            "SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL AND worker % ? = ?",
+            (part[1], part[0]),
         )
         return None if not rows or rows[0][0] is None else float(rows[0][0])
 
