@@ -50,6 +50,15 @@ def test_bucket_refills_and_says_how_long_to_wait() -> None:
     assert limiter.take("b") is None  # another key, another budget
 
 
+def test_processes_share_a_budget_without_exceeding_it() -> None:
+    """With ``--workers 2`` each process enforces half the budget: together never more than the whole."""
+    alone, half = RateLimiter.share(5, 1.0, 1), RateLimiter.share(5, 1.0, 2)
+    assert [alone.take("a") is None for _ in range(6)] == [True] * 5 + [False]
+    assert [half.take("a") is None for _ in range(3)] == [True, True, False]
+    wait = half.take("a")
+    assert wait is not None and wait == pytest.approx(2.0, abs=0.1)  # refilled at 0.5/s
+
+
 def test_idle_buckets_are_forgotten() -> None:
     clock = Clock()
     limiter = RateLimiter(4, 2.0, clock)  # full again after 2 s idle

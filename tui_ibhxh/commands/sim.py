@@ -99,6 +99,12 @@ PathOption = click.Path(path_type=Path)
 @click.option("--rate-limit", callback=_parsed(_rate), help="authenticated calls per unit BURST,PER_SECOND (300,50)")
 @click.option("--auth-rate-limit", callback=_parsed(_rate), help="/auth/* per client address BURST,PER_SECOND (60,5)")
 @click.option("--token-ttl", callback=_parsed(_seconds), help="access-token lifetime in seconds (900)")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    help="processes serving the one database (1; the core count for load: each verifies on its own core)",
+)
 def run_serve(args: Args, ctx: CliContext) -> int:
     return serve_command(args, ctx)
 
@@ -181,7 +187,7 @@ def serve_command(args: Args, ctx: CliContext) -> int:
         ctx.out(url.removesuffix(PREFIX))  # ``[ivan] url`` is the address before the API's prefix
 
     try:
-        asyncio.run(serve(cfg, args.host, args.port, ready))
+        asyncio.run(serve(cfg, args.host, args.port, ready, workers=args.workers))
     except SimConfigError as exc:
         ctx.err(t("sim.config", ctx.lang, problem=str(exc)))
         return EXIT_ERROR

@@ -106,6 +106,10 @@ class ChangeDossier:
 # --- schema -------------------------------------------------------------------------------------------------
 
 _local = threading.local()
+#: compiling is serialised: two threads compiling their first schema at once can race in libxml2's one-time set-up
+#: of the built-in types ("xmlSchemaPValAttrNodeValue, the given type is not a built-in type"), seen with the
+#: simulator's verify pool at start, and every later compilation then fails too
+_compiling = threading.Lock()
 
 
 def load_schema(name: str) -> etree.XMLSchema:
@@ -116,7 +120,8 @@ def load_schema(name: str) -> etree.XMLSchema:
     schema = cache.get(name)
     if schema is None:
         xsd = resources.files("tui_ibhxh").joinpath(f"data/{name}").read_bytes()
-        schema = etree.XMLSchema(etree.fromstring(xsd, etree.XMLParser(resolve_entities=False, no_network=True)))
+        with _compiling:
+            schema = etree.XMLSchema(etree.fromstring(xsd, etree.XMLParser(resolve_entities=False, no_network=True)))
         cache[name] = schema
     return schema
 

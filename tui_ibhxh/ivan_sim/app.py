@@ -14,6 +14,7 @@ from tui_ibhxh.core.certs import CertificateError, load_certificates
 from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.xmldsig import TrustStore
 from tui_ibhxh.ivan_sim.config import SimConfig, SimConfigError
+from tui_ibhxh.ivan_sim.events import follow_events
 from tui_ibhxh.ivan_sim.keys import bhxh_signer
 from tui_ibhxh.ivan_sim.lifecycle import run_lifecycle
 from tui_ibhxh.ivan_sim.middleware import json_errors, log_requests
@@ -21,7 +22,7 @@ from tui_ibhxh.ivan_sim.pki import Authority, load_authority
 from tui_ibhxh.ivan_sim.ratelimit import RateLimiter
 from tui_ibhxh.ivan_sim.routes import add_routes
 from tui_ibhxh.ivan_sim.seed import seed_unit
-from tui_ibhxh.ivan_sim.state import STATE, SimState
+from tui_ibhxh.ivan_sim.state import STATE, SimState, Worker
 from tui_ibhxh.ivan_sim.store import Store
 
 
@@ -49,8 +50,9 @@ def load_pki(config: SimConfig) -> Authority | None:
     return load_authority(config.ca_name, config.ca_cert, config.ca_key, revoked, config.pki_validity)
 
 
-def build_state(config: SimConfig) -> SimState:
+def build_state(config: SimConfig, worker: Worker | None = None) -> SimState:
     """Open the store, load keys and anchors, register the seed units."""
+    worker = worker or Worker()
     anchors = load_anchors(config)
     signer = bhxh_signer(config.bhxh_cert, config.bhxh_key, config.db_path.parent)
     authority = load_pki(config)
@@ -70,16 +72,17 @@ def build_state(config: SimConfig) -> SimState:
         anchors=anchors,
         trust=TrustStore(anchors) if anchors else None,
         signer=signer,
-        limiter=RateLimiter(config.rate_burst, config.rate_per_second),
-        auth_limiter=RateLimiter(config.auth_rate_burst, config.auth_rate_per_second),
+        limiter=RateLimiter.share(config.rate_burst, config.rate_per_second, worker.count),
+        auth_limiter=RateLimiter.share(config.auth_rate_burst, config.auth_rate_per_second, worker.count),
         verify_pool=ThreadPoolExecutor(max_workers=2, thread_name_prefix="ivan-sim-verify"),
         authority=authority,
+        worker=worker,
     )
 
 
-def make_app(config: SimConfig, state: SimState | None = None) -> web.Application:
+def make_app(config: SimConfig, state: SimState | None = None, worker: Worker | None = None) -> web.Application:
     """The simulator as an aiohttp application (store opened now; lifecycle task runs while it serves)."""
-    state = state or build_state(config)
+    state = state or build_state(config, worker)
     app = web.Application(
         client_max_size=config.max_body,
         middlewares=[log_requests, json_errors(config.max_body)],
@@ -88,11 +91,14 @@ def make_app(config: SimConfig, state: SimState | None = None) -> web.Applicatio
     add_routes(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(run_lifecycle(state), name="ivan-sim-lifecycle")
+        tasks = [asyncio.create_task(run_lifecycle(state), name="ivan-sim-lifecycle")]
+        if not state.worker.alone:
+            tasks.append(asyncio.create_task(follow_events(state.store, state.broadcaster), name="ivan-sim-follow"))
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         state.verify_pool.shutdown(wait=True)
         state.store.close()
 

@@ -100,9 +100,14 @@ async def token_grant(state: SimState, request: web.Request) -> Grant:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "UNAUTHORIZED", "missing bearer token")
-    found = await state.store.run(state.store.token_grant, token_hash(token.strip()), time.time())
+    digest, now = token_hash(token.strip()), time.time()
+    known = state.grants.get(digest)
+    if known is not None and known[1] > now:
+        return Grant(*known)
+    found = await state.store.run(state.store.token_grant, digest, now)
     if found is None:
         raise ApiError(401, "UNAUTHORIZED", "unknown or expired access token")
+    state.grants.put(digest, found)
     return Grant(*found)
 
 

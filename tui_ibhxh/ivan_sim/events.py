@@ -20,6 +20,7 @@ from aiohttp import web
 
 from tui_ibhxh.ivan_sim.errors import error_body
 from tui_ibhxh.ivan_sim.middleware import SENT_STATUS
+from tui_ibhxh.ivan_sim.store import Store
 
 
 class Broadcaster:
@@ -53,6 +54,22 @@ class Broadcaster:
         for fut in self._waiters.pop(ma_dvi, set()):
             if not fut.done():
                 fut.set_result(None)
+
+
+#: how often a process looks for events the other processes of ``--workers`` stored (one query per look)
+FOLLOW_INTERVAL = 0.05
+
+
+async def follow_events(store: Store, broadcaster: Broadcaster, interval: float = FOLLOW_INTERVAL) -> None:
+    """With several processes on one database, wake this process's streams of the units that got events stored
+    by any process. Streams still read everything from the store (ids are committed in order: the write lock is
+    exclusive), so this only decides when they look; a stream subscribes before it reads, so no event is missed."""
+    last = await store.run(store.max_event_id)
+    while True:
+        await asyncio.sleep(interval)
+        units, last = await store.run(store.units_with_events_after, last)
+        for ma_dvi in units:
+            broadcaster.notify(ma_dvi)
 
 
 def parse_last_event_id(value: str | None) -> int | None:

@@ -18,8 +18,7 @@ from tui_ibhxh.ivan_sim import errors
 from tui_ibhxh.ivan_sim.receipts import signed_receipt
 from tui_ibhxh.ivan_sim.rules import rejection
 from tui_ibhxh.ivan_sim.state import SimState
-from tui_ibhxh.ivan_sim.store import Advance, TxRecord
-from tui_ibhxh.ivan_sim.verify import stored_dossier
+from tui_ibhxh.ivan_sim.store import Advance, TxRecord, UnitRecord
 from tui_ibhxh.ivan_sim.views import from_epoch
 
 log = logging.getLogger("tui_ibhxh.ivan_sim")
@@ -27,14 +26,11 @@ log = logging.getLogger("tui_ibhxh.ivan_sim")
 MAX_IDLE = 1.0  # seconds between two looks at the store when nothing wakes the task
 
 
-def _final_step(state: SimState, rec: TxRecord, now: float) -> Advance:
+def _final_step(state: SimState, rec: TxRecord, now: float, unit: UnitRecord) -> Advance:
     """Decide the outcome of a RECEIVED transaction (the BHXH checks) and sign the confirmation."""
     tx = rec.tx
-    unit = state.store.get_unit(tx.ma_dvi)
-    if unit is None:  # cannot happen: units are never deleted
-        raise LookupError(f"unit {tx.ma_dvi} vanished")
     try:
-        dossier = stored_dossier(rec.dossier)
+        dossier = state.forms.take(tx.ma_gdich, rec.dossier)
         signer = parse_certificate(rec.signer_der)
         code = rejection(
             dossier=dossier,
@@ -63,7 +59,8 @@ def _final_step(state: SimState, rec: TxRecord, now: float) -> Advance:
     )
 
 
-def next_step(state: SimState, rec: TxRecord, now: float) -> Advance | None:
+def next_step(state: SimState, rec: TxRecord, now: float, units: dict[str, UnitRecord]) -> Advance | None:
+    """The step of ``rec`` due at ``now``; ``units`` holds the units read so far (each read once per batch)."""
     if rec.tx.status is TxStatus.SENT:
         return Advance(
             ma_gdich=rec.tx.ma_gdich,
@@ -73,13 +70,18 @@ def next_step(state: SimState, rec: TxRecord, now: float) -> Advance | None:
             next_due=now + state.config.delays[1],
         )
     if rec.tx.status is TxStatus.RECEIVED:
-        return _final_step(state, rec, now)
+        unit = units.get(rec.tx.ma_dvi) or state.store.get_unit(rec.tx.ma_dvi)
+        if unit is None:  # cannot happen: units are never deleted
+            raise LookupError(f"unit {rec.tx.ma_dvi} vanished")
+        units[rec.tx.ma_dvi] = unit
+        return _final_step(state, rec, now, unit)
     return None
 
 
 def steps_for(state: SimState, records: list[TxRecord], now: float) -> list[Advance]:
     """The next step of each due transaction, decided (and its confirmation signed) off the store's thread."""
-    steps = [next_step(state, rec, now) for rec in records]
+    units: dict[str, UnitRecord] = {}
+    steps = [next_step(state, rec, now, units) for rec in records]
     return [step for step in steps if step is not None]
 
 
@@ -87,7 +89,7 @@ async def advance_due(state: SimState, now: float) -> list[str]:
     """Advance every transaction due at ``now`` by one step, all in one durable commit. Returns the units whose
     streams must be woken."""
     store = state.store
-    records = await store.run(store.due, now)
+    records = await store.run(store.due, now, 100, state.worker.part)
     if not records:
         return []
     loop = asyncio.get_running_loop()
@@ -111,7 +113,7 @@ async def run_lifecycle(state: SimState) -> None:
             state.broadcaster.notify(unit)
         if touched:
             continue
-        nxt = await state.store.run(state.store.next_due)
+        nxt = await state.store.run(state.store.next_due, state.worker.part)
         timeout = MAX_IDLE if nxt is None else min(max(nxt - time.time(), 0.0), MAX_IDLE)
         if timeout <= 0:
             continue

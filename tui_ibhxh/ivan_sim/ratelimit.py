@@ -30,6 +30,12 @@ class _Bucket:
 class RateLimiter:
     """One token bucket per key (``burst`` requests at once, refilled at ``per_second``), bounded in memory."""
 
+    @classmethod
+    def share(cls, burst: int, per_second: float, processes: int) -> RateLimiter:
+        """One process's share of a budget that ``processes`` processes enforce each on its own (``--workers``):
+        together they never allow more than the budget (a client served by one of them alone gets less)."""
+        return cls(max(1, burst // processes), per_second / processes)
+
     def __init__(
         self,
         burst: int,

@@ -136,12 +136,14 @@ async def post_dossier(request: web.Request) -> web.Response:
         body_sha256=body_sha256,
         dossier=body,
         signer_der=verified.signer.der,
+        worker=state.worker.index,
     )
     # the check-and-insert is one BEGIN IMMEDIATE transaction: concurrent twins see each other
     outcome, rec = await state.submits.submit(new, now, now + state.config.delays[0])
     if outcome is SubmitOutcome.CONFLICT:
         raise ApiError(409, "IDEMPOTENCY_CONFLICT")
     if outcome is SubmitOutcome.CREATED:
+        state.forms.keep(rec.tx.ma_gdich, verified.dossier)
         state.wake.set()
         state.broadcaster.notify(ma_dvi)
         return _tx_response(rec, 202)

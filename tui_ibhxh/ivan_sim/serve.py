@@ -1,19 +1,31 @@
-"""Run the simulator until SIGINT/SIGTERM; report the URL once it accepts connections."""
+"""Run the simulator until SIGINT/SIGTERM; report the URL once it accepts connections.
+
+``workers`` > 1: as many processes, each its own event loop, SQLite connection and listening socket on the same
+port (SO_REUSEPORT: the kernel spreads the connections), so the verification of dossiers uses every core (one
+process is bound to one by the GIL). They share everything through the database (see ``state.Worker``). The
+first process starts the others (``python -m tui_ibhxh.ivan_sim.serve``, its settings on their standard input,
+which then stays open: its end, at the first process's exit or death, stops them) and reports the URL once
+they all listen.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import pickle
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiohttp import web
 
 from tui_ibhxh.ivan_sim.app import make_app
 from tui_ibhxh.ivan_sim.config import SimConfig
 from tui_ibhxh.ivan_sim.routes import PREFIX
+from tui_ibhxh.ivan_sim.state import Worker
 
 PKI_HOST = "127.0.0.1"
 
@@ -41,30 +53,116 @@ def setup_logging(level: int = logging.INFO) -> None:
     logger.propagate = True  # its warnings also reach the app's log file (services.logs)
 
 
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What the first process hands to each other one (pickled on its standard input)."""
+
+    config: SimConfig
+    host: str
+    port: int
+    worker: Worker
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+def _start_workers(spec: WorkerSpec) -> list[subprocess.Popen[bytes]]:
+    procs = []
+    for index in range(1, spec.worker.count):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tui_ibhxh.ivan_sim.serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        procs.append(proc)
+        assert proc.stdin is not None
+        proc.stdin.write(pickle.dumps(WorkerSpec(spec.config, spec.host, spec.port, Worker(index, spec.worker.count))))
+        proc.stdin.flush()
+    for proc in procs:  # each says "ready" once it listens
+        assert proc.stdout is not None
+        if proc.stdout.readline().strip() != b"ready":
+            _stop_workers(procs)
+            raise OSError(f"a worker process of the simulator did not start (exit code {proc.wait()})")
+    return procs
+
+
+def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.stdin is not None:
+            proc.stdin.close()  # their signal to stop
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 async def serve(
     config: SimConfig,
     host: str,
     port: int,
     on_ready: Callable[[str], None],
     stop: asyncio.Event | None = None,
+    workers: int = 1,
 ) -> None:
-    """Serve ``config`` on ``host:port`` (0 = any free port) until ``stop`` is set or a signal arrives."""
-    app = make_app(config)
+    """Serve ``config`` on ``host:port`` (0 = any free port) until ``stop`` is set or a signal arrives, in
+    ``workers`` processes."""
+    worker = Worker(0, max(1, workers))
+    app = make_app(config, worker=worker)
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        site = web.TCPSite(runner, host, port, reuse_address=True)
+        site = web.TCPSite(runner, host, port, reuse_address=True, reuse_port=not worker.alone)
         await site.start()
         real_port = runner.addresses[0][1]
+        if not worker.alone:
+            spec = WorkerSpec(config, host, real_port, worker)
+            procs = await asyncio.get_running_loop().run_in_executor(None, _start_workers, spec)
         if config.pki_port:
             await _pki_site(runner, config.pki_port)
         shown = f"[{host}]" if ":" in host else host
         on_ready(f"http://{shown}:{real_port}{PREFIX}")
         stop = stop or asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, stop.set)
+        _stop_on_signals(stop)
         await stop.wait()
     finally:
         await runner.cleanup()
+        if procs:
+            await asyncio.get_running_loop().run_in_executor(None, _stop_workers, procs)
+
+
+async def serve_worker(spec: WorkerSpec) -> None:
+    """One of the other processes: serve until the first process closes our standard input (or a signal)."""
+    app = make_app(spec.config, worker=spec.worker)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    try:
+        await web.TCPSite(runner, spec.host, spec.port, reuse_address=True, reuse_port=True).start()
+        loop.add_reader(sys.stdin.fileno(), stop.set)  # readable only at its end: nothing more is written
+        _stop_on_signals(stop)
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        await stop.wait()
+    finally:
+        loop.remove_reader(sys.stdin.fileno())
+        await runner.cleanup()
+
+
+def worker_main() -> None:
+    spec = pickle.load(sys.stdin.buffer)
+    if not isinstance(spec, WorkerSpec):
+        raise SystemExit("expected the settings of a worker process on standard input")
+    setup_logging()
+    asyncio.run(serve_worker(spec))
+
+
+if __name__ == "__main__":  # through the module, so the pickled WorkerSpec is the same class
+    from tui_ibhxh.ivan_sim.serve import worker_main as main
+
+    main()

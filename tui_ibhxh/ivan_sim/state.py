@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -18,6 +19,43 @@ from tui_ibhxh.ivan_sim.keys import SoftwareSigner
 from tui_ibhxh.ivan_sim.pki import Authority
 from tui_ibhxh.ivan_sim.ratelimit import RateLimiter, address_key
 from tui_ibhxh.ivan_sim.store import Store
+from tui_ibhxh.ivan_sim.verify import AcceptedForms
+
+
+class KnownGrants:
+    """Bearer tokens this process has already looked up (token SHA-256 -> unit, expiry), so a request with one
+    needs no trip to the store. A token never changes once issued and dies only by expiring, which is checked on
+    every use, so this is exactly what the store would answer. Unknown tokens are not kept; bounded (oldest out)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self.capacity = capacity
+        self._grants: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    def get(self, digest: str) -> tuple[str, float] | None:
+        return self._grants.get(digest)
+
+    def put(self, digest: str, grant: tuple[str, float]) -> None:
+        self._grants[digest] = grant
+        while len(self._grants) > self.capacity:
+            self._grants.popitem(last=False)
+
+
+@dataclass(frozen=True)
+class Worker:
+    """Which of the processes serving one database this is (``--workers``). They share everything through the
+    database; the transactions it accepted are the ones it moves along (``Store.due``)."""
+
+    index: int = 0
+    count: int = 1
+
+    @property
+    def alone(self) -> bool:
+        return self.count == 1
+
+    @property
+    def part(self) -> tuple[int, int]:
+        """(index, count): this process's share of the lifecycle (``Store.due``)."""
+        return self.index, self.count
 
 
 @dataclass
@@ -34,6 +72,9 @@ class SimState:
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
     submits: GroupCommit = field(init=False)  # the group commit of submissions on ``store``
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
+    worker: Worker = field(default_factory=Worker)
+    grants: KnownGrants = field(default_factory=KnownGrants)  # on the event loop only
+    forms: AcceptedForms = field(default_factory=AcceptedForms)  # verified forms awaiting their decision
 
     def __post_init__(self) -> None:
         self.submits = GroupCommit(self.store)

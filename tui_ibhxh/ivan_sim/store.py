@@ -11,6 +11,7 @@ All times are stored as epoch seconds (REAL).
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import sqlite3
 import threading
@@ -73,7 +74,8 @@ CREATE TABLE IF NOT EXISTS transactions (
     ma_loi TEXT,
     mota_loi TEXT,
     next_due REAL,
-    receipt BLOB
+    receipt BLOB,
+    worker INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS transactions_unit ON transactions (ma_dvi, seq);
 CREATE INDEX IF NOT EXISTS transactions_due ON transactions (next_due) WHERE next_due IS NOT NULL;
@@ -132,6 +134,7 @@ class NewSubmission:
     body_sha256: str
     dossier: bytes
     signer_der: bytes
+    worker: int = 0  # the process that accepted it moves it along (``--workers``; see ``due``)
 
 
 @dataclass(frozen=True)
@@ -173,6 +176,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.RLock()
+        self._lock_file = (path.parent / f"{path.name}.writer-lock").open("ab")
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -181,6 +185,8 @@ class Store:
         columns = {str(r[1]) for r in self._db.execute("PRAGMA table_info(units)")}
         if "ma_co_quan_bhxh" not in columns:  # a database of an earlier simulator
             self._db.execute("ALTER TABLE units ADD COLUMN ma_co_quan_bhxh TEXT NOT NULL DEFAULT ''")
+        if "worker" not in {str(r[1]) for r in self._db.execute("PRAGMA table_info(transactions)")}:
+            self._db.execute("ALTER TABLE transactions ADD COLUMN worker INTEGER NOT NULL DEFAULT 0")
         self.ivan_id = self._ivan_id()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ivan-sim-db")
 
@@ -201,10 +207,11 @@ class Store:
         self._executor.shutdown(wait=True)
         with self._lock:
             self._db.close()
+            self._lock_file.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
+        with self._lock, self._writers():
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -212,6 +219,17 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    @contextmanager
+    def _writers(self) -> Iterator[None]:
+        """The writers of all processes on this database (``--workers``) queue on an advisory lock: each starts
+        the moment the previous one commits, where SQLite's busy handler would poll with sleeps of up to 100 ms
+        (BEGIN IMMEDIATE still guards the data itself). The kernel releases it when a process dies."""
+        fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -368,7 +386,7 @@ class Store:
         ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
         so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
         db.execute(
-            f"INSERT INTO transactions ({_TX_COLUMNS}, receipt) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL)",
+            f"INSERT INTO transactions ({_TX_COLUMNS}, receipt, worker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?)",
             (
                 seq,
                 ma_gdich,
@@ -384,6 +402,7 @@ class Store:
                 None,
                 None,
                 first_due,
+                new.worker,
             ),
         )
         db.execute("INSERT INTO timeline VALUES (?,?,?)", (ma_gdich, TxStatus.SENT.value, now))
@@ -421,17 +440,23 @@ class Store:
         nxt = records[-1].seq if len(rows) > limit else None
         return TxPage(records, nxt, int(last_event))
 
-    def due(self, now: float, limit: int = 100) -> list[TxRecord]:
+    def due(self, now: float, limit: int = 100, part: tuple[int, int] = (0, 1)) -> list[TxRecord]:
+        """Transactions due at ``now`` of the process ``part[0]`` of ``part[1]`` (``--workers``): those it accepted
+        (its own verified forms are at hand, its own submissions wake it), or, after a restart with fewer processes,
+        ``worker % count``."""
         with self._lock:
             rows = self._db.execute(
                 f"SELECT {_TX_COLUMNS} FROM transactions WHERE next_due IS NOT NULL AND next_due <= ? "
-                "ORDER BY next_due LIMIT ?",
-                (now, limit),
+                "AND worker % ? = ? ORDER BY next_due LIMIT ?",
+                (now, part[1], part[0], limit),
             ).fetchall()
             return [self._record(r) for r in rows]
 
-    def next_due(self) -> float | None:
-        rows = self._read("SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL")
+    def next_due(self, part: tuple[int, int] = (0, 1)) -> float | None:
+        rows = self._read(
+            "SELECT MIN(next_due) FROM transactions WHERE next_due IS NOT NULL AND worker % ? = ?",
+            (part[1], part[0]),
+        )
         return None if not rows or rows[0][0] is None else float(rows[0][0])
 
     def advance(self, step: Advance) -> TxRecord | None:
@@ -490,3 +515,11 @@ class Store:
     def last_event_id(self, ma_dvi: str) -> int:
         rows = self._read("SELECT COALESCE(MAX(id), 0) FROM events WHERE ma_dvi = ?", (ma_dvi,))
         return int(rows[0][0])
+
+    def max_event_id(self) -> int:
+        return int(self._read("SELECT COALESCE(MAX(id), 0) FROM events")[0][0])
+
+    def units_with_events_after(self, after_id: int) -> tuple[list[str], int]:
+        """The units with events after ``after_id``, and the last event id (``after_id`` when none)."""
+        rows = self._read("SELECT ma_dvi, MAX(id) FROM events WHERE id > ? GROUP BY ma_dvi", (after_id,))
+        return [str(r[0]) for r in rows], max((int(r[1]) for r in rows), default=after_id)

@@ -12,7 +12,9 @@ periods are *not* checked here: an expired or not-yet-valid certificate is rejec
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
 
 from tui_ibhxh.core.dossier import ChangeDossier
 from tui_ibhxh.core.envelope import Envelope, EnvelopeInvalid, stored_form, verify_envelope
@@ -37,11 +39,11 @@ IDENTITY_CODES = frozenset({"UNIT_MISMATCH", "MST_MISMATCH"})
 
 def verify_submission(body: bytes, trust: TrustStore | None) -> VerifiedDossier:
     """The form, the envelope and the signing certificate, or :class:`ApiError` (400 / 403 / 422)."""
-    try:
-        parse_xml(body)
-    except XmlError as exc:
-        raise ApiError(400, "XML_INVALID", f"{exc.code}: {exc.message('en')}") from None
-    if trust is None:
+    if trust is None:  # bad XML still says so first (with an anchor, verify_envelope parses and says it)
+        try:
+            parse_xml(body)
+        except XmlError as exc:
+            raise ApiError(400, "XML_INVALID", f"{exc.code}: {exc.message('en')}") from None
         raise ApiError(422, "CERT_UNTRUSTED", "the simulator has no trust anchor configured (--trust)")
     try:
         verified = verify_envelope(body, trust=trust, check_time=None)
@@ -60,3 +62,26 @@ def stored_dossier(body: bytes) -> ChangeDossier:
     """The form of a submission stored after :func:`verify_submission` accepted it (only such bytes are
     stored), read from the same signed content."""
     return stored_form(body)
+
+
+@dataclass
+class AcceptedForms:
+    """The forms of the latest accepted submissions, as verified, kept for the "BHXH" decision so it need not
+    parse the stored bytes again (the largest cost of the lifecycle after the signing of the confirmation).
+    Bounded; a transaction it no longer holds (evicted, or submitted before a restart) is read from its bytes."""
+
+    capacity: int = 4096
+    _forms: OrderedDict[str, ChangeDossier] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # kept on the loop, taken on the verify pool
+
+    def keep(self, ma_gdich: str, form: ChangeDossier) -> None:
+        with self._lock:
+            self._forms[ma_gdich] = form
+            while len(self._forms) > self.capacity:
+                self._forms.popitem(last=False)
+
+    def take(self, ma_gdich: str, body: bytes) -> ChangeDossier:
+        """The form of the stored submission ``ma_gdich`` whose bytes are ``body`` (forgotten once taken)."""
+        with self._lock:
+            form = self._forms.pop(ma_gdich, None)
+        return form if form is not None else stored_dossier(body)
