@@ -164,25 +164,8 @@ class HelpExtra:
 
 
 class Command(click.Command):
-    """A command that also takes the global options after its name."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.params.extend(_global_options(root=False))
-        self.help_extra = HelpExtra()
-
-    def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        return _translated(super().get_help_option(ctx), ctx)
-
-    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_epilog(ctx, formatter)
-        self.help_extra.format(ctx, formatter)
-
-
-class Group(click.Group):
-    """A group whose commands and subgroups take the global options after their names too."""
-
-    command_class = Command
+    """A command that also takes the global options after its name, its help option and epilog (example, exit
+    codes) in the help's language. Groups share it (``Group``)."""
 
     def __init__(self, *args: Any, root: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -195,6 +178,12 @@ class Group(click.Group):
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         super().format_epilog(ctx, formatter)
         self.help_extra.format(ctx, formatter)
+
+
+class Group(Command, click.Group):
+    """A group whose commands and subgroups take the global options after their names too."""
+
+    command_class = Command
 
 
 def translate_help(command: click.Command, lang: Lang, path: tuple[str, ...] = ()) -> None:
