@@ -124,3 +124,24 @@ def test_event_stream_refused_handshake_is_an_error_not_endless_reconnects(tls: 
     with pytest.raises(IvanError) as info:
         asyncio.run(asyncio.wait_for(first_event(), 10))
     assert info.value.key == "ivan.tls"
+
+
+def test_an_unusual_handshake_failure_is_said_in_words_not_in_openssls(caplog: pytest.LogCaptureFixture) -> None:
+    """A TLS failure that is none of the usual three (e.g. the server speaks plain HTTP on the TLS port): the
+    sentence says the secure connection could not be set up; OpenSSL's text is in the log only."""
+    import ssl
+    from types import SimpleNamespace
+
+    import aiohttp
+
+    from tui_ibhxh.services.ivan_client import _tls_reason
+
+    openssl = "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"
+    key = SimpleNamespace(host="127.0.0.1", port=9, ssl=True)
+    exc = aiohttp.ClientSSLError(key, ssl.SSLError(1, openssl))  # type: ignore[arg-type]
+    with caplog.at_level("WARNING"):
+        error = IvanError("ivan.tls", url="https://127.0.0.1:9/api/v1", reason=_tls_reason(exc, "https://127.0.0.1:9"))
+    vi, en = error.message("vi"), error.message("en")
+    assert "WRONG_VERSION" not in vi + en and "SSL" not in vi + en
+    assert "kết nối bảo mật" in vi and "secure connection" in en
+    assert any("WRONG_VERSION_NUMBER" in r.getMessage() for r in caplog.records)

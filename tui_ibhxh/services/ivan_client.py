@@ -510,10 +510,12 @@ def _retry_after(value: str | None) -> float:
         return 0.0
 
 
-def _tls_reason(exc: aiohttp.ClientSSLError, url: str) -> UserError | str:
-    """What OpenSSL said, in the user's words for the usual cases (untrusted CA, expired, wrong host name)."""
+def _tls_reason(exc: aiohttp.ClientSSLError, url: str) -> UserError:
+    """What OpenSSL said, in the user's words (untrusted CA, expired, wrong host name, else that the handshake
+    failed); OpenSSL's own text goes to the log, never to the screen."""
     cause = getattr(exc, "certificate_error", None)
-    text = getattr(cause, "verify_message", None) or (str(cause) if cause is not None else "") or _reason(exc)
+    text = getattr(cause, "verify_message", None) or (str(cause) if cause is not None else "") or str(exc)
+    log.warning("TLS handshake with %s failed: %s", url, text)
     lowered = text.lower()
     if "mismatch" in lowered or "hostname" in lowered:
         return UserError("ivan.tls.wrong_host", host=urlparse(url).hostname or url)
@@ -521,12 +523,7 @@ def _tls_reason(exc: aiohttp.ClientSSLError, url: str) -> UserError | str:
         return UserError("ivan.tls.expired")
     if "issuer" in lowered or "self-signed" in lowered or "self signed" in lowered:
         return UserError("ivan.tls.untrusted")
-    return text[:200]
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text[:200] if text else type(exc).__name__
+    return UserError("ivan.tls.other")
 
 
 __all__ = [
