@@ -5,7 +5,6 @@ The catalogues' msgids are the keys (``ui.key.quit``); ``{name}`` placeholders a
 
 from __future__ import annotations
 
-import functools
 import gettext
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -58,7 +57,7 @@ def t(key: str, lang: Lang = "vi", /, **kwargs: object) -> str:
 
 def translator(lang: Lang) -> Callable[..., str]:
     """``t`` bound to ``lang``: for what says a kept message in whichever language its reader has."""
-    return functools.partial(t, lang)
+    return lambda key, **params: t(key, lang, **params)
 
 
 def has(key: str) -> bool:
