@@ -22,8 +22,10 @@ from tui_ibhxh.ui.app import IbhxhApp
 from tui_ibhxh.ui.screens.base import BaseScreen
 from tui_ibhxh.ui.screens.certificates import CertificatesScreen
 from tui_ibhxh.ui.screens.confirm import ConfirmScreen
+from tui_ibhxh.ui.screens.history import HistoryScreen
 from tui_ibhxh.ui.screens.token import TokenScreen
 from tui_ibhxh.ui.widgets.footer import KeyFooter
+from tui_ibhxh.ui.widgets.line_table import LineTable
 
 SIZE = (80, 24)
 Words = Callable[[IbhxhApp, str], list[str]]  # (the app, the screen's text) -> what must read whole
@@ -70,6 +72,16 @@ def columns(text: str) -> str:
     return "\n".join("".join(r[i].replace(" ", "") for r in rows if len(r) > i) for i in range(width))
 
 
+def history_states(app: IbhxhApp, text: str) -> list[str]:
+    """The code, date and status of every row on screen (the error code may be cut: the detail shows it whole)."""
+    screen = below(app)
+    assert isinstance(screen, HistoryScreen)
+    table = screen.query_one("#history", LineTable)
+    first = table.scroll_offset.y
+    shown = range(first, min(len(screen.rows), first + table.page_rows))
+    return [cell for i in shown for cell in screen.row_cells(screen.rows[i]).cells[:3]]
+
+
 @dataclass(frozen=True)
 class Fit:
     state: str  # a snapshot state
@@ -104,7 +116,19 @@ FITS = [
     Fit("confirm_older"),
     Fit("confirm_save_file"),
     Fit("token_removed", pin_states),
-    # History (ui/screens/history.py): list its states here, with the words its rows must show
+    # History (ui/screens/history.py)
+    Fit("history", history_states),
+    Fit("history_empty"),
+    Fit("history_detail_rejected", history_states),
+    Fit("history_filter", history_states),
+    Fit("history_filter_none"),
+    Fit("history_many_end", history_states),
+    Fit("history_export_dialog"),
+    Fit("history_receipt_dialog"),
+    Fit("history_live_accepted", history_states),
+    Fit("history_polling", history_states),
+    Fit("history_pending", history_states),
+    Fit("history_unreachable"),
 ]
 
 

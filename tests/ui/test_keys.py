@@ -137,3 +137,13 @@ async def test_historys_hints_follow_the_keymap_too(make_app: MakeApp) -> None:
         screen = await open_history(app, pilot)
         line = plain(screen.query_one("#history-state"))
         assert "^r gửi lại" in line and "f8 hủy" in line
+
+
+async def test_the_palette_says_no_match_in_the_apps_language(make_app: MakeApp) -> None:
+    """Nothing matches: said in the app's language, naming the help key in force (not Textual's English)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        hits = [hit async for hit in AppCommands(app.screen).search("zzzz")]
+        assert [str(hit.text) for hit in hits] == [t("ui.palette.no_match", "vi", query="zzzz", app_help="f1")]
+        assert "Không có lệnh nào" in str(hits[0].text)

@@ -4,10 +4,13 @@ its key), found with or without Vietnamese diacritics: "lich su" finds "Lịch s
 from __future__ import annotations
 
 import unicodedata
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 from textual.fuzzy import Matcher
+
+from tui_ibhxh.ui.screens.base import Host
 
 
 def fold(text: str) -> str:
@@ -57,6 +60,14 @@ class AppCommands(Provider):
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
+        found = False
         for title, help_text, callback, _discover in self.app.get_system_commands(self.screen):
             if (score := matcher.match(title)) > 0:
+                found = True
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)
+        if not found:  # said in the app's language (Textual's own "No matches found" is English)
+            yield Hit(1, Content(cast(Host, self.app).hint("ui.palette.no_match", query=query)), _nothing)
+
+
+def _nothing() -> None:
+    """What choosing "no command matches" does."""
