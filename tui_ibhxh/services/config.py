@@ -1,4 +1,6 @@
-"""config.toml: read and write it with tomlkit so the user's comments and unknown keys survive a save.
+"""config.toml: read with the standard library's tomllib (every start reads it, and tomlkit's import alone costs
+more than the whole parse); edited and written with tomlkit, parsed again from the text only then, so that the
+user's comments and unknown keys survive a save.
 
 Layout (every section optional)::
 
@@ -49,21 +51,21 @@ Layout (every section optional)::
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import tomlkit
-from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.toml_document import TOMLDocument
+from typing import TYPE_CHECKING, Any
 
 from tui_ibhxh.core.models import Unit
 from tui_ibhxh.core.validation import mst_ok
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.p11kit import discover_modules
 from tui_ibhxh.services.paths import AppPaths, app_paths
+
+if TYPE_CHECKING:
+    from tomlkit.toml_document import TOMLDocument
 
 #: the I-VAN API implementations `[ivan] provider` may name (services.providers)
 DEFAULT_PROVIDER = "tui-ibhxh"
@@ -129,9 +131,20 @@ class Config:
     units: dict[str, UnitProfile] = field(default_factory=dict)
     default_unit: str = ""
     ui: UiConfig = field(default_factory=UiConfig)
-    document: TOMLDocument = field(default_factory=tomlkit.document, repr=False)
+    #: the file's text as read: its tomlkit document (comments kept) is made from it when a value is set
+    source: str = field(default="", repr=False)
+    _document: TOMLDocument | None = field(default=None, init=False, repr=False)
     #: where the app keeps its data, journal and logs beside this config (``--home``), given to every service
     paths: AppPaths = field(default_factory=app_paths, repr=False)
+
+    @property
+    def document(self) -> TOMLDocument:
+        """The file as tomlkit edits it (imported here, not at start: only a save needs it)."""
+        if self._document is None:
+            import tomlkit
+
+            self._document = tomlkit.parse(self.source)
+        return self._document
 
     def unit(self, name: str | None = None) -> UnitProfile:
         """The named unit profile, else ``default_unit``, else the only one."""
@@ -212,14 +225,11 @@ _UNIT_REQUIRED = ("ma_dvi", "mst", "ten_dvi")
 
 def parse_config(text: str, path: Path, paths: AppPaths | None = None) -> Config:
     try:
-        doc = tomlkit.parse(text)
-    except ParseError as exc:
-        problem = str(exc).split(" at line ")[0]
-        raise UserError("config.syntax", path=path, line=exc.line, col=exc.col, problem=problem) from None
-    except TOMLKitError as exc:
-        raise UserError("config.syntax", path=path, line="?", col="?", problem=str(exc)) from None
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        raise _syntax_error(text, path) from None
     r = _Reader(path)
-    cfg = Config(path=path, document=doc, paths=paths or app_paths())
+    cfg = Config(path=path, source=text, paths=paths or app_paths())
     ivan = r.table(doc, "ivan", "ivan")
     cfg.ivan = IvanConfig(
         url=r.string(ivan, "url", "ivan.url").rstrip("/"),
@@ -286,6 +296,22 @@ def parse_config(text: str, path: Path, paths: AppPaths | None = None) -> Config
     return cfg
 
 
+def _syntax_error(text: str, path: Path) -> UserError:
+    """The sentence for a file tomllib refused, with tomlkit's line, column and problem (its words are the ones
+    the catalogues were written around; a broken config is rare enough to pay for tomlkit's import)."""
+    import tomlkit
+    from tomlkit.exceptions import ParseError, TOMLKitError
+
+    try:
+        tomlkit.parse(text)
+    except ParseError as exc:
+        problem = str(exc).split(" at line ")[0]
+        return UserError("config.syntax", path=path, line=exc.line, col=exc.col, problem=problem)
+    except TOMLKitError as exc:
+        return UserError("config.syntax", path=path, line="?", col="?", problem=str(exc))
+    return UserError("config.syntax", path=path, line="?", col="?", problem="TOML")
+
+
 def load_config(path: Path | None = None, *, paths: AppPaths | None = None) -> Config:
     """The config at ``path`` (default: the config file of ``paths``, by default the app's); a missing file is an
     empty config."""
@@ -311,6 +337,8 @@ def load_config_quietly(path: Path | None = None, *, paths: AppPaths | None = No
 def set_value(cfg: Config, dotted: str, value: Any) -> None:
     """Set ``a.b.c`` in the document, creating tables as needed; comments and other keys stay."""
     *tables, last = dotted.split(".")
+    import tomlkit
+
     node: Any = cfg.document
     for name in tables:
         if name not in node:
@@ -325,6 +353,8 @@ def remember_module(cfg: Config, module: Path) -> bool:
     current = [str(p) for p in cfg.module_paths()]
     if str(module) in current or os.path.realpath(module) in {os.path.realpath(p) for p in current}:
         return False
+    import tomlkit
+
     token = cfg.document.get("token")
     modules = token.get("modules") if token is not None else None
     if not isinstance(modules, list) or not cfg.token.modules:
@@ -338,6 +368,8 @@ def remember_module(cfg: Config, module: Path) -> bool:
 
 def save_config(cfg: Config) -> None:
     """Write the document back atomically (0600); what the user wrote by hand is kept."""
+    import tomlkit
+
     cfg.path.parent.mkdir(parents=True, exist_ok=True)
     tmp = cfg.path.with_suffix(cfg.path.suffix + ".tmp")
     data = tomlkit.dumps(cfg.document)
@@ -349,6 +381,7 @@ def save_config(cfg: Config) -> None:
     os.replace(tmp, cfg.path)
     # re-read so the typed view matches what is on disk
     fresh = parse_config(data, cfg.path, cfg.paths)
+    cfg.source = data
     cfg.ivan, cfg.token, cfg.revocation, cfg.units, cfg.default_unit, cfg.ui = (
         fresh.ivan,
         fresh.token,
