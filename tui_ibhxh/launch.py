@@ -24,6 +24,7 @@ def run_tui(cfg: Config, lang: Lang, *, unit: str | None = None) -> int:
     setup_logging(cfg.paths, console=False)
     load_catalogues()
     backend = build_backend(cfg, lang, unit=unit)
+    backend.wf.tokens.prefetch()  # the token list is being read while Textual starts
     app = IbhxhApp(backend, keymap=cfg.ui.keymap, theme=cfg.ui.theme)
     result = app.run(mouse=cfg.ui.mouse)
     return int(result or 0)

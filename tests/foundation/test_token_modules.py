@@ -207,3 +207,31 @@ def test_pcscd_check_connects_to_its_socket(tmp_path: Path) -> None:
         server.bind(str(tmp_path / "pcscd.comm"))
         server.listen(1)
         assert pcscd_running(places)
+
+
+def test_the_token_list_read_ahead_is_the_first_answer_and_read_once(demo_env: DemoEnv) -> None:
+    """``prefetch`` (launch.run_tui, before Textual starts) lists the tokens on the PKCS#11 thread; the first
+    ``list_tokens`` takes that answer rather than listing again; the next ones list anew."""
+    import asyncio
+
+    service = TokenService([Path(SOFTHSM_MODULE)], softhsm2_conf=demo_env.material.softhsm2_conf)
+    listings: list[bool] = []
+    listed = service._tokens
+
+    def counted(refresh: bool) -> list[tuple[Any, Any]]:
+        listings.append(refresh)
+        return listed(refresh)
+
+    service._tokens = counted  # type: ignore[method-assign]
+    try:
+        service.prefetch()
+        service.prefetch()  # one listing however often it is asked for
+
+        async def twice() -> tuple[list[str], list[str]]:
+            first = [t.label for t in await service.list_tokens()]
+            return first, [t.label for t in await service.list_tokens()]
+
+        assert asyncio.run(twice()) == ([DEMO_TOKEN_LABEL], [DEMO_TOKEN_LABEL])
+        assert listings == [True, True]  # the read-ahead, then the second look
+    finally:
+        service.close()

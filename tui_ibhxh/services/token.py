@@ -210,6 +210,7 @@ class TokenService:
         self._module_errors: dict[str, UserError] = {}
         self._notices: dict[str, UserError] = {}
         self._closed = False
+        self._prefetched: Future[list[TokenInfo]] | None = None
 
     # -- plumbing -------------------------------------------------------------------------------------
     def _on_worker(self) -> bool:
@@ -358,7 +359,17 @@ class TokenService:
         return self.run_sync(lambda: [info for info, _ in self._tokens(refresh=True)])
 
     async def list_tokens(self) -> list[TokenInfo]:
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None:
+            return await asyncio.wrap_future(prefetched)
         return await self.run(lambda: [info for info, _ in self._tokens(refresh=True)])
+
+    def prefetch(self) -> None:
+        """Start listing the tokens now, on the PKCS#11 thread, without waiting: the next ``list_tokens`` (the
+        app's first look, once its screen is up) takes this answer. The app starts it before Textual's own start,
+        so that the module's loading and the listing overlap the first screen's making (bench/startup.py)."""
+        if self._prefetched is None:
+            self._prefetched = self._submit(lambda: [info for info, _ in self._tokens(refresh=True)])
 
     def _add_module(self, path: Path) -> list[TokenInfo]:
         module = os.path.realpath(path) if path.exists() else str(path)
