@@ -8,7 +8,7 @@ from __future__ import annotations
 import gettext
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
-from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
@@ -30,7 +30,9 @@ def load_catalogues() -> None:
     command; ``t`` calls it too, so no caller depends on who loaded first."""
     if _catalogues:
         return
-    locale = resources.files("tui_ibhxh") / "locale"
+    # the package's own directory, not importlib.resources (its import was a few ms of every start): the package
+    # is installed as files (pip, the editable install), never run from a zip
+    locale = Path(__file__).resolve().parent.parent / "locale"
     loaded = {}
     for lang in get_args(Lang):
         with (locale / lang / "LC_MESSAGES" / f"{DOMAIN}.mo").open("rb") as fh:

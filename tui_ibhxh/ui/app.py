@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path, PurePath
 
 from rich.cells import cell_len
@@ -44,7 +43,7 @@ log = logging.getLogger(__name__)
 def stylesheets() -> list[str | PurePath]:
     """The app's stylesheet (ui/app.tcss, inside the package), then ``.textual.css`` of the directory the app
     starts in when there is one: the user's overrides, read last."""
-    sheets: list[str | PurePath] = [Path(str(resources.files("tui_ibhxh.ui").joinpath("app.tcss")))]
+    sheets: list[str | PurePath] = [Path(__file__).resolve().parent / "app.tcss"]  # a file, as the catalogues
     override = Path.cwd() / ".textual.css"
     return [*sheets, override] if override.is_file() else sheets
 
