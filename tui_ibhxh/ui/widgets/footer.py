@@ -6,7 +6,7 @@ and the command palette. The palette's own key (right-hand side) is said in the 
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from rich.cells import cell_len
 from textual import events
@@ -19,6 +19,26 @@ from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.ui.actions import ACTIONS
 
 UNRANKED = 9  # a binding that is not in the action table (none is shown today): last
+
+
+class Key(NamedTuple):
+    """One key of the footer, as its FooterKey is made."""
+
+    id: str  # the binding's id (else its action)
+    key: str
+    display: str
+    description: str
+    action: str
+    disabled: bool
+    tooltip: str
+
+
+class Plan(NamedTuple):
+    """What the footer shows at a width: compared with what it shows, to skip a recompose that changes nothing."""
+
+    width: int
+    keys: tuple[Key, ...]
+    palette: Key | None
 
 
 @runtime_checkable
@@ -59,16 +79,42 @@ class KeyFooter(Footer):
         self.lang: Lang = lang
         self.drawn_width = 0
         self.shown_ids: list[str] = []  # the binding ids shown, for tests and the help
+        self.drawn: Plan | None = None
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self.drawn_width and self._bindings_ready:
             self.call_after_refresh(self.recompose)
 
+    async def recompose(self) -> None:
+        """Textual recomposes a footer at each bindings signal and at each resize, three times while the app starts
+        (~10 ms each, before the first screen is painted: bench/startup.py): done here only when the keys shown
+        would change."""
+        if not self.is_attached or self._pruning:  # gone with its screen (as Textual's own recompose checks)
+            return
+        if self._bindings_ready and self.is_mounted and self._plan() == self.drawn:
+            return
+        await super().recompose()
+
     def compose(self) -> ComposeResult:
         if not self._bindings_ready:
             return
+        plan = self._plan()
+        self.drawn = plan
+        self.drawn_width = plan.width
+        self.shown_ids = [key.id for key in plan.keys]
+        for key in plan.keys:
+            yield FooterKey(
+                key.key, key.display, key.description, key.action, disabled=key.disabled, tooltip=key.tooltip
+            ).data_bind(compact=Footer.compact)
+        if plan.palette is not None:
+            key = plan.palette
+            yield FooterKey(
+                key.key, key.display, key.description, key.action, classes="-command-palette", disabled=key.disabled
+            )
+
+    def _plan(self) -> Plan:
+        """The keys that fit the footer's width, by rank, in the screen's order; then the palette's key."""
         width = self.size.width or self.app.size.width
-        self.drawn_width = width
         active = self.screen.active_bindings
         seen: set[str] = set()
         keys: list[tuple[Binding, bool, str]] = []
@@ -76,7 +122,7 @@ class KeyFooter(Footer):
             if binding.show and binding.action not in seen:
                 seen.add(binding.action)
                 keys.append((binding, enabled, tooltip))
-        palette: FooterKey | None = None
+        palette: Key | None = None
         room = width
         if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
             found = active.get(self.app.COMMAND_PALETTE_BINDING)
@@ -84,28 +130,14 @@ class KeyFooter(Footer):
                 binding = found.binding
                 shown = self.app.get_key_display(binding)
                 description = t("ui.key.palette", self.lang)
-                palette = FooterKey(
-                    binding.key,
-                    shown,
-                    description,
-                    binding.action,
-                    classes="-command-palette",
-                    disabled=not found.enabled,
+                palette = Key(
+                    binding.id or binding.action, binding.key, shown, description, binding.action, not found.enabled, ""
                 )
                 room -= key_width(shown, description) + 2  # its left border and right padding
         widths = [key_width(self.app.get_key_display(b), b.description) for b, _, _ in keys]
         ranks = [rank(self.screen, b.id) for b, _, _ in keys]
-        self.shown_ids = []
-        for i in fitting(widths, ranks, room):
-            binding, enabled, tooltip = keys[i]
-            self.shown_ids.append(binding.id or binding.action)
-            yield FooterKey(
-                binding.key,
-                self.app.get_key_display(binding),
-                binding.description,
-                binding.action,
-                disabled=not enabled,
-                tooltip=tooltip,
-            ).data_bind(compact=Footer.compact)
-        if palette is not None:
-            yield palette
+        chosen = tuple(
+            Key(b.id or b.action, b.key, self.app.get_key_display(b), b.description, b.action, not enabled, tooltip)
+            for b, enabled, tooltip in (keys[i] for i in fitting(widths, ranks, room))
+        )
+        return Plan(width, chosen, palette)
