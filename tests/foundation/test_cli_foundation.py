@@ -241,7 +241,7 @@ LATER = {f"tui_ibhxh.core.{m}" for m in ("dossier", "envelope", "receipt", "xmld
 
 def run(self, **kwargs):
     print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "xmlsec", "cryptography", "lxml",
-          "tomlkit", "stdnum") or m.startswith(("tui_ibhxh.commands.", "tui_ibhxh.ivan_sim")) or m in LATER
+          "tomlkit") or m.startswith(("tui_ibhxh.commands.", "tui_ibhxh.ivan_sim")) or m in LATER
           or m == "importlib.resources"))
     return 0
 
@@ -313,7 +313,6 @@ def test_help_lists_every_command_as_its_own_help_says(tmp_path: Path) -> None:
 def test_the_app_starts_without_the_commands_or_aiohttp(demo_env: DemoEnv) -> None:
     """``ibhxh`` (the TUI) on the demo: up to the app's start nothing imports a command module, the simulator,
     aiohttp (the I-VAN client imports it with its first session), cryptography, the XML/XMLDSig code (lxml, xmlsec),
-    tomlkit (the config is read with tomllib; tomlkit only writes it), python-stdnum (core/validation has the MST
-    rule), importlib.resources (the catalogues and the stylesheet are files beside the code) or the screens of the
-    later steps: startup time, see bench/startup.py."""
+    tomlkit (the config is read with tomllib; tomlkit only writes it), importlib.resources (the catalogues and the
+    stylesheet are files beside the code) or the screens of the later steps: startup time, see bench/startup.py."""
     assert _loaded_by("--lang", "vi", home=demo_env.home, probe=_TUI_PROBE, env=demo_env.env) == set()

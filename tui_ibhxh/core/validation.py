@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from stdnum.vn import mst as vn_mst
+
 from tui_ibhxh.core.i18n import Lang, t
 from tui_ibhxh.core.models import Contact
 
@@ -76,49 +78,16 @@ def phone_ok(value: str) -> bool:
     return _PHONE_RE.fullmatch(normalise_phone(value.strip())) is not None
 
 
-#: what an MST is written with besides its digits, dropped before it is checked or compared: spaces, hyphens and
-#: dots, and their Unicode look-alikes (those python-stdnum's ``stdnum.vn.mst.compact`` drops)
-_MST_SEPARATORS = (
-    " -.\xa0\xaf\xb7\u02d7\u02d9\u0387\u058a\u05be\u06d4\u0701\u0702\u0830\u0f0b\u0f0c\u1680\u16eb\u180a"
-    "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2010\u2011\u2012\u2013\u2014\u2015"
-    "\u2022\u2024\u2027\u202f\u203e\u2043\u205f\u207b\u208b\u2212\u2219\u22c5\u23af\u23ba\u23bb\u23bc\u23bd"
-    "\u23e4\u2e31\u2e33\u3000\u3002\u30fb\ufbb2\ufbb3\ufe52\ufe63\uff0d\uff0e\uff65\uffe3\U00010101\U0001091f"
-    "\U00010a50"
-)
-#: full-width and mathematical digits read as the ASCII digit (as python-stdnum does)
-_MST_DIGITS = {
-    ord(c): str(i % 10)
-    for i, c in enumerate(
-        ["\uff10", "\uff11", "\uff12", "\uff13", "\uff14", "\uff15", "\uff16", "\uff17", "\uff18", "\uff19"]
-    )
-} | {cp: str((cp - 0x1D7CE) % 10) for cp in range(0x1D7CE, 0x1D800)}
-_MST_COMPACT = str.maketrans(_MST_DIGITS | dict.fromkeys(map(ord, _MST_SEPARATORS)))
-_MST_RE = re.compile(r"[0-9]{10}(?:[0-9]{3})?")
-_MST_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
-
-
 def normalise_mst(value: str) -> str:
     """The MST as compared: separators and white space dropped (``0100686209-199`` ≡ ``0100686209199``)."""
-    return value.translate(_MST_COMPACT).strip().upper()
-
-
-def mst_check_digit_ok(value: str) -> bool:
-    """An enterprise MST (mã số thuế): 10 digits, the 10th a check digit over the first 9 (weights 31 … 3, mod 11;
-    a remainder of 0 has no digit), optionally a 3-digit branch suffix other than 000; digits 3–9 not all zero.
-    The rule of python-stdnum's ``stdnum.vn.mst``, here in a few lines: its import (pydoc, pkgutil) was a cost of
-    every start, where the config's MST is checked (tests/foundation compare the two)."""
-    number = normalise_mst(value)
-    if _MST_RE.fullmatch(number) is None or number[2:9] == "0000000" or number[10:] == "000":
-        return False
-    total = sum(w * int(n) for w, n in zip(_MST_WEIGHTS, number, strict=False))
-    return number[9] == str(10 - total % 11)
+    return vn_mst.compact(value).replace(" ", "").upper()
 
 
 def mst_ok(value: str) -> bool:
-    """A valid MST: 10 digits with the check digit, optionally a 3-digit branch suffix (``mst_check_digit_ok``);
-    or, since 1 July 2025, the 12-digit personal identification number of an individual or household employer (it
-    has no check digit of its own)."""
-    if mst_check_digit_ok(value):
+    """A valid MST: 10 digits with the check digit (python-stdnum ``stdnum.vn.mst``), optionally a 3-digit branch
+    suffix; or, since 1 July 2025, the 12-digit personal identification number of an individual or household
+    employer (it has no check digit of its own)."""
+    if vn_mst.is_valid(value):
         return True
     return _PERSONAL_ID_RE.fullmatch(value.strip()) is not None
 
