@@ -134,10 +134,11 @@ class KeyFooter(Footer):
                     binding.id or binding.action, binding.key, shown, description, binding.action, not found.enabled, ""
                 )
                 room -= key_width(shown, description) + 2  # its left border and right padding
-        widths = [key_width(self.app.get_key_display(b), b.description) for b, _, _ in keys]
+        displays = [self.app.get_key_display(b) for b, _, _ in keys]
+        widths = [key_width(shown, b.description) for shown, (b, _, _) in zip(displays, keys, strict=True)]
         ranks = [rank(self.screen, b.id) for b, _, _ in keys]
-        chosen = tuple(
-            Key(b.id or b.action, b.key, self.app.get_key_display(b), b.description, b.action, not enabled, tooltip)
-            for b, enabled, tooltip in (keys[i] for i in fitting(widths, ranks, room))
-        )
-        return Plan(width, chosen, palette)
+        chosen: list[Key] = []
+        for i in fitting(widths, ranks, room):
+            b, enabled, tooltip = keys[i]
+            chosen.append(Key(b.id or b.action, b.key, displays[i], b.description, b.action, not enabled, tooltip))
+        return Plan(width, tuple(chosen), palette)
