@@ -355,21 +355,25 @@ class TokenService:
         raise UserError("token.not_found", label=serial)
 
     # -- public API: listing ------------------------------------------------------------------------
+    def _listing(self) -> list[TokenInfo]:
+        """The tokens present now (on the PKCS#11 thread)."""
+        return [info for info, _ in self._tokens(refresh=True)]
+
     def list_tokens_sync(self) -> list[TokenInfo]:
-        return self.run_sync(lambda: [info for info, _ in self._tokens(refresh=True)])
+        return self.run_sync(self._listing)
 
     async def list_tokens(self) -> list[TokenInfo]:
         prefetched, self._prefetched = self._prefetched, None
         if prefetched is not None:
             return await asyncio.wrap_future(prefetched)
-        return await self.run(lambda: [info for info, _ in self._tokens(refresh=True)])
+        return await self.run(self._listing)
 
     def prefetch(self) -> None:
         """Start listing the tokens now, on the PKCS#11 thread, without waiting: the next ``list_tokens`` (the
         app's first look, once its screen is up) takes this answer. The app starts it before Textual's own start,
         so that the module's loading and the listing overlap the first screen's making (bench/startup.py)."""
         if self._prefetched is None:
-            self._prefetched = self._submit(lambda: [info for info, _ in self._tokens(refresh=True)])
+            self._prefetched = self._submit(self._listing)
 
     def _add_module(self, path: Path) -> list[TokenInfo]:
         module = os.path.realpath(path) if path.exists() else str(path)
@@ -378,7 +382,7 @@ class TokenService:
             raise UserError(error.key, **{**error.params, "path": str(path)})  # the path as the user wrote it
         if module not in self.modules:
             self.modules.append(module)
-        return [info for info, _ in self._tokens(refresh=True) if info.module == module]
+        return [info for info in self._listing() if info.module == module]
 
     def add_module_sync(self, path: Path) -> list[TokenInfo]:
         """Load a vendor's PKCS#11 module (it must load) and use it from now on; the tokens seen through it."""
