@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gettext import gettext
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -24,11 +24,13 @@ from tui_ibhxh.core.i18n import Lang, load_catalogues, t
 from tui_ibhxh.entry import EXIT_ERROR as EXIT_ERROR
 from tui_ibhxh.entry import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from tui_ibhxh.entry import EXIT_USAGE as EXIT_USAGE
+from tui_ibhxh.entry import LANGS, VALUED, context, failed, given_options, has_terminal, no_terminal, safe_language
 from tui_ibhxh.entry import CliContext as CliContext
 from tui_ibhxh.entry import Options as Options
-from tui_ibhxh.entry import context, early_lang, failed, given_options, has_terminal, no_terminal, safe_language
 from tui_ibhxh.entry import run_app as _run_tui
+from tui_ibhxh.services.config import load_config_quietly
 from tui_ibhxh.services.logs import log_file
+from tui_ibhxh.services.paths import app_paths
 
 #: a command's own options, by name (``args.json``, ``args.pin_stdin``…)
 Args = SimpleNamespace
@@ -181,6 +183,25 @@ def command_tree(lang: Lang = "vi") -> click.Group:
     return root
 
 
+def _early_lang(argv: Sequence[str]) -> Lang:
+    """The language of ``--help``, known before the command line is parsed: the last ``--lang``, else the
+    language of the config that ``--home``/``--config`` (or the environment) name, else Vietnamese."""
+    given: dict[str, str] = {}
+    for i, arg in enumerate(argv):
+        name, eq, value = arg.partition("=")
+        if name in VALUED:
+            if eq:
+                given[name] = value
+            elif i + 1 < len(argv):
+                given[name] = argv[i + 1]
+    if given.get("--lang") in LANGS:
+        return cast(Lang, given["--lang"])
+    home, config = given.get("--home"), given.get("--config")
+    paths = app_paths(home=Path(home) if home else None, config=Path(config) if config else None)
+    cfg = load_config_quietly(paths=paths)
+    return cast(Lang, cfg.ui.language) if cfg is not None and cfg.ui.language in LANGS else "vi"
+
+
 CommandFunc = Callable[[Args, CliContext], int]
 
 
@@ -302,7 +323,7 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
     the user's language, never a traceback: an unexpected one is written to the log file, which the sentence
     names."""
     args = list(sys.argv[1:] if argv is None else argv)
-    options = Options(help_lang=early_lang(args))
+    options = Options(help_lang=_early_lang(args))
     load_catalogues()
     if group is None and _opens_the_app(args) and not has_terminal():
         return no_terminal(options.help_lang)

@@ -122,27 +122,6 @@ def app_options(argv: Sequence[str]) -> Options | None:
     )
 
 
-def early_lang(argv: Sequence[str]) -> Lang:
-    """The language of ``--help``, known before the command line is parsed: the last ``--lang``, else the
-    language of the config that ``--home``/``--config`` (or the environment) name, else Vietnamese."""
-    given: dict[str, str] = {}
-    for i, arg in enumerate(argv):
-        name, eq, value = arg.partition("=")
-        if name in VALUED:
-            if eq:
-                given[name] = value
-            elif i + 1 < len(argv):
-                given[name] = argv[i + 1]
-    if given.get("--lang") in LANGS:
-        return cast(Lang, given["--lang"])
-    home, config = given.get("--home"), given.get("--config")
-    paths = app_paths(home=Path(home) if home else None, config=Path(config) if config else None)
-    from tui_ibhxh.services.config import load_config_quietly
-
-    cfg = load_config_quietly(paths=paths)
-    return cast(Lang, cfg.ui.language) if cfg is not None and cfg.ui.language in LANGS else "vi"
-
-
 def has_terminal() -> bool:
     """The app needs a terminal both to read keys from and to draw on."""
     return sys.stdin.isatty() and sys.stdout.isatty()
@@ -204,10 +183,10 @@ def log_path(options: Options) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """``ibhxh ARGS``: the app for global options only, else the click program; the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    options: Options | None = None
     # Starting the app makes a lot (modules, classes, the first screen) that lives as long as the app, with hardly a
     # cycle: the collector walked it over and over while it grew. It is off until the app is made (launch.run_tui
     # switches it back on), and on again here whatever happened.
-    options: Options | None = None
     gc.disable()
     try:
         options = app_options(args)
