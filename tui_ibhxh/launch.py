@@ -31,5 +31,8 @@ def run_tui(cfg: Config, lang: Lang, *, unit: str | None = None) -> int:
     # what the start made stays for the app's life: left out of every collection (entry.main had them off until now)
     gc.freeze()
     gc.enable()
-    result = app.run(mouse=cfg.ui.mouse)
+    try:
+        result = app.run(mouse=cfg.ui.mouse)
+    finally:
+        gc.unfreeze()  # a caller that goes on (a test) collects as before
     return int(result or 0)
