@@ -1,3 +1,3 @@
-from tui_ibhxh.cli import main
+from tui_ibhxh.entry import main
 
 raise SystemExit(main())

@@ -1,4 +1,5 @@
-"""Entry point: ``ibhxh`` (the TUI without a command) and the headless commands, on click.
+"""``ibhxh`` on click: the headless commands, their help and usage errors (``ibhxh`` alone opens the app from
+tui_ibhxh/entry.py, which comes here for any other command line).
 
 The global options (``--lang``, ``--home``, ``--config``, ``--verbose``) are accepted before or after a command's
 name: every command carries a copy, and the last one given wins. Their values reach the commands as an explicit
@@ -8,11 +9,9 @@ from __future__ import annotations
 
 import functools
 import importlib
-import logging
-import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from gettext import gettext
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,13 +21,16 @@ import click
 
 from tui_ibhxh import __version__
 from tui_ibhxh.core.i18n import Lang, load_catalogues, t
-from tui_ibhxh.core.xmlsafe import XmlError
-from tui_ibhxh.services.config import Config, load_config, load_config_quietly
-from tui_ibhxh.services.errors import UserError
-from tui_ibhxh.services.logs import log_file, setup_logging
-from tui_ibhxh.services.paths import AppPaths, app_paths
-
-log = logging.getLogger(__name__)
+from tui_ibhxh.entry import EXIT_ERROR as EXIT_ERROR
+from tui_ibhxh.entry import EXIT_INTERRUPTED as EXIT_INTERRUPTED
+from tui_ibhxh.entry import EXIT_USAGE as EXIT_USAGE
+from tui_ibhxh.entry import LANGS, VALUED, context, failed, given_options, has_terminal, no_terminal, safe_language
+from tui_ibhxh.entry import CliContext as CliContext
+from tui_ibhxh.entry import Options as Options
+from tui_ibhxh.entry import run_app as _run_tui
+from tui_ibhxh.services.config import load_config_quietly
+from tui_ibhxh.services.logs import log_file
+from tui_ibhxh.services.paths import app_paths
 
 #: a command's own options, by name (``args.json``, ``args.pin_stdin``…)
 Args = SimpleNamespace
@@ -36,55 +38,9 @@ Args = SimpleNamespace
 # Exit codes (each command's --help lists its own; README "Commands"). 2 means "rejected by BHXH" (submit), so a
 # usage error is never 2 (click's default) but EX_USAGE of sysexits.h.
 EXIT_OK = 0
-EXIT_ERROR = 1
 EXIT_REJECTED = 2
 EXIT_UNKNOWN = 3
 EXIT_BUSY = 4
-EXIT_USAGE = 64  # unknown option, missing argument, bad value; also the app (``ibhxh``) without a terminal
-EXIT_INTERRUPTED = 130
-
-
-@dataclass
-class Options:
-    """The global options as given so far (on the group, then on the command: the later wins)."""
-
-    lang: Lang | None = None
-    home: Path | None = None
-    config: Path | None = None
-    verbose: bool = False
-    help_lang: Lang = "vi"  # of --help, known before the command line is parsed
-    _paths: AppPaths | None = field(default=None, repr=False)
-
-    @property
-    def paths(self) -> AppPaths:
-        """The directories of ``--home``/``--config``, else of IBHXH_HOME/IBHXH_CONFIG, else the platform's."""
-        if self._paths is None:
-            self._paths = app_paths(home=self.home, config=self.config)
-        return self._paths
-
-    def language(self) -> Lang:
-        """``--lang``, else ``[ui] language`` of the config, else Vietnamese."""
-        if self.lang is not None:
-            return self.lang
-        cfg = load_config_quietly(paths=self.paths)
-        return cast(Lang, cfg.ui.language) if cfg is not None else "vi"
-
-
-@dataclass
-class CliContext:
-    """What every command gets besides its own options."""
-
-    lang: Lang
-    paths: AppPaths
-
-    def config(self) -> Config:
-        return load_config(paths=self.paths)
-
-    def out(self, text: str = "") -> None:
-        print(text, flush=True)
-
-    def err(self, text: str) -> None:
-        print(text, file=sys.stderr, flush=True)
 
 
 def _remember(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
@@ -227,38 +183,31 @@ def command_tree(lang: Lang = "vi") -> click.Group:
     return root
 
 
-#: the global options that take a value (``--lang en`` or ``--lang=en``)
-_VALUED = ("--lang", "--home", "--config")
-
-
 def _early_lang(argv: Sequence[str]) -> Lang:
     """The language of ``--help``, known before the command line is parsed: the last ``--lang``, else the
     language of the config that ``--home``/``--config`` (or the environment) name, else Vietnamese."""
     given: dict[str, str] = {}
     for i, arg in enumerate(argv):
         name, eq, value = arg.partition("=")
-        if name in _VALUED:
+        if name in VALUED:
             if eq:
                 given[name] = value
             elif i + 1 < len(argv):
                 given[name] = argv[i + 1]
-    if given.get("--lang") in ("vi", "en"):
+    if given.get("--lang") in LANGS:
         return cast(Lang, given["--lang"])
     home, config = given.get("--home"), given.get("--config")
     paths = app_paths(home=Path(home) if home else None, config=Path(config) if config else None)
     cfg = load_config_quietly(paths=paths)
-    return cast(Lang, cfg.ui.language) if cfg is not None and cfg.ui.language in ("vi", "en") else "vi"
+    return cast(Lang, cfg.ui.language) if cfg is not None and cfg.ui.language in LANGS else "vi"
 
 
 CommandFunc = Callable[[Args, CliContext], int]
 
 
 def cli_context() -> CliContext:
-    """The context of the command being run: the language and directories of the global options; logging set up
-    (once per run) on the log directory."""
-    options = click.get_current_context().ensure_object(Options)
-    setup_logging(options.paths, verbose=options.verbose)
-    return CliContext(lang=options.language(), paths=options.paths)
+    """The context of the command being run, from the global options click has read."""
+    return context(click.get_current_context().ensure_object(Options))
 
 
 def command(group: click.Group, name: str, help: str) -> Callable[[CommandFunc], click.Command]:
@@ -346,47 +295,14 @@ def root(ctx: click.Context) -> int:
     if ctx.invoked_subcommand is not None:
         return 0
     if not has_terminal():  # cron, a pipe, ssh without -t: say what to use instead, never wait on no one
-        return _no_terminal(_safe_language(ctx.ensure_object(Options)))
+        return no_terminal(safe_language(ctx.ensure_object(Options)))
     return _run_tui(cli_context())
-
-
-def has_terminal() -> bool:
-    """The app needs a terminal both to read keys from and to draw on."""
-    return sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _no_terminal(lang: Lang) -> int:
-    """One line naming the headless commands, and EX_USAGE."""
-    print(t("cli.no_terminal", lang), file=sys.stderr, flush=True)
-    return EXIT_USAGE
 
 
 def _opens_the_app(argv: Sequence[str]) -> bool:
     """Whether ``argv`` holds only global options (``ibhxh`` alone opens the app), so that without a terminal the
-    answer comes before every command module is imported; anything else goes through click."""
-    if "_IBHXH_COMPLETE" in os.environ:  # a completion script asking, with no terminal of its own
-        return False
-    i = 0
-    while i < len(argv):
-        arg = argv[i]
-        if arg in ("-v", "--verbose") or (arg.partition("=")[0] in _VALUED and "=" in arg):
-            i += 1
-        elif arg in _VALUED:
-            i += 2
-        else:
-            return False
-    return i == len(argv)
-
-
-def _run_tui(ctx: CliContext) -> int:
-    """``ibhxh`` without a command: the TUI on the configured unit, token and I-VAN."""
-    from tui_ibhxh.launch import run_tui
-
-    cfg = ctx.config()
-    if not cfg.units:
-        raise UserError("cli.no_config", path=cfg.path)
-    cfg.unit()  # a clear message now if default_unit is wrong
-    return run_tui(cfg, ctx.lang)
+    answer comes before every command module is imported."""
+    return given_options(argv) is not None
 
 
 def _load_command(name: str, lang: Lang) -> None:
@@ -410,7 +326,7 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
     options = Options(help_lang=_early_lang(args))
     load_catalogues()
     if group is None and _opens_the_app(args) and not has_terminal():
-        return _no_terminal(options.help_lang)
+        return no_terminal(options.help_lang)
     if group is None:  # the commands themselves are loaded by ``Root.get_command``, the one run only
         group = root
         translate_help(group, options.help_lang)
@@ -427,29 +343,5 @@ def main(argv: Sequence[str] | None = None, *, group: click.Group | None = None,
         return exc.exit_code
     except click.Abort as exc:  # ctrl+c (or the end of standard input at a question)
         return EXIT_INTERRUPTED if isinstance(exc.__context__, KeyboardInterrupt) else EXIT_ERROR
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
-    except (UserError, XmlError) as exc:
-        lang = _safe_language(options)
-        log.warning("%s", exc.message("en"))
-        print(exc.message(lang), file=sys.stderr, flush=True)
-        return EXIT_ERROR
-    except Exception:  # never a traceback on the terminal: it goes to the log file
-        where = _log_path(options)
-        log.exception("unexpected error")
-        print(t("cli.unexpected", _safe_language(options), log=where), file=sys.stderr, flush=True)
-        return EXIT_ERROR
-
-
-def _safe_language(options: Options) -> Lang:
-    try:
-        return options.language()
-    except Exception:  # the error being reported may be the config itself
-        return "vi"
-
-
-def _log_path(options: Options) -> str:
-    """The log file an unexpected error goes to ('-' when it cannot be written); set up here too, for an error
-    raised before the command had its context."""
-    path = setup_logging(options.paths, verbose=options.verbose)
-    return str(path) if path is not None else "-"
+    except (KeyboardInterrupt, Exception) as exc:  # never a traceback on the terminal
+        return failed(exc, options)

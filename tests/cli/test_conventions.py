@@ -100,6 +100,47 @@ def test_which_command_lines_open_the_app(argv: list[str], app: bool, monkeypatc
     assert cli._opens_the_app(argv) is False
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["--lang", "en", "-v"],
+        ["--lang=en", "--verbose", "--home", "h"],
+        ["--home", "a", "--home=b", "--config", "c.toml", "--lang", "vi", "--lang", "en"],
+    ],
+)
+@pytest.mark.parametrize("env_home", [None, "env-home"])
+def test_the_app_gets_the_options_click_would_give(
+    argv: list[str], env_home: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``ibhxh`` alone is opened without click (tui_ibhxh/entry.py): with the options click would have set."""
+    from tui_ibhxh.entry import app_options
+
+    monkeypatch.delenv("_IBHXH_COMPLETE", raising=False)
+    monkeypatch.delenv("IBHXH_CONFIG", raising=False)
+    if env_home is None:
+        monkeypatch.delenv("IBHXH_HOME", raising=False)
+    else:
+        monkeypatch.setenv("IBHXH_HOME", env_home)
+    by_click = cli.Options()
+    cli.root.make_context("ibhxh", list(argv), obj=by_click)
+    ours = app_options(argv)
+    assert ours is not None
+    assert (ours.lang, ours.home, ours.config, ours.verbose) == (
+        by_click.lang,
+        by_click.home,
+        by_click.config,
+        by_click.verbose,
+    )
+
+
+@pytest.mark.parametrize("argv", [["--lang", "fr"], ["--home="], ["--lang"], ["--help"], ["certs"]])
+def test_what_click_must_answer_is_left_to_click(argv: list[str]) -> None:
+    from tui_ibhxh.entry import app_options
+
+    assert app_options(argv) is None
+
+
 # --- usage errors ----------------------------------------------------------------------------------------------
 
 

@@ -233,7 +233,7 @@ print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in {_HEAVY}
 # ``ibhxh`` without a command, up to the moment the app would start running (its run() replaced)
 _TUI_PROBE = """
 import sys
-from tui_ibhxh import cli
+from tui_ibhxh import entry
 from tui_ibhxh.ui.app import IbhxhApp
 
 LATER = {f"tui_ibhxh.core.{m}" for m in ("dossier", "envelope", "receipt", "xmldsig")} | {
@@ -241,13 +241,13 @@ LATER = {f"tui_ibhxh.core.{m}" for m in ("dossier", "envelope", "receipt", "xmld
 
 def run(self, **kwargs):
     print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "xmlsec", "cryptography", "lxml",
-          "tomlkit") or m.startswith(("tui_ibhxh.commands.", "tui_ibhxh.ivan_sim")) or m in LATER
-          or m == "importlib.resources"))
+          "tomlkit", "click") or m.startswith(("tui_ibhxh.commands.", "tui_ibhxh.ivan_sim"))
+          or m in LATER or m in ("importlib.resources", "tui_ibhxh.cli")))
     return 0
 
 IbhxhApp.run = run
-cli.has_terminal = lambda: True  # the probe's pipes are no terminal; the app would refuse to start
-sys.exit(cli.main(sys.argv[1:]))
+entry.has_terminal = lambda: True  # the probe's pipes are no terminal; the app would refuse to start
+sys.exit(entry.main(sys.argv[1:]))
 """
 
 
@@ -311,8 +311,9 @@ def test_help_lists_every_command_as_its_own_help_says(tmp_path: Path) -> None:
 
 
 def test_the_app_starts_without_the_commands_or_aiohttp(demo_env: DemoEnv) -> None:
-    """``ibhxh`` (the TUI) on the demo: up to the app's start nothing imports a command module, the simulator,
-    aiohttp (the I-VAN client imports it with its first session), cryptography, the XML/XMLDSig code (lxml, xmlsec),
-    tomlkit (the config is read with tomllib; tomlkit only writes it), importlib.resources (the catalogues and the
-    stylesheet are files beside the code) or the screens of the later steps: startup time, see bench/startup.py."""
+    """``ibhxh`` (the TUI) on the demo: up to the app's start nothing imports click or cli.py (tui_ibhxh/entry.py
+    opens the app), a command module, the simulator, aiohttp (the I-VAN client imports it with its first session),
+    cryptography, the XML/XMLDSig code (lxml, xmlsec), tomlkit (the config is read with tomllib; tomlkit only writes
+    it), importlib.resources (the catalogues and the stylesheet are files beside the code) or the screens of the
+    later steps: startup time, see bench/startup.py."""
     assert _loaded_by("--lang", "vi", home=demo_env.home, probe=_TUI_PROBE, env=demo_env.env) == set()

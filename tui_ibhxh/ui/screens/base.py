@@ -171,8 +171,13 @@ class BaseScreen(AppScreen[None]):
         """The keys of the screen that fit (by rank: ui/actions.py), never half a key."""
         return KeyFooter(self.lang)
 
+    def on_compose(self) -> None:
+        """The terminal's width class before the screen's widgets are made: set at the first resize instead, it had
+        Textual restyle every widget the screen had just styled (bench/startup.py)."""
+        self.set_class(self.app.size.width < NARROW, "-narrow")
+
     def on_resize(self, event: events.Resize) -> None:
-        # 80-column terminals: side-by-side panels are stacked (see .textual.css)
+        # 80-column terminals: side-by-side panels are stacked (see ui/app.tcss)
         self.set_class(event.size.width < NARROW, "-narrow")
         self.check_size(event.size.width, event.size.height)
 

@@ -51,7 +51,7 @@ class TokenScreen(StepScreen):
     def on_mount(self) -> None:
         table = self.query_one("#tokens", DataTable)
         for key in COLUMNS:
-            table.add_column(self.tr(f"ui.token.col.{key}"), key=key)
+            table.add_column(Text(self.tr(f"ui.token.col.{key}")), key=key)
         if self.state.tokens_known:
             self.show_tokens()
 
@@ -92,7 +92,7 @@ class TokenScreen(StepScreen):
         for i, key in enumerate(COLUMNS):
             heading = self.tr(f"ui.token.col.{key}")
             width = max([cell_len(heading), *(cell_len(row[i]) for row in rows)])
-            table.add_column(heading, key=key, width=width)
+            table.add_column(Text(heading), key=key, width=width)
         for tok, cells in zip(tokens, rows, strict=True):
             table.add_row(*(Text(c) for c in cells), key=f"{tok.module}|{tok.serial}")  # data, not markup
         if tokens and current > 0:

@@ -103,9 +103,13 @@ class KeyFooter(Footer):
         self.drawn_width = plan.width
         self.shown_ids = [key.id for key in plan.keys]
         for key in plan.keys:
-            yield FooterKey(
+            shown = FooterKey(
                 key.key, key.display, key.description, key.action, disabled=key.disabled, tooltip=key.tooltip
-            ).data_bind(compact=Footer.compact)
+            )
+            # made with the footer's look: a FooterKey starts compact, and its binding to the footer's (not compact)
+            # then restyled it a second time (bench/startup.py)
+            shown.set_reactive(FooterKey.compact, self.compact)
+            yield shown.data_bind(compact=Footer.compact)
         if plan.palette is not None:
             key = plan.palette
             yield FooterKey(
