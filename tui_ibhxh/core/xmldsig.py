@@ -48,6 +48,7 @@ from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
 from tui_ibhxh.core.certs import (
@@ -586,10 +587,13 @@ def _check_value(cert_der: bytes, value: bytes, signed_info_c14n: bytes) -> None
 
 @lru_cache(maxsize=256)
 def _xmlsec_key(cert_der: bytes) -> Any:
-    """The certificate's public key for xmlsec, loaded once (a context takes a copy of it)."""
+    """The certificate's public key for xmlsec, loaded once. The key alone, without the certificate: a context
+    takes a copy of its key, and copying one that carries its certificate costs about as much as checking the
+    signature (xmlsec's X.509 checks are not used, see the module docstring: the key is all it needs)."""
     try:
-        return xmlsec.Key.from_memory(cert_der, xmlsec.constants.KeyDataFormatCertDer)
-    except xmlsec.Error as exc:
+        spki = _public_key(cert_der).public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        return xmlsec.Key.from_memory(spki, xmlsec.constants.KeyDataFormatDer)
+    except (ValueError, xmlsec.Error) as exc:
         raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc
 
 
