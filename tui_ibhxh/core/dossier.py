@@ -43,11 +43,14 @@ def format_ngay(value: date) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year:04d}"
 
 
+_NGAY_RE: Final = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
+
+
 def parse_ngay(text: str) -> date:
     """dd/mm/yyyy -> date (ValueError when it is no such day)."""
-    if not re.fullmatch(r"\d{2}/\d{2}/\d{4}", text):
+    if not _NGAY_RE.fullmatch(text):
         raise ValueError(f"not dd/mm/yyyy: {text!r}")
-    return datetime.strptime(text, "%d/%m/%Y").date()
+    return date(int(text[6:]), int(text[3:5]), int(text[:2]))  # strptime costs ten times more (six per dossier)
 
 
 def _normalise_serial(serial: str) -> str:
