@@ -299,13 +299,20 @@ class Store:
         return (str(rows[0][0]), float(rows[0][1])) if rows else None
 
     # -- transactions -----------------------------------------------------------------------------
-    def _timeline(self, ma_gdich: str) -> tuple[TimelineEntry, ...]:
-        rows = self._db.execute(
-            "SELECT status, at FROM timeline WHERE ma_gdich = ? ORDER BY at, rowid", (ma_gdich,)
-        ).fetchall()
-        return tuple(TimelineEntry(TxStatus(s), from_epoch(at)) for s, at in rows)
+    def _records(self, rows: Sequence[tuple[Any, ...]]) -> list[TxRecord]:
+        """Rows of ``_TX_COLUMNS`` as records, their timelines read in one query (a page or the due transactions
+        are at most a few hundred: within SQLite's limit on bound parameters)."""
+        if not rows:
+            return []
+        timelines: dict[str, list[TimelineEntry]] = {r[1]: [] for r in rows}
+        marks = ",".join("?" * len(timelines))
+        for ma_gdich, status, at in self._db.execute(
+            f"SELECT ma_gdich, status, at FROM timeline WHERE ma_gdich IN ({marks}) ORDER BY at, rowid", list(timelines)
+        ):
+            timelines[ma_gdich].append(TimelineEntry(TxStatus(status), from_epoch(at)))
+        return [self._record(r, tuple(timelines[r[1]])) for r in rows]
 
-    def _record(self, r: tuple[Any, ...]) -> TxRecord:
+    def _record(self, r: tuple[Any, ...], timeline: tuple[TimelineEntry, ...]) -> TxRecord:
         tx = Transaction(
             ma_gdich=r[1],
             so_hso=r[2],
@@ -317,7 +324,7 @@ class Store:
             status_at=from_epoch(r[10]),
             ma_loi=r[11],
             mota_loi=r[12],
-            timeline=self._timeline(r[1]),
+            timeline=timeline,
             ivan_id=self.ivan_id,
         )
         return TxRecord(
@@ -331,7 +338,7 @@ class Store:
 
     def _get(self, ma_gdich: str) -> TxRecord | None:
         row = self._db.execute(f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_gdich = ?", (ma_gdich,)).fetchone()
-        return None if row is None else self._record(row)
+        return None if row is None else self._records([row])[0]
 
     def get_transaction(self, ma_gdich: str) -> TxRecord | None:
         with self._lock:
@@ -385,33 +392,33 @@ class Store:
         day = from_epoch(now).astimezone(VN_TZ)
         ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
         so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
+        row = (
+            seq,
+            ma_gdich,
+            so_hso,
+            new.ma_dvi,
+            new.idempotency_key,
+            new.body_sha256,
+            new.dossier,
+            new.signer_der,
+            now,
+            TxStatus.SENT.value,
+            now,
+            None,
+            None,
+            first_due,
+        )
         db.execute(
             f"INSERT INTO transactions ({_TX_COLUMNS}, receipt, worker) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?)",
-            (
-                seq,
-                ma_gdich,
-                so_hso,
-                new.ma_dvi,
-                new.idempotency_key,
-                new.body_sha256,
-                new.dossier,
-                new.signer_der,
-                now,
-                TxStatus.SENT.value,
-                now,
-                None,
-                None,
-                first_due,
-                new.worker,
-            ),
+            (*row, new.worker),
         )
         db.execute("INSERT INTO timeline VALUES (?,?,?)", (ma_gdich, TxStatus.SENT.value, now))
         db.execute(
             "INSERT INTO idempotency VALUES (?,?,?,?,?)",
             (new.ma_dvi, new.idempotency_key, new.body_sha256, ma_gdich, now),
         )
-        record = self._get(ma_gdich)
-        assert record is not None
+        # the record as inserted (reading it back cost two queries)
+        record = self._record(row, (TimelineEntry(TxStatus.SENT, from_epoch(now)),))
         self._add_event(record.tx, now)
         return SubmitOutcome.CREATED, record
 
@@ -431,7 +438,7 @@ class Store:
                     f"SELECT {_TX_COLUMNS} FROM transactions WHERE ma_dvi = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
                     (ma_dvi, before_seq if before_seq is not None else 2**62, limit + 1),
                 ).fetchall()
-                records = [self._record(r) for r in rows[:limit]]
+                records = self._records(rows[:limit])
                 last_event = self._db.execute(
                     "SELECT COALESCE(MAX(id), 0) FROM events WHERE ma_dvi = ?", (ma_dvi,)
                 ).fetchone()[0]
@@ -450,7 +457,7 @@ class Store:
                 "AND worker % ? = ? ORDER BY next_due LIMIT ?",
                 (now, part[1], part[0], limit),
             ).fetchall()
-            return [self._record(r) for r in rows]
+            return self._records(rows)
 
     def next_due(self, part: tuple[int, int] = (0, 1)) -> float | None:
         rows = self._read(
@@ -471,9 +478,9 @@ class Store:
             return [self._advance_one(db, step) for step in steps]
 
     def _advance_one(self, db: sqlite3.Connection, step: Advance) -> TxRecord | None:
-        cur = db.execute(
+        rows = db.execute(
             "UPDATE transactions SET status = ?, status_at = ?, next_due = ?, ma_loi = ?, mota_loi = ?, "
-            "receipt = COALESCE(?, receipt) WHERE ma_gdich = ? AND status = ?",
+            f"receipt = COALESCE(?, receipt) WHERE ma_gdich = ? AND status = ? RETURNING {_TX_COLUMNS}",
             (
                 step.to_status.value,
                 step.at,
@@ -484,12 +491,11 @@ class Store:
                 step.ma_gdich,
                 step.from_status.value,
             ),
-        )
-        if cur.rowcount != 1:
+        ).fetchall()
+        if not rows:
             return None
         db.execute("INSERT INTO timeline VALUES (?,?,?)", (step.ma_gdich, step.to_status.value, step.at))
-        record = self._get(step.ma_gdich)
-        assert record is not None
+        [record] = self._records(rows)
         if step.new_registration is not None:
             cert_der, c = step.new_registration
             db.execute(
