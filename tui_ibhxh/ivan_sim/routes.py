@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from tui_ibhxh import __version__
+from tui_ibhxh.core.xmldsig import TrustStore
 from tui_ibhxh.ivan_sim import auth
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.events import parse_last_event_id, stream_events
@@ -19,7 +20,7 @@ from tui_ibhxh.ivan_sim.openapi import openapi_document
 from tui_ibhxh.ivan_sim.pki import CRL_CONTENT_TYPE, OCSP_CONTENT_TYPE, OCSP_PATH, Authority
 from tui_ibhxh.ivan_sim.state import STATE, SimState
 from tui_ibhxh.ivan_sim.store import NewSubmission, SubmitOutcome, TxRecord
-from tui_ibhxh.ivan_sim.verify import verify_submission
+from tui_ibhxh.ivan_sim.verify import VerifiedDossier, verify_submission
 from tui_ibhxh.ivan_sim.views import registration_json, transaction_json
 
 PREFIX = "/api/v1"
@@ -107,6 +108,16 @@ def _tx_response(rec: TxRecord, status: int) -> web.Response:
     return _json(transaction_json(rec.tx), status)
 
 
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _verify_and_hash(body: bytes, trust: TrustStore | None) -> tuple[VerifiedDossier, str]:
+    """Both on the verification thread: hashing a body releases the GIL, and on the event loop every release hands
+    it to a verification in progress, which the loop then waits to get it back from."""
+    return verify_submission(body, trust), _sha256(body)
+
+
 async def post_dossier(request: web.Request) -> web.Response:
     state = _state(request)
     store = state.store
@@ -116,13 +127,12 @@ async def post_dossier(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 100:
         raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header (the MA_YEUCAU UUID) is required")
-    body_sha256 = hashlib.sha256(body).hexdigest()
     # fast path for retries: no verification needed to answer them
     known = await store.run(store.find_idempotent, ma_dvi, key)
     if known is not None:
-        return await _replay(state, known, body_sha256)
+        return await _replay(state, known, _sha256(body))
     loop = asyncio.get_running_loop()
-    verified = await loop.run_in_executor(state.verify_pool, verify_submission, body, state.trust)
+    verified, body_sha256 = await loop.run_in_executor(state.verify_pool, _verify_and_hash, body, state.trust)
     if verified.envelope.ma_so_bhxh != ma_dvi:
         raise ApiError(403, "FORBIDDEN", f"MaSoBHXH {verified.envelope.ma_so_bhxh} in the envelope is not {ma_dvi}")
     if verified.dossier.unit.ma_dvi != ma_dvi:
