@@ -51,11 +51,16 @@ async def _submit_fresh(base: str, token: str, body: bytes) -> tuple[int, dict[s
         return await submit(s, base, token, UNIT_B.ma_dvi, body)
 
 
-def _other(pid: int) -> int:
-    """A descriptor that becomes readable when the one other process (started by ``pid``) has exited."""
+def _child(pid: int) -> int:
+    """The one other process, started by ``pid``."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
     [other] = [int(p) for p in out.split()]
-    return os.pidfd_open(other)
+    return other
+
+
+def _other(pid: int) -> int:
+    """A descriptor that becomes readable when the one other process (started by ``pid``) has exited."""
+    return os.pidfd_open(_child(pid))
 
 
 def _exits_within(pidfd: int, seconds: float) -> bool:
@@ -120,3 +125,36 @@ async def test_two_processes_are_one_simulator(two: tuple[World, SimProcess]) ->
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.wait(10) == 0
     assert _exits_within(other, 10)
+
+
+async def test_a_dead_worker_is_started_again(two: tuple[World, SimProcess]) -> None:
+    """SIGKILL of the other process: the first starts it again, and the new one accepts submissions and moves them
+    along (the transactions a process accepted are its share of the lifecycle)."""
+    world, proc = two
+    base = proc.start()
+    assert proc.proc is not None
+    killed = _child(proc.proc.pid)
+    os.kill(killed, signal.SIGKILL)
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        with contextlib.suppress(ValueError):  # none while it is being started again
+            if (started := _child(proc.proc.pid)) != killed:
+                break
+    else:
+        pytest.fail("the killed worker process was not started again")
+    async with aiohttp.ClientSession() as s:
+        token = await login(s, base, UNIT_B.ma_dvi, world.unit_b)
+        for _ in range(40):  # on connections of their own, until the kernel gives one to the new process
+            status, tx = await _submit_fresh(
+                base, token, signed_dossier(UNIT_B, CONTACT, new=world.unit_b, old=world.unit_b)
+            )
+            assert status == 202, tx
+            with contextlib.closing(sqlite3.connect(proc.db)) as db:
+                [(worker,)] = db.execute("SELECT worker FROM transactions WHERE ma_gdich = ?", (tx["ma_gdich"],))
+            if worker == 1:
+                break
+        else:
+            pytest.fail("no submission reached the new worker process")
+        final = await wait_final(s, base, token, tx["ma_gdich"])
+    assert [e["status"] for e in final["timeline"]] == ["SENT", "RECEIVED", "REJECTED"]
+    assert _child(proc.proc.pid) == started
