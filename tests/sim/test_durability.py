@@ -100,3 +100,25 @@ async def test_sigkill_mid_lifecycle_then_restart(durable: tuple[World, SimProce
             (tx2["ma_gdich"], "ACCEPTED"),
         ]
     assert proc.stop() == 0  # a clean SIGTERM shutdown
+
+
+async def test_a_retry_is_the_same_transaction_after_the_trust_anchors_changed(
+    durable: tuple[World, SimProcess],
+) -> None:
+    """A retry is answered from its idempotency record, even when its dossier would no longer be accepted."""
+    world, proc = durable
+    base = proc.start()
+    async with aiohttp.ClientSession() as s:
+        token = await login(s, base, UNIT_A.ma_dvi, world.registered)
+        body = signed_dossier(UNIT_A, CONTACT, new=world.new, old=world.registered)
+        status, first = await submit(s, base, token, UNIT_A.ma_dvi, body)
+        assert status == 202
+    proc.stop()
+    pki.write_pem(world.dir / "ca.pem", world.rogue_ca)  # the unit's CA is no longer trusted
+    base = proc.start()
+    async with aiohttp.ClientSession() as s:
+        status, again = await submit(s, base, token, UNIT_A.ma_dvi, body)
+        assert status == 200 and again["ma_gdich"] == first["ma_gdich"], again
+        fresh = signed_dossier(UNIT_A, CONTACT, new=world.new, old=world.registered)
+        status, refused = await submit(s, base, token, UNIT_A.ma_dvi, fresh)
+        assert status == 422 and refused["ma_loi"] == "CERT_UNTRUSTED", refused

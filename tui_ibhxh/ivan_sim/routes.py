@@ -118,6 +118,21 @@ def _verify_and_hash(body: bytes, trust: TrustStore | None) -> tuple[VerifiedDos
     return verify_submission(body, trust), _sha256(body)
 
 
+async def _verify(state: SimState, body: bytes, ma_dvi: str, key: str) -> tuple[VerifiedDossier, str]:
+    """The checks of a submission (protocol §4) and its body's SHA-256, or :class:`ApiError`. They come before the
+    idempotency record is looked at: a new dossier (the usual case) then needs no trip to the store's thread but the
+    one that stores it, where a retry (rare) is found all the same."""
+    loop = asyncio.get_running_loop()
+    verified, body_sha256 = await loop.run_in_executor(state.verify_pool, _verify_and_hash, body, state.trust)
+    if verified.envelope.ma_so_bhxh != ma_dvi:
+        raise ApiError(403, "FORBIDDEN", f"MaSoBHXH {verified.envelope.ma_so_bhxh} in the envelope is not {ma_dvi}")
+    if verified.dossier.unit.ma_dvi != ma_dvi:
+        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the form is not {ma_dvi}")
+    if verified.dossier.ma_yeucau != key:
+        raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header differs from MA_YEUCAU in the dossier")
+    return verified, body_sha256
+
+
 async def post_dossier(request: web.Request) -> web.Response:
     state = _state(request)
     store = state.store
@@ -127,18 +142,15 @@ async def post_dossier(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 100:
         raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header (the MA_YEUCAU UUID) is required")
-    # fast path for retries: no verification needed to answer them
-    known = await store.run(store.find_idempotent, ma_dvi, key)
-    if known is not None:
+    try:
+        verified, body_sha256 = await _verify(state, body, ma_dvi, key)
+    except ApiError:
+        # a retry is answered from its idempotency record even if its dossier no longer passes (e.g. after a change
+        # of trust anchors), and a different body under a known key is a conflict whatever is wrong with it
+        known = await store.run(store.find_idempotent, ma_dvi, key)
+        if known is None:
+            raise
         return await _replay(state, known, _sha256(body))
-    loop = asyncio.get_running_loop()
-    verified, body_sha256 = await loop.run_in_executor(state.verify_pool, _verify_and_hash, body, state.trust)
-    if verified.envelope.ma_so_bhxh != ma_dvi:
-        raise ApiError(403, "FORBIDDEN", f"MaSoBHXH {verified.envelope.ma_so_bhxh} in the envelope is not {ma_dvi}")
-    if verified.dossier.unit.ma_dvi != ma_dvi:
-        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the form is not {ma_dvi}")
-    if verified.dossier.ma_yeucau != key:
-        raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header differs from MA_YEUCAU in the dossier")
     now = time.time()
     new = NewSubmission(
         ma_dvi=ma_dvi,
