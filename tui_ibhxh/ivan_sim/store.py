@@ -171,6 +171,10 @@ _TX_COLUMNS = (
 )
 
 
+class _BatchFailed(Exception):
+    """A submission of a group commit failed: the batch is made again, with a savepoint for each."""
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -361,23 +365,42 @@ class Store:
     def submit_many(
         self, items: Sequence[tuple[NewSubmission, float, float]]
     ) -> list[tuple[SubmitOutcome, TxRecord] | Exception]:
-        """Group commit: each submission checked and inserted in its own savepoint, all of them made durable by
-        one COMMIT (one fsync for the lot). A submission that fails is rolled back alone and its error returned
-        in its place."""
-        results: list[tuple[SubmitOutcome, TxRecord] | Exception] = []
+        """Group commit: each submission checked and inserted, all of them made durable by one COMMIT (one fsync
+        for the lot). A submission that fails is rolled back alone and its error returned in its place: when one
+        fails, the batch is rolled back and made again with a savepoint for each (two statements more each, every
+        time, for what seldom happens)."""
+        try:
+            with self._write() as db:
+                return self._submit_all(db, items, savepoints=False)
+        except _BatchFailed:
+            pass
         with self._write() as db:
-            for new, now, first_due in items:
+            return self._submit_all(db, items, savepoints=True)
+
+    def _submit_all(
+        self, db: sqlite3.Connection, items: Sequence[tuple[NewSubmission, float, float]], *, savepoints: bool
+    ) -> list[tuple[SubmitOutcome, TxRecord] | Exception]:
+        seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM transactions").fetchone()[0])  # once a batch
+        results: list[tuple[SubmitOutcome, TxRecord] | Exception] = []
+        for new, now, first_due in items:
+            if savepoints:
                 db.execute("SAVEPOINT one")
-                try:
-                    results.append(self._submit_one(db, new, now, first_due))
-                except Exception as exc:  # this one only: the others still commit
-                    db.execute("ROLLBACK TO one")
-                    results.append(exc)
+            try:
+                done = self._submit_one(db, new, now, first_due, seq + 1)
+            except Exception as exc:
+                if not savepoints:
+                    raise _BatchFailed from exc
+                db.execute("ROLLBACK TO one")
+                results.append(exc)  # this one only: the others still commit
+            else:
+                seq += done[0] is SubmitOutcome.CREATED
+                results.append(done)
+            if savepoints:
                 db.execute("RELEASE one")
         return results
 
     def _submit_one(
-        self, db: sqlite3.Connection, new: NewSubmission, now: float, first_due: float
+        self, db: sqlite3.Connection, new: NewSubmission, now: float, first_due: float, seq: int
     ) -> tuple[SubmitOutcome, TxRecord]:
         row = db.execute(
             "SELECT body_sha256, ma_gdich FROM idempotency WHERE ma_dvi = ? AND idem_key = ?",
@@ -388,7 +411,6 @@ class Store:
             assert existing is not None
             outcome = SubmitOutcome.EXISTING if row[0] == new.body_sha256 else SubmitOutcome.CONFLICT
             return outcome, existing
-        seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM transactions").fetchone()[0])
         day = from_epoch(now).astimezone(VN_TZ)
         ma_gdich = f"GD{day:%Y%m%d}{seq:07d}"
         so_hso = f"{new.ma_dvi}/{day:%Y}/{seq:06d}"
