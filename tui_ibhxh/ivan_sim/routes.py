@@ -28,12 +28,11 @@ MAX_PAGE = 200
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status,
-        text=json.dumps(data, ensure_ascii=False),
-        content_type="application/json",
-        charset="utf-8",
-    )
+    return _json_text(json.dumps(data, ensure_ascii=False), status)
+
+
+def _json_text(text: str, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=text, content_type="application/json", charset="utf-8")
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
@@ -105,7 +104,7 @@ async def get_registration(request: web.Request) -> web.Response:
 
 # --- submission ---------------------------------------------------------------------------------------------
 def _tx_response(rec: TxRecord, status: int) -> web.Response:
-    return _json(transaction_json(rec.tx), status)
+    return _json_text(rec.json, status)
 
 
 def _sha256(body: bytes) -> str:

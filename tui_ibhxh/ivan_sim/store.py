@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -125,6 +125,12 @@ class TxRecord:
     dossier: bytes
     signer_der: bytes
     next_due: float | None
+
+    @cached_property
+    def json(self) -> str:
+        """The transaction as the protocol's JSON text, made once: for its event, and again for the answer to the
+        request that made it (on the event loop, where it cost most)."""
+        return json.dumps(transaction_json(self.tx), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -441,13 +447,13 @@ class Store:
         )
         # the record as inserted (reading it back cost two queries)
         record = self._record(row, (TimelineEntry(TxStatus.SENT, from_epoch(now)),))
-        self._add_event(record.tx, now)
+        self._add_event(record, now)
         return SubmitOutcome.CREATED, record
 
-    def _add_event(self, tx: Transaction, now: float) -> None:
+    def _add_event(self, record: TxRecord, now: float) -> None:
         self._db.execute(
             "INSERT INTO events (ma_dvi, ma_gdich, data, created_at) VALUES (?,?,?,?)",
-            (tx.ma_dvi, tx.ma_gdich, json.dumps(transaction_json(tx), ensure_ascii=False), now),
+            (record.tx.ma_dvi, record.tx.ma_gdich, record.json, now),
         )
 
     def list_transactions(self, ma_dvi: str, limit: int, before_seq: int | None) -> TxPage:
@@ -525,7 +531,7 @@ class Store:
                 "nguoi_lhe = ?, updated_at = ?, version = version + 1 WHERE ma_dvi = ?",
                 (cert_der, c.diachi_lhe, c.dien_thoai, c.email, c.nguoi_lhe, step.at, record.tx.ma_dvi),
             )
-        self._add_event(record.tx, step.at)
+        self._add_event(record, step.at)
         return record
 
     def receipt(self, ma_gdich: str) -> bytes | None:
