@@ -96,6 +96,11 @@ async def test_same_key_same_body_200_different_body_409(world: World, base: str
         status, conflict = await submit(s, base, token, UNIT_R.ma_dvi, other)
         assert status == 409
         _error(conflict, "IDEMPOTENCY_CONFLICT")
+        # under a known key, a body that fails the checks is a conflict too (not an error of its own)
+        for bad in (b"<Hoso>not signed</Hoso>", body.replace(b"<MaSoBHXH>", b"<MaSoBHXH>X", 1)):
+            status, conflict = await submit(s, base, token, UNIT_R.ma_dvi, bad, first["idempotency_key"])
+            assert status == 409, conflict
+            _error(conflict, "IDEMPOTENCY_CONFLICT")
 
 
 async def test_twenty_concurrent_identical_submissions_make_one_transaction(world: World, base: str) -> None:

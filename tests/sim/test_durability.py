@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -41,18 +42,25 @@ async def _status(s: aiohttp.ClientSession, base: str, token: str, ma_gdich: str
     return str(tx["status"])
 
 
-async def test_sigkill_mid_lifecycle_then_restart(durable: tuple[World, SimProcess]) -> None:
-    world, proc = durable
+async def _first_submission(world: World, proc: SimProcess) -> tuple[str, str, bytes, dict[str, Any]]:
+    """Start the simulator and submit a change of unit A: the address, the token, the body and its transaction."""
     base = proc.start()
     async with aiohttp.ClientSession() as s:
         token = await login(s, base, UNIT_A.ma_dvi, world.registered)
-        body1 = signed_dossier(UNIT_A, CONTACT, new=world.new, old=world.registered)
-        status, tx1 = await submit(s, base, token, UNIT_A.ma_dvi, body1)
-        assert status == 202 and tx1["status"] == "SENT"
-        # not final yet: no confirmation
-        async with s.get(f"{base}/transactions/{tx1['ma_gdich']}/receipt", headers=bearer(token)) as r:
-            assert r.status == 409
-            assert (await r.json())["ma_loi"] == "RECEIPT_NOT_READY"
+        body = signed_dossier(UNIT_A, CONTACT, new=world.new, old=world.registered)
+        status, tx = await submit(s, base, token, UNIT_A.ma_dvi, body)
+    assert status == 202 and tx["status"] == "SENT", tx
+    return base, token, body, tx
+
+
+async def test_sigkill_mid_lifecycle_then_restart(durable: tuple[World, SimProcess]) -> None:
+    world, proc = durable
+    base, token, body1, tx1 = await _first_submission(world, proc)
+    # not final yet: no confirmation
+    url = f"{base}/transactions/{tx1['ma_gdich']}/receipt"
+    async with aiohttp.ClientSession() as s, s.get(url, headers=bearer(token)) as r:
+        assert r.status == 409
+        assert (await r.json())["ma_loi"] == "RECEIPT_NOT_READY"
     proc.kill()  # SIGKILL while SENT
 
     base = proc.start()
@@ -100,3 +108,20 @@ async def test_sigkill_mid_lifecycle_then_restart(durable: tuple[World, SimProce
             (tx2["ma_gdich"], "ACCEPTED"),
         ]
     assert proc.stop() == 0  # a clean SIGTERM shutdown
+
+
+async def test_a_retry_is_the_same_transaction_after_the_trust_anchors_changed(
+    durable: tuple[World, SimProcess],
+) -> None:
+    """A retry is answered from its idempotency record, even when its dossier would no longer be accepted."""
+    world, proc = durable
+    _, token, body, first = await _first_submission(world, proc)
+    proc.stop()
+    pki.write_pem(world.dir / "ca.pem", world.rogue_ca)  # the unit's CA is no longer trusted
+    base = proc.start()
+    async with aiohttp.ClientSession() as s:
+        status, again = await submit(s, base, token, UNIT_A.ma_dvi, body)
+        assert status == 200 and again["ma_gdich"] == first["ma_gdich"], again
+        fresh = signed_dossier(UNIT_A, CONTACT, new=world.new, old=world.registered)
+        status, refused = await submit(s, base, token, UNIT_A.ma_dvi, fresh)
+        assert status == 422 and refused["ma_loi"] == "CERT_UNTRUSTED", refused

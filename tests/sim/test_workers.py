@@ -12,6 +12,7 @@ import select
 import signal
 import sqlite3
 import subprocess
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,11 +52,22 @@ async def _submit_fresh(base: str, token: str, body: bytes) -> tuple[int, dict[s
         return await submit(s, base, token, UNIT_B.ma_dvi, body)
 
 
-def _other(pid: int) -> int:
-    """A descriptor that becomes readable when the one other process (started by ``pid``) has exited."""
+def _child(pid: int) -> int:
+    """The one other process, started by ``pid``."""
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout
     [other] = [int(p) for p in out.split()]
-    return os.pidfd_open(other)
+    return other
+
+
+def _other(pid: int) -> int:
+    """A descriptor that becomes readable when the one other process (started by ``pid``) has exited."""
+    return os.pidfd_open(_child(pid))
+
+
+def _workers(db_path: Path) -> set[int]:
+    """The processes that accepted transactions."""
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        return {w for (w,) in db.execute("SELECT DISTINCT worker FROM transactions")}
 
 
 def _exits_within(pidfd: int, seconds: float) -> bool:
@@ -81,11 +93,19 @@ async def test_two_processes_are_one_simulator(two: tuple[World, SimProcess]) ->
                 assert pair[0][1]["ma_gdich"] == pair[1][1]["ma_gdich"]
             ma_gdich = {pair[0][1]["ma_gdich"] for pair in by_body}
             assert len(ma_gdich) == N
+            # twins race, and one process can win them all: more on connections of their own until both made some
+            for _ in range(40):
+                if _workers(proc.db) == {0, 1}:
+                    break
+                body = signed_dossier(UNIT_B, CONTACT, new=world.unit_b, old=world.unit_b)
+                status, tx = await _submit_fresh(base, token, body)
+                assert status == 202, tx
+                ma_gdich.add(tx["ma_gdich"])
             for tx in ma_gdich:
                 final = await wait_final(s, base, token, tx)
                 assert [e["status"] for e in final["timeline"]] == ["SENT", "RECEIVED", "REJECTED"]
             got: list[tuple[int, str, dict[str, Any]]] = []
-            while len(got) < 3 * N:
+            while len(got) < 3 * len(ma_gdich):
                 event = await reader.next_event(5)
                 assert event is not None, got
                 got.append(event)
@@ -96,8 +116,7 @@ async def test_two_processes_are_one_simulator(two: tuple[World, SimProcess]) ->
     for _, _, data in got:
         statuses[data["ma_gdich"]].append(data["status"])
     assert statuses == {tx: ["SENT", "RECEIVED", "REJECTED"] for tx in ma_gdich}
-    with contextlib.closing(sqlite3.connect(proc.db)) as db:  # both processes took some (else nothing crossed)
-        assert {w for (w,) in db.execute("SELECT DISTINCT worker FROM transactions")} == {0, 1}
+    assert _workers(proc.db) == {0, 1}  # both processes took some (else nothing crossed)
 
     # SIGKILL of the first process: the other one stops by itself; a restart serves the same transactions
     assert proc.proc is not None
@@ -120,3 +139,37 @@ async def test_two_processes_are_one_simulator(two: tuple[World, SimProcess]) ->
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.wait(10) == 0
     assert _exits_within(other, 10)
+
+
+async def test_a_dead_worker_is_started_again(two: tuple[World, SimProcess]) -> None:
+    """SIGKILL of the other process: the first starts it again, and the new one accepts submissions and moves them
+    along (the transactions a process accepted are its share of the lifecycle)."""
+    world, proc = two
+    base = proc.start()
+    assert proc.proc is not None
+    killed = _child(proc.proc.pid)
+    os.kill(killed, signal.SIGKILL)
+    for _ in range(100):
+        await asyncio.sleep(0.1)
+        with contextlib.suppress(ValueError):  # none while it is being started again
+            if (started := _child(proc.proc.pid)) != killed:
+                break
+    else:
+        pytest.fail("the killed worker process was not started again")
+    async with aiohttp.ClientSession() as s:
+        token = await login(s, base, UNIT_B.ma_dvi, world.unit_b)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # on connections of their own, until the kernel gives one to the new one
+            status, tx = await _submit_fresh(
+                base, token, signed_dossier(UNIT_B, CONTACT, new=world.unit_b, old=world.unit_b)
+            )
+            assert status == 202, tx
+            with contextlib.closing(sqlite3.connect(proc.db)) as db:
+                [(worker,)] = db.execute("SELECT worker FROM transactions WHERE ma_gdich = ?", (tx["ma_gdich"],))
+            if worker == 1:
+                break
+        else:
+            pytest.fail("no submission reached the new worker process")
+        final = await wait_final(s, base, token, tx["ma_gdich"])
+    assert [e["status"] for e in final["timeline"]] == ["SENT", "RECEIVED", "REJECTED"]
+    assert _child(proc.proc.pid) == started

@@ -22,10 +22,10 @@ from tui_ibhxh.core.dossier import (
     TEN_THUTUC_05,
     ChangeDossier,
     DossierInvalid,
+    Fields,
     build_dossier,
     dossier_from_root,
     format_ngay,
-    parse_ngay,
     serialise_validated,
     text_element,
     validate_against,
@@ -163,23 +163,12 @@ def build_envelope(e: Envelope) -> bytes:
     return serialise_validated(root, validate_envelope)
 
 
-def _text(parent: etree._Element, path: str) -> str:
-    el = parent.find(path)
-    return "" if el is None else "".join(el.itertext())
-
-
-def _ngay_lap(hs: etree._Element) -> date:
+def _ngay_lap(hs: Fields) -> date:
     """NgayLap as a date: the schema's pattern lets days no calendar has through (31/02/2026)."""
-    text = _text(hs, "NgayLap")
     try:
-        return parse_ngay(text)
-    except ValueError:
-        el = hs.find("NgayLap")
-        line = el.sourceline if el is not None and el.sourceline else 0
-        problem = f"'{text}' is not a calendar date"
-        raise EnvelopeInvalid(
-            "SCHEMA", "xml.SCHEMA", part="envelope", line=line, element="NgayLap", problem=problem
-        ) from None
+        return hs.date("NgayLap")
+    except DossierInvalid as exc:
+        raise EnvelopeInvalid(exc.code, exc.key, part="envelope", cause=exc, **exc.params) from None
 
 
 def envelope_from_root(root: etree._Element) -> Envelope:
@@ -189,18 +178,20 @@ def envelope_from_root(root: etree._Element) -> Envelope:
         validate_envelope(root)
     except DossierInvalid as exc:
         raise EnvelopeInvalid(exc.code, exc.key, part="envelope", cause=exc, **exc.params) from None
-    hs = root.find("NoiDung/ThongTinHoSo")
-    assert hs is not None  # guaranteed by the schema
+    hs_element = root.find("NoiDung/ThongTinHoSo")
+    assert hs_element is not None  # guaranteed by the schema
+    hs = Fields(hs_element)
     files: list[FormFile] = []
-    for ftk in hs.findall("ToKhais/FileToKhai"):
-        name = _text(ftk, "TenFile")
-        encoded = _text(ftk, "NoiDungFile")
+    for ftk_element in hs_element.findall("ToKhais/FileToKhai"):
+        ftk = Fields(ftk_element)
+        name = ftk.text("TenFile", "")
+        encoded = ftk.text("NoiDungFile", "")
         compact = "".join(encoded.split())
         try:
             content = base64.b64decode(compact, validate=True)
         except (binascii.Error, ValueError):
             raise EnvelopeInvalid("NOT_BASE64", "envelope.NOT_BASE64", part="envelope", file=name) from None
-        declared = int(_text(ftk, "DoDaiFile"))
+        declared = int(ftk.text("DoDaiFile", ""))
         if declared not in (len(compact), len(content)):  # the base64 text's length (the decoded one tolerated)
             raise EnvelopeInvalid(
                 "FILE_LENGTH",
@@ -213,33 +204,35 @@ def envelope_from_root(root: etree._Element) -> Envelope:
         files.append(
             FormFile(
                 content=content,
-                ma_to_khai=_text(ftk, "MaToKhai"),
-                mo_ta=_text(ftk, "MoTaToKhai"),
+                ma_to_khai=ftk.text("MaToKhai", ""),
+                mo_ta=ftk.text("MoTaToKhai", ""),
                 ten_file=name,
-                loai_file=_text(ftk, "LoaiFile"),
+                loai_file=ftk.text("LoaiFile", ""),
             )
         )
-    declared_count = int(_text(hs, "SoLuongFile"))
+    declared_count = int(hs.text("SoLuongFile", ""))
     if declared_count != len(files):
         raise EnvelopeInvalid(
             "FILE_COUNT", "envelope.FILE_COUNT", part="envelope", declared=declared_count, actual=len(files)
         )
+    ivan = Fields(root.find("NoiDung/ThongTinIVAN"))
+    dv = Fields(root.find("NoiDung/ThongTinDonVi"))
     return Envelope(
-        ma_ivan=_text(root, "NoiDung/ThongTinIVAN/MaIVAN"),
-        ten_ivan=_text(root, "NoiDung/ThongTinIVAN/TenIVAN"),
-        ten_doi_tuong=_text(root, "NoiDung/ThongTinDonVi/TenDoiTuong"),
-        ma_so_bhxh=_text(root, "NoiDung/ThongTinDonVi/MaSoBHXH"),
-        loai_doi_tuong=_text(root, "NoiDung/ThongTinDonVi/LoaiDoiTuong"),
-        ma_so_thue=_text(root, "NoiDung/ThongTinDonVi/MaSoThue"),
-        nguoi_ky=_text(root, "NoiDung/ThongTinDonVi/NguoiKy"),
-        dien_thoai=_text(root, "NoiDung/ThongTinDonVi/DienThoai"),
-        co_quan_quan_ly=_text(root, "NoiDung/ThongTinDonVi/CoQuanQuanLy"),
+        ma_ivan=ivan.text("MaIVAN", ""),
+        ten_ivan=ivan.text("TenIVAN", ""),
+        ten_doi_tuong=dv.text("TenDoiTuong", ""),
+        ma_so_bhxh=dv.text("MaSoBHXH", ""),
+        loai_doi_tuong=dv.text("LoaiDoiTuong", ""),
+        ma_so_thue=dv.text("MaSoThue", ""),
+        nguoi_ky=dv.text("NguoiKy", ""),
+        dien_thoai=dv.text("DienThoai", ""),
+        co_quan_quan_ly=dv.text("CoQuanQuanLy", ""),
         ngay_lap=_ngay_lap(hs),
         files=tuple(files),
-        ten_thu_tuc=_text(hs, "TenThuTuc"),
-        ma_thu_tuc=_text(hs, "MaThuTuc"),
-        quy_trinh_iso=_text(hs, "QuyTrinhISO"),
-        ky_khai=_text(hs, "KyKeKhai"),
+        ten_thu_tuc=hs.text("TenThuTuc", ""),
+        ma_thu_tuc=hs.text("MaThuTuc", ""),
+        quy_trinh_iso=hs.text("QuyTrinhISO", ""),
+        ky_khai=hs.text("KyKeKhai", ""),
     )
 
 

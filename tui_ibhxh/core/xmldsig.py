@@ -46,8 +46,9 @@ from typing import Any, Final, Protocol
 import xmlsec
 from cryptography import x509 as cx509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from lxml import etree  # type: ignore[import-untyped, unused-ignore]  # no stubs in the pinned deps
 
 from tui_ibhxh.core.certs import (
@@ -66,6 +67,7 @@ from tui_ibhxh.core.models import CertInfo
 from tui_ibhxh.core.xmlsafe import DEFAULT_MAX_BYTES, XmlError, XmlRejected, parse_xml, safe_parser
 
 DSIG_NS: Final = "http://www.w3.org/2000/09/xmldsig#"
+_DSIG_PREFIX: Final = f"{{{DSIG_NS}}}"
 ALG_RSA_SHA256: Final = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 ALG_SHA256: Final = "http://www.w3.org/2001/04/xmlenc#sha256"
 ALG_C14N: Final = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
@@ -280,7 +282,7 @@ def prepare_signature(
     c14n = _spliced_signed_info(template, original_c14n, container) if template is not None else None
     if template is None or c14n is None:
         # fall back to lxml's serialisation (content bytes may be re-encoded, the signed C14N is the same)
-        place.append(etree.fromstring(fragment))
+        place.append(etree.fromstring(fragment, safe_parser()))
         template = _serialise(root)
         new_root = parse_xml(template, max_bytes=len(template))  # re-parsed: no stray xmlns="" in C14N
         signed_info = _find_signatures(new_root)[0].find(_q("SignedInfo"))
@@ -404,10 +406,14 @@ def _no_text(el: etree._Element) -> None:
         raise SignatureInvalid("BAD_STRUCTURE", "sig.BAD_STRUCTURE", detail=f"text inside {_name(el)}")
 
 
+def _dsig_local(tag: str) -> str:
+    """The local name of an XMLDSig tag, any other tag as it is (string work: a QName each cost more)."""
+    return tag[len(_DSIG_PREFIX) :] if tag.startswith(_DSIG_PREFIX) else tag
+
+
 def _expect(parent: etree._Element, names: Sequence[str], optional: frozenset[str] = frozenset()) -> None:
     """``parent``'s element children are exactly ``names`` in order (those in ``optional`` may be missing)."""
-    children = _elements(parent)
-    got = [etree.QName(c).localname if etree.QName(c).namespace == DSIG_NS else c.tag for c in children]
+    got = [_dsig_local(c.tag) for c in _elements(parent)]
     want = [n for n in names if n in got or n not in optional]
     if got != want:
         raise SignatureInvalid(
@@ -438,6 +444,13 @@ def _check_place(root: etree._Element, container: str | None) -> etree._Element:
     return sig
 
 
+def _child(children: list[etree._Element], local: str) -> etree._Element | None:
+    """The first of ``children`` that is the XMLDSig element ``local``: what ``find`` gives, without its path
+    engine (a dozen of them made a good part of the profile's checks)."""
+    tag = _q(local)
+    return next((c for c in children if c.tag == tag), None)
+
+
 def _check_structure(root: etree._Element, container: str | None) -> etree._Element:
     """Everything xmlsec does not check; returns the one Signature element."""
     sig = _check_place(root, container)
@@ -445,21 +458,23 @@ def _check_structure(root: etree._Element, container: str | None) -> etree._Elem
     stray = next((el for el in root.iter(f"{{{DSIG_NS}}}*") if el not in inside), None)
     if stray is not None:  # e.g. a ds:Object or SignedInfo copy wrapping the original content elsewhere
         raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(stray).localname)
-    for child in _elements(sig):
+    sig_children = _elements(sig)
+    for child in sig_children:
         if child.tag not in (_q("SignedInfo"), _q("SignatureValue"), _q("KeyInfo")):
             raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=_name(child))
     _expect(sig, ("SignedInfo", "SignatureValue", "KeyInfo"), frozenset({"KeyInfo"}))
-    signed_info = sig[0] if sig[0].tag == _q("SignedInfo") else sig.find(_q("SignedInfo"))
+    signed_info = _child(sig_children, "SignedInfo")
     assert signed_info is not None
-    refs = signed_info.findall(_q("Reference"))
+    info_children = _elements(signed_info)
+    refs = [c for c in info_children if c.tag == _q("Reference")]
     if len(refs) != 1:
         raise SignatureInvalid("MULTIPLE_REFERENCES", "sig.MULTIPLE_REFERENCES", count=len(refs))
     _expect(signed_info, ("CanonicalizationMethod", "SignatureMethod", "Reference"))
-    c14n = signed_info.find(_q("CanonicalizationMethod"))
+    c14n = _child(info_children, "CanonicalizationMethod")
     _check_signature_alg(_alg(c14n, "CanonicalizationMethod"), ALG_C14N)  # no exclusive C14N, no comments
     assert c14n is not None
     _no_children(c14n)
-    sig_method = signed_info.find(_q("SignatureMethod"))
+    sig_method = _child(info_children, "SignatureMethod")
     _check_signature_alg(_alg(sig_method, "SignatureMethod"), ALG_RSA_SHA256)
     assert sig_method is not None
     _no_children(sig_method)
@@ -468,7 +483,8 @@ def _check_structure(root: etree._Element, container: str | None) -> etree._Elem
     if uri != "":
         raise SignatureInvalid("BAD_REFERENCE_URI", "sig.BAD_REFERENCE_URI", uri="(none)" if uri is None else uri)
     _expect(ref, ("Transforms", "DigestMethod", "DigestValue"), frozenset({"Transforms"}))
-    transforms = ref.find(_q("Transforms"))
+    ref_children = _elements(ref)
+    transforms = _child(ref_children, "Transforms")
     algs = []
     for tr in _elements(transforms) if transforms is not None else []:
         if tr.tag != _q("Transform"):
@@ -480,8 +496,8 @@ def _check_structure(root: etree._Element, container: str | None) -> etree._Elem
         algs.append(alg)
     if tuple(algs) != _TRANSFORMS:  # both, in this order: an implicit C14N is not the profile's
         raise SignatureInvalid("BAD_TRANSFORM", "sig.BAD_TRANSFORM", algorithm=" + ".join(algs) or "(none)")
-    _check_signature_alg(_alg(ref.find(_q("DigestMethod")), "DigestMethod"), ALG_SHA256)
-    _check_key_info(sig.find(_q("KeyInfo")))
+    _check_signature_alg(_alg(_child(ref_children, "DigestMethod"), "DigestMethod"), ALG_SHA256)
+    _check_key_info(_child(sig_children, "KeyInfo"))
     return sig
 
 
@@ -509,7 +525,7 @@ def _only(parent: etree._Element, allowed: Sequence[str]) -> None:
     """``parent`` holds only the XMLDSig elements named ``allowed`` (and white space between them)."""
     _no_text(parent)
     for child in _elements(parent):
-        if etree.QName(child).namespace != DSIG_NS or etree.QName(child).localname not in allowed:
+        if not child.tag.startswith(_DSIG_PREFIX) or _dsig_local(child.tag) not in allowed:
             element = f"{etree.QName(parent).localname}/{_name(child)}"
             raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=element)
 
@@ -585,13 +601,11 @@ def _check_value(cert_der: bytes, value: bytes, signed_info_c14n: bytes) -> None
 
 @lru_cache(maxsize=256)
 def _xmlsec_key(cert_der: bytes) -> Any:
-    """The certificate's public key alone for xmlsec, loaded once. A context takes a copy of the key it is
-    given, and copying a key loaded from the certificate copies the certificate too (measured: 60-70 µs, a
-    fifth of a whole verification); the path was validated before, so xmlsec needs the key and nothing else."""
+    """The certificate's public key for xmlsec, loaded once. The key alone, without the certificate: a context
+    takes a copy of its key, and copying one that carries its certificate costs about as much as checking the
+    signature (xmlsec's X.509 checks are not used, see the module docstring: the key is all it needs)."""
     try:
-        spki = _public_key(cert_der).public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
+        spki = _public_key(cert_der).public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
         return xmlsec.Key.from_memory(spki, xmlsec.constants.KeyDataFormatDer)
     except (ValueError, xmlsec.Error) as exc:
         raise SignatureInvalid("NO_CERTIFICATE", "sig.NO_CERTIFICATE") from exc

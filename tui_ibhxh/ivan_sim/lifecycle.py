@@ -92,8 +92,12 @@ async def advance_due(state: SimState, now: float) -> list[str]:
     records = await store.run(store.due, now, 100, state.worker.part)
     if not records:
         return []
-    loop = asyncio.get_running_loop()
-    steps = await loop.run_in_executor(state.verify_pool, steps_for, state, records, time.time())
+    if any(rec.tx.status is TxStatus.RECEIVED for rec in records):  # decisions and signatures: off the loop
+        steps = await asyncio.get_running_loop().run_in_executor(
+            state.verify_pool, steps_for, state, records, time.time()
+        )
+    else:  # SENT -> RECEIVED only: nothing to decide or sign, not worth a trip to another thread
+        steps = steps_for(state, records, time.time())
     applied = await store.run(store.advance_many, steps)
     return [rec.tx.ma_dvi for rec in applied if rec is not None]
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from tui_ibhxh import __version__
+from tui_ibhxh.core.xmldsig import TrustStore
 from tui_ibhxh.ivan_sim import auth
 from tui_ibhxh.ivan_sim.errors import ApiError
 from tui_ibhxh.ivan_sim.events import parse_last_event_id, stream_events
@@ -19,7 +20,7 @@ from tui_ibhxh.ivan_sim.openapi import openapi_document
 from tui_ibhxh.ivan_sim.pki import CRL_CONTENT_TYPE, OCSP_CONTENT_TYPE, OCSP_PATH, Authority
 from tui_ibhxh.ivan_sim.state import STATE, SimState
 from tui_ibhxh.ivan_sim.store import NewSubmission, SubmitOutcome, TxRecord
-from tui_ibhxh.ivan_sim.verify import verify_submission
+from tui_ibhxh.ivan_sim.verify import VerifiedDossier, verify_submission
 from tui_ibhxh.ivan_sim.views import registration_json, transaction_json
 
 PREFIX = "/api/v1"
@@ -27,12 +28,11 @@ MAX_PAGE = 200
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(
-        status=status,
-        text=json.dumps(data, ensure_ascii=False),
-        content_type="application/json",
-        charset="utf-8",
-    )
+    return _json_text(json.dumps(data, ensure_ascii=False), status)
+
+
+def _json_text(text: str, status: int = 200) -> web.Response:
+    return web.Response(status=status, text=text, content_type="application/json", charset="utf-8")
 
 
 async def read_body(request: web.Request, limit: int) -> bytes:
@@ -104,7 +104,32 @@ async def get_registration(request: web.Request) -> web.Response:
 
 # --- submission ---------------------------------------------------------------------------------------------
 def _tx_response(rec: TxRecord, status: int) -> web.Response:
-    return _json(transaction_json(rec.tx), status)
+    return _json_text(rec.json, status)
+
+
+def _sha256(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def _verify_and_hash(body: bytes, trust: TrustStore | None) -> tuple[VerifiedDossier, str]:
+    """Both on the verification thread: hashing a body releases the GIL, and on the event loop every release hands
+    it to a verification in progress, which the loop then waits to get it back from."""
+    return verify_submission(body, trust), _sha256(body)
+
+
+async def _verify(state: SimState, body: bytes, ma_dvi: str, key: str) -> tuple[VerifiedDossier, str]:
+    """The checks of a submission (protocol §4) and its body's SHA-256, or :class:`ApiError`. They come before the
+    idempotency record is looked at: a new dossier (the usual case) then needs no trip to the store's thread but the
+    one that stores it, where a retry (rare) is found all the same."""
+    loop = asyncio.get_running_loop()
+    verified, body_sha256 = await loop.run_in_executor(state.verify_pool, _verify_and_hash, body, state.trust)
+    if verified.envelope.ma_so_bhxh != ma_dvi:
+        raise ApiError(403, "FORBIDDEN", f"MaSoBHXH {verified.envelope.ma_so_bhxh} in the envelope is not {ma_dvi}")
+    if verified.dossier.unit.ma_dvi != ma_dvi:
+        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the form is not {ma_dvi}")
+    if verified.dossier.ma_yeucau != key:
+        raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header differs from MA_YEUCAU in the dossier")
+    return verified, body_sha256
 
 
 async def post_dossier(request: web.Request) -> web.Response:
@@ -116,19 +141,15 @@ async def post_dossier(request: web.Request) -> web.Response:
     key = request.headers.get("Idempotency-Key", "").strip()
     if not key or len(key) > 100:
         raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header (the MA_YEUCAU UUID) is required")
-    body_sha256 = hashlib.sha256(body).hexdigest()
-    # fast path for retries: no verification needed to answer them
-    known = await store.run(store.find_idempotent, ma_dvi, key)
-    if known is not None:
-        return await _replay(state, known, body_sha256)
-    loop = asyncio.get_running_loop()
-    verified = await loop.run_in_executor(state.verify_pool, verify_submission, body, state.trust)
-    if verified.envelope.ma_so_bhxh != ma_dvi:
-        raise ApiError(403, "FORBIDDEN", f"MaSoBHXH {verified.envelope.ma_so_bhxh} in the envelope is not {ma_dvi}")
-    if verified.dossier.unit.ma_dvi != ma_dvi:
-        raise ApiError(403, "FORBIDDEN", f"MA_DVI {verified.dossier.unit.ma_dvi} in the form is not {ma_dvi}")
-    if verified.dossier.ma_yeucau != key:
-        raise ApiError(400, "BAD_REQUEST", "the Idempotency-Key header differs from MA_YEUCAU in the dossier")
+    try:
+        verified, body_sha256 = await _verify(state, body, ma_dvi, key)
+    except ApiError:
+        # a retry is answered from its idempotency record even if its dossier no longer passes (e.g. after a change
+        # of trust anchors), and a different body under a known key is a conflict whatever is wrong with it
+        known = await store.run(store.find_idempotent, ma_dvi, key)
+        if known is None:
+            raise
+        return await _replay(state, known, _sha256(body))
     now = time.time()
     new = NewSubmission(
         ma_dvi=ma_dvi,

@@ -5,7 +5,7 @@ port (SO_REUSEPORT: the kernel spreads the connections), so the verification of 
 process is bound to one by the GIL). They share everything through the database (see ``state.Worker``). The
 first process starts the others (``python -m tui_ibhxh.ivan_sim.serve``, its settings on their standard input,
 which then stays open: its end, at the first process's exit or death, stops them) and reports the URL once
-they all listen.
+they all listen; one that dies is started again.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from tui_ibhxh.ivan_sim.routes import PREFIX
 from tui_ibhxh.ivan_sim.state import Worker
 
 PKI_HOST = "127.0.0.1"
+WORKER_CHECK_INTERVAL = 0.5  # seconds between two looks at whether the worker processes still run
 
 
 async def _pki_site(runner: web.AppRunner, port: int) -> None:
@@ -70,22 +71,56 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-def _start_workers(spec: WorkerSpec) -> list[subprocess.Popen[bytes]]:
-    procs = []
-    for index in range(1, spec.worker.count):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tui_ibhxh.ivan_sim.serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-        )
-        procs.append(proc)
-        assert proc.stdin is not None
-        proc.stdin.write(pickle.dumps(WorkerSpec(spec.config, spec.host, spec.port, Worker(index, spec.worker.count))))
-        proc.stdin.flush()
+def _spawn_worker(spec: WorkerSpec, index: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_ibhxh.ivan_sim.serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(pickle.dumps(WorkerSpec(spec.config, spec.host, spec.port, Worker(index, spec.worker.count))))
+    proc.stdin.flush()
+    return proc
+
+
+def _start_workers(spec: WorkerSpec, indexes: range | None = None) -> list[subprocess.Popen[bytes]]:
+    """The worker processes ``indexes`` (all the others by default), once each says it listens."""
+    procs = [_spawn_worker(spec, index) for index in (range(1, spec.worker.count) if indexes is None else indexes)]
     for proc in procs:  # each says "ready" once it listens
         assert proc.stdout is not None
         if proc.stdout.readline().strip() != b"ready":
             _stop_workers(procs)
             raise OSError(f"a worker process of the simulator did not start (exit code {proc.wait()})")
     return procs
+
+
+async def _keep_workers(spec: WorkerSpec, procs: list[subprocess.Popen[bytes]]) -> None:
+    """Start again a worker process that died (killed, crashed): until then its share of the lifecycle, the
+    transactions it accepted (``Store.due``), would not move. ``procs[i]`` is worker ``i + 1``."""
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(WORKER_CHECK_INTERVAL)
+        for i, proc in enumerate(procs):
+            if proc.poll() is None:
+                continue
+            logging.getLogger("tui_ibhxh.ivan_sim").warning(
+                "worker process %d ended (exit code %s): starting it again", i + 1, proc.returncode
+            )
+            _close_pipes(proc)
+            started = loop.run_in_executor(None, _start_workers, spec, range(i + 1, i + 2))
+            try:
+                [procs[i]] = await asyncio.shield(started)
+            except OSError as exc:  # tried again at the next check
+                logging.getLogger("tui_ibhxh.ivan_sim").warning("worker process %d did not start: %s", i + 1, exc)
+            except asyncio.CancelledError:  # stopping: the one being started is stopped with the others
+                with contextlib.suppress(OSError):
+                    [procs[i]] = await started
+                raise
+
+
+def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
 
 
 def _stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -115,6 +150,7 @@ async def serve(
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
     await runner.setup()
     procs: list[subprocess.Popen[bytes]] = []
+    keeper: asyncio.Task[None] | None = None
     try:
         site = web.TCPSite(runner, host, port, reuse_address=True, reuse_port=not worker.alone)
         await site.start()
@@ -122,6 +158,7 @@ async def serve(
         if not worker.alone:
             spec = WorkerSpec(config, host, real_port, worker)
             procs = await asyncio.get_running_loop().run_in_executor(None, _start_workers, spec)
+            keeper = asyncio.create_task(_keep_workers(spec, procs), name="ivan-sim-workers")
         if config.pki_port:
             await _pki_site(runner, config.pki_port)
         shown = f"[{host}]" if ":" in host else host
@@ -130,6 +167,10 @@ async def serve(
         _stop_on_signals(stop)
         await stop.wait()
     finally:
+        if keeper is not None:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
         await runner.cleanup()
         if procs:
             await asyncio.get_running_loop().run_in_executor(None, _stop_workers, procs)
