@@ -54,6 +54,8 @@ async def test_happy_path_to_accepted_updates_registration(world: World, base: s
         final = await wait_final(s, base, token, tx["ma_gdich"])
         assert final["status"] == "ACCEPTED", final
         assert [e["status"] for e in final["timeline"]] == ["SENT", "RECEIVED", "ACCEPTED"]
+        # no delay between RECEIVED and the outcome (this simulator's): both steps in one commit, at one time
+        assert final["timeline"][1]["at"] == final["timeline"][2]["at"]
         assert final["ma_loi"] is None
         status, after = await get_json(s, f"{base}/units/{UNIT_A.ma_dvi}/registration", token)
         assert after["version"] == before["version"] + 1

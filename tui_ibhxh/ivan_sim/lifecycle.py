@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import replace
 
 from tui_ibhxh.core.certs import parse_certificate
 from tui_ibhxh.core.models import TxStatus
@@ -79,10 +80,25 @@ def next_step(state: SimState, rec: TxRecord, now: float, units: dict[str, UnitR
 
 
 def steps_for(state: SimState, records: list[TxRecord], now: float) -> list[Advance]:
-    """The next step of each due transaction, decided (and its confirmation signed) off the store's thread."""
+    """The steps of each due transaction, decided (and its confirmation signed) off the store's thread: every
+    step already due at ``now``: with no delay between RECEIVED and the outcome, a transaction takes both steps
+    in one commit (in order, each with its event) instead of one commit and one look at the store each."""
     units: dict[str, UnitRecord] = {}
-    steps = [next_step(state, rec, now, units) for rec in records]
-    return [step for step in steps if step is not None]
+    steps = []
+    for rec in records:
+        step = next_step(state, rec, now, units)
+        while step is not None:
+            steps.append(step)
+            if step.next_due is None or step.next_due > now:
+                break
+            rec = replace(rec, tx=replace(rec.tx, status=step.to_status))
+            step = next_step(state, rec, now, units)
+    return steps
+
+
+def _decides(state: SimState, rec: TxRecord) -> bool:
+    """Whether the steps due for ``rec`` now include its outcome (the BHXH checks and a signed confirmation)."""
+    return rec.tx.status is TxStatus.RECEIVED or (rec.tx.status is TxStatus.SENT and state.config.delays[1] <= 0)
 
 
 async def advance_due(state: SimState, now: float) -> list[str]:
@@ -92,7 +108,7 @@ async def advance_due(state: SimState, now: float) -> list[str]:
     records = await store.run(store.due, now, 100, state.worker.part)
     if not records:
         return []
-    if any(rec.tx.status is TxStatus.RECEIVED for rec in records):  # decisions and signatures: off the loop
+    if any(_decides(state, rec) for rec in records):  # decisions and signatures: off the loop
         steps = await asyncio.get_running_loop().run_in_executor(
             state.verify_pool, steps_for, state, records, time.time()
         )
