@@ -24,7 +24,16 @@ from tui_ibhxh.core.i18n import Lang, load_catalogues, t
 from tui_ibhxh.entry import EXIT_ERROR as EXIT_ERROR
 from tui_ibhxh.entry import EXIT_INTERRUPTED as EXIT_INTERRUPTED
 from tui_ibhxh.entry import EXIT_USAGE as EXIT_USAGE
-from tui_ibhxh.entry import LANGS, VALUED, context, failed, given_options, has_terminal, no_terminal, safe_language
+from tui_ibhxh.entry import (
+    LANGS,
+    context,
+    failed,
+    given_options,
+    has_terminal,
+    no_terminal,
+    safe_language,
+    valued_option,
+)
 from tui_ibhxh.entry import CliContext as CliContext
 from tui_ibhxh.entry import Options as Options
 from tui_ibhxh.entry import run_app as _run_tui
@@ -68,7 +77,7 @@ def _global_options(*, root: bool) -> list[click.Parameter]:
         option(
             ["--lang"],
             "lang",
-            type=click.Choice(["vi", "en"]),
+            type=click.Choice(LANGS),
             help="ngôn ngữ / language (default: [ui] language of the config, else vi)",
         ),
         # eager: read before --help, which says where the log is
@@ -187,13 +196,10 @@ def _early_lang(argv: Sequence[str]) -> Lang:
     """The language of ``--help``, known before the command line is parsed: the last ``--lang``, else the
     language of the config that ``--home``/``--config`` (or the environment) name, else Vietnamese."""
     given: dict[str, str] = {}
-    for i, arg in enumerate(argv):
-        name, eq, value = arg.partition("=")
-        if name in VALUED:
-            if eq:
-                given[name] = value
-            elif i + 1 < len(argv):
-                given[name] = argv[i + 1]
+    for i in range(len(argv)):
+        found = valued_option(argv, i)
+        if found is not None:
+            given[found[0]] = found[1]
     if given.get("--lang") in LANGS:
         return cast(Lang, given["--lang"])
     home, config = given.get("--home"), given.get("--config")

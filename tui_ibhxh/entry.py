@@ -91,19 +91,28 @@ def given_options(argv: Sequence[str]) -> dict[str, str] | None:
     given: dict[str, str] = {}
     i = 0
     while i < len(argv):
-        name, eq, value = argv[i].partition("=")
         if argv[i] in ("-v", "--verbose"):
             given["--verbose"] = ""
             i += 1
-        elif name in VALUED and eq:
-            given[name] = value
-            i += 1
-        elif name in VALUED and i + 1 < len(argv):
-            given[name] = argv[i + 1]
-            i += 2
-        else:
+            continue
+        found = valued_option(argv, i)
+        if found is None:
             return None
+        name, value, taken = found
+        given[name] = value
+        i += taken
     return given
+
+
+def valued_option(argv: Sequence[str], i: int) -> tuple[str, str, int] | None:
+    """The global option with a value at ``argv[i]`` (``--lang en`` or ``--lang=en``): its name, its value and
+    how many arguments it takes; None when there is none."""
+    name, eq, value = argv[i].partition("=")
+    if name not in VALUED:
+        return None
+    if eq:
+        return name, value, 1
+    return (name, argv[i + 1], 2) if i + 1 < len(argv) else None
 
 
 def app_options(argv: Sequence[str]) -> Options | None:
