@@ -89,26 +89,35 @@ def steps_for(state: SimState, records: list[TxRecord], now: float) -> list[Adva
         step = next_step(state, rec, now, units)
         while step is not None:
             steps.append(step)
-            if step.next_due is None or step.next_due > now:
+            if not _due_again(step, now):
                 break
             rec = replace(rec, tx=replace(rec.tx, status=step.to_status))
             step = next_step(state, rec, now, units)
     return steps
 
 
-def _decides(state: SimState, rec: TxRecord) -> bool:
-    """Whether the steps due for ``rec`` now include its outcome (the BHXH checks and a signed confirmation)."""
-    return rec.tx.status is TxStatus.RECEIVED or (rec.tx.status is TxStatus.SENT and state.config.delays[1] <= 0)
+def _due_again(step: Advance, now: float) -> bool:
+    """Whether the transaction's next step is due as soon as ``step`` is taken."""
+    return step.next_due is not None and step.next_due <= now
+
+
+def _decides(state: SimState, rec: TxRecord, now: float) -> bool:
+    """Whether the steps due for ``rec`` at ``now`` include its outcome (the BHXH checks and a signed
+    confirmation): it is RECEIVED, or SENT with the outcome due as soon as it is RECEIVED."""
+    if rec.tx.status is TxStatus.RECEIVED:
+        return True
+    step = next_step(state, rec, now, {}) if rec.tx.status is TxStatus.SENT else None
+    return step is not None and _due_again(step, now)
 
 
 async def advance_due(state: SimState, now: float) -> list[str]:
-    """Advance every transaction due at ``now`` by one step, all in one durable commit. Returns the units whose
-    streams must be woken."""
+    """Advance every transaction due at ``now`` by the steps due (see :func:`steps_for`), all in one durable
+    commit. Returns the units whose streams must be woken."""
     store = state.store
     records = await store.run(store.due, now, 100, state.worker.part)
     if not records:
         return []
-    if any(_decides(state, rec) for rec in records):  # decisions and signatures: off the loop
+    if any(_decides(state, rec, now) for rec in records):  # decisions and signatures: off the loop
         steps = await asyncio.get_running_loop().run_in_executor(
             state.verify_pool, steps_for, state, records, time.time()
         )
