@@ -96,7 +96,7 @@ class Signer(Protocol):
 
 
 def _q(local: str) -> str:
-    return f"{{{DSIG_NS}}}{local}"
+    return _DSIG_PREFIX + local
 
 
 def _b64(data: bytes) -> str:
@@ -455,7 +455,7 @@ def _check_structure(root: etree._Element, container: str | None) -> etree._Elem
     """Everything xmlsec does not check; returns the one Signature element."""
     sig = _check_place(root, container)
     inside = set(sig.iter())
-    stray = next((el for el in root.iter(f"{{{DSIG_NS}}}*") if el not in inside), None)
+    stray = next((el for el in root.iter(_q("*")) if el not in inside), None)
     if stray is not None:  # e.g. a ds:Object or SignedInfo copy wrapping the original content elsewhere
         raise SignatureInvalid("OBJECT_NOT_ALLOWED", "sig.OBJECT_NOT_ALLOWED", element=etree.QName(stray).localname)
     sig_children = _elements(sig)
