@@ -25,7 +25,6 @@ import pkcs11
 from pkcs11 import Attribute, Mechanism, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11e
 
-from tui_ibhxh.core.certs import CertificateError, parse_certificate
 from tui_ibhxh.core.models import PinFlags, TokenCert, TokenInfo
 from tui_ibhxh.core.validation import PinRule, new_pin_problem
 from tui_ibhxh.services import tokeninfo
@@ -560,6 +559,9 @@ class TokenService:
                     bytes(_attr(k, Attribute.ID) or b"")
                     for k in list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
                 }
+            # the certificate code is imported when a token's certificates are read, not at start (bench/startup.py)
+            from tui_ibhxh.core.certs import CertificateError, parse_certificate
+
             result: list[TokenCert] = []
             for obj in certs:
                 der = _attr(obj, Attribute.VALUE)
