@@ -236,8 +236,10 @@ import sys
 from tui_ibhxh import entry
 from tui_ibhxh.ui.app import IbhxhApp
 
-LATER = {f"tui_ibhxh.core.{m}" for m in ("dossier", "envelope", "receipt", "xmldsig")} | {
-    f"tui_ibhxh.ui.screens.{m}" for m in ("certificates", "contact", "confirm", "history")}
+LATER = {f"tui_ibhxh.core.{m}" for m in ("dossier", "envelope", "receipt", "xmldsig", "certs", "revocation")} | {
+    f"tui_ibhxh.services.{m}" for m in ("report", "revocation", "tokeninfo", "trust")} | {
+    f"tui_ibhxh.ui.screens.{m}" for m in ("certificates", "contact", "confirm", "history", "help", "pending", "pin",
+                                          "change_pin", "module")}
 
 def run(self, **kwargs):
     print("LOADED", *sorted(m for m in sys.modules if m.split(".")[0] in ("aiohttp", "xmlsec", "cryptography", "lxml",
@@ -313,7 +315,9 @@ def test_help_lists_every_command_as_its_own_help_says(tmp_path: Path) -> None:
 def test_the_app_starts_without_the_commands_or_aiohttp(demo_env: DemoEnv) -> None:
     """``ibhxh`` (the TUI) on the demo: up to the app's start nothing imports click or cli.py (tui_ibhxh/entry.py
     opens the app), a command module, the simulator, aiohttp (the I-VAN client imports it with its first session),
-    cryptography, the XML/XMLDSig code (lxml, xmlsec), tomlkit (the config is read with tomllib; tomlkit only writes
-    it), importlib.resources (the catalogues and the stylesheet are files beside the code) or the screens of the
-    later steps: startup time, see bench/startup.py."""
+    cryptography, the XML/XMLDSig code (lxml, xmlsec), the certificate checks, trust and revocation code (used once
+    the token's certificates are read, after login), the report's words, the PIN lengths (ctypes), tomlkit (the
+    config is read with tomllib; tomlkit only writes it), importlib.resources (the catalogues and the stylesheet
+    are files beside the code), the screens of the later steps or the dialogs (help, PIN, module, pending
+    dossier): startup time, see bench/startup.py."""
     assert _loaded_by("--lang", "vi", home=demo_env.home, probe=_TUI_PROBE, env=demo_env.env) == set()

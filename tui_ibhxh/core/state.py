@@ -15,9 +15,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from tui_ibhxh.core.models import Contact, Registration, TokenInfo, Transaction, TxRef, Unit
-from tui_ibhxh.core.revocation import Revocation
+
+if TYPE_CHECKING:  # the revocation code is imported when a CA is asked, not at start (startup: bench/startup.py)
+    from tui_ibhxh.core.revocation import Revocation
 
 log = logging.getLogger(__name__)
 

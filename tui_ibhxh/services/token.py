@@ -25,10 +25,8 @@ import pkcs11
 from pkcs11 import Attribute, Mechanism, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11e
 
-from tui_ibhxh.core.certs import CertificateError, parse_certificate
 from tui_ibhxh.core.models import PinFlags, TokenCert, TokenInfo
 from tui_ibhxh.core.validation import PinRule, new_pin_problem
-from tui_ibhxh.services import tokeninfo
 from tui_ibhxh.services.errors import UserError
 from tui_ibhxh.services.modules import foreign_arch, is_reader_module, pcscd_running
 from tui_ibhxh.services.p11kit import Places, forwarding_module, is_forwarding_module, is_trust_module
@@ -481,6 +479,8 @@ class TokenService:
     def _pin_rule(self, serial: str) -> PinRule:
         info, _token = self._find(serial)
         if Path(info.module).exists() and self._loader is _default_loader:
+            from tui_ibhxh.services import tokeninfo  # ctypes: for the PIN dialogs only (startup: bench/startup.py)
+
             lengths = tokeninfo.pin_lengths(info.module, info.slot_id, info.serial)
             if lengths is not None:
                 return PinRule.reported(*lengths)
@@ -560,6 +560,9 @@ class TokenService:
                     bytes(_attr(k, Attribute.ID) or b"")
                     for k in list(session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY}))
                 }
+            # the certificate code is imported when a token's certificates are read, not at start (bench/startup.py)
+            from tui_ibhxh.core.certs import CertificateError, parse_certificate
+
             result: list[TokenCert] = []
             for obj in certs:
                 der = _attr(obj, Attribute.VALUE)

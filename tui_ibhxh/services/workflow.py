@@ -26,14 +26,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui_ibhxh.core.certs import (
-    CertificateError,
-    CheckContext,
-    check_certificate,
-    load_certificates,
-    problem_message,
-    unit_signing_certs,
-)
 from tui_ibhxh.core.i18n import VN_TZ, Lang, fmt_date
 from tui_ibhxh.core.models import (
     CertInfo,
@@ -48,7 +40,6 @@ from tui_ibhxh.core.models import (
     TxRef,
     TxStatus,
 )
-from tui_ibhxh.core.revocation import PENDING, Revocation, UnknownReason
 from tui_ibhxh.core.state import (
     Aspect,
     Draft,
@@ -66,16 +57,18 @@ from tui_ibhxh.services.errors import UserError, error_text, kept
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.journal import DossierPending, EntryState, Journal, JournalEntry
 from tui_ibhxh.services.provider import IvanError, IvanProvider, make_provider
-from tui_ibhxh.services.revocation import RevocationChecker, Subject, subjects_for
 from tui_ibhxh.services.token import TokenService, service_from_config
-from tui_ibhxh.services.trust import check_context, read_anchors, revocation_checker
 
 if TYPE_CHECKING:
-    # the XML, XMLDSig and receipt code (lxml, xmlsec) is imported where a dossier is built, signed or checked:
-    # not needed to show the token list, so not imported at start (startup time: bench/startup.py)
+    # imported where they are used, not at start (startup time: bench/startup.py): the certificate checks, trust
+    # anchors and revocation code once the token's certificates are read (after login); the XML, XMLDSig and
+    # receipt code (lxml, xmlsec) where a dossier is built, signed or checked
+    from tui_ibhxh.core.certs import CheckContext
     from tui_ibhxh.core.dossier import ChangeDossier
     from tui_ibhxh.core.receipt import ReceiptCheck
+    from tui_ibhxh.core.revocation import Revocation
     from tui_ibhxh.core.xmldsig import TrustStore
+    from tui_ibhxh.services.revocation import RevocationChecker, Subject
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +105,8 @@ class CertChoice:
     @property
     def checking(self) -> bool:
         """Its CA has not answered yet (revocation check under way)."""
+        from tui_ibhxh.core.revocation import UnknownReason
+
         return any(
             p.code is ProblemCode.REVOCATION_UNKNOWN and p.detail == UnknownReason.PENDING for p in self.problems
         )
@@ -194,7 +189,7 @@ class UpdateWorkflow:
         self.hub = StateHub(UnitState(unit=self.profile.unit))
         self._anchors: list[CertInfo] | None = None
         self._trust: TrustStore | None = None
-        self.revocation = revocation or revocation_checker(cfg)
+        self._revocation = revocation  # made when first asked for (below)
         self._token_cas: tuple[CertInfo, ...] = ()  # CA certificates on the token: intermediates for the paths
         self._paging = asyncio.Lock()  # one older page of the history read at a time
 
@@ -243,10 +238,20 @@ class UpdateWorkflow:
     def ma_dvi(self) -> str:
         return self.profile.unit.ma_dvi
 
+    @property
+    def revocation(self) -> RevocationChecker:
+        """What asks the CAs, as ``[revocation]`` configures it: made when first used (after login), not at start."""
+        if self._revocation is None:
+            from tui_ibhxh.services.trust import revocation_checker
+
+            self._revocation = revocation_checker(self.cfg)
+        return self._revocation
+
     # -- trust anchors (read once) -----------------------------------------------------------------------
     def anchors(self) -> list[CertInfo]:
         if self._anchors is None:
             from tui_ibhxh.core.xmldsig import TrustStore
+            from tui_ibhxh.services.trust import read_anchors
 
             self._anchors = read_anchors(self.cfg.ivan.trust_anchors)
             self._trust = TrustStore(self._anchors) if self._anchors else None
@@ -302,6 +307,8 @@ class UpdateWorkflow:
     async def connect(self) -> Registration:
         """Authenticate with a valid certificate of the unit on the token, then read the registration and what
         the journal holds for the unit at this I-VAN."""
+        from tui_ibhxh.core.certs import unit_signing_certs
+
         certs = await self.token_certificates()
         mst = self.profile.unit.mst
         candidates = unit_signing_certs(certs, mst, self.clock())
@@ -374,6 +381,9 @@ class UpdateWorkflow:
 
     # -- step 2b: choose a certificate -----------------------------------------------------------------
     def check_context(self) -> CheckContext:
+        from tui_ibhxh.core.revocation import PENDING
+        from tui_ibhxh.services.trust import check_context
+
         reg = self.state.registration
         return check_context(
             self.profile,
@@ -387,6 +397,8 @@ class UpdateWorkflow:
 
     def choice_for(self, cert: TokenCert) -> CertChoice:
         """The certificate checked against the registration on record now."""
+        from tui_ibhxh.core.certs import check_certificate
+
         problems = tuple(check_certificate(cert.info, has_private_key=cert.has_private_key, ctx=self.check_context()))
         choice = CertChoice(cert, problems)
         if not choice.registered and cert.info.serial in self.state.replaced.values():
@@ -400,6 +412,9 @@ class UpdateWorkflow:
         """Ask the CAs (OCSP, then CRL) whether the token's certificates are revoked. The state shows each verdict
         as soon as it is known (PENDING until then) and the observers are told; every fetch is time-bounded and a
         network failure is a verdict (unknown: offline), never an exception."""
+        from tui_ibhxh.core.revocation import PENDING
+        from tui_ibhxh.services.revocation import subjects_for
+
         infos = [c.info for c in (certs if certs is not None else await self.token_certificates())]
         subjects = subjects_for(infos, self.anchors(), self._token_cas, at=self.clock())
         if not subjects:
@@ -427,6 +442,8 @@ class UpdateWorkflow:
     def ensure_usable(self, choice: CertChoice, lang: Lang = "vi") -> None:
         blocking = [p for p in choice.problems if p.blocking]
         if blocking:
+            from tui_ibhxh.core.certs import problem_message
+
             reasons = " ".join(
                 problem_message(p, choice.cert.info, lang, unit_mst=self.profile.unit.mst) for p in blocking
             )
@@ -763,6 +780,8 @@ class UpdateWorkflow:
         path = self.cfg.ivan.bhxh_certificate
         if path is None:
             return xml, None
+        from tui_ibhxh.core.certs import CertificateError, load_certificates
+
         try:
             der = load_certificates(await asyncio.to_thread(path.read_bytes))[0].der
         except (OSError, CertificateError, IndexError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path, PurePath
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.markup import escape
@@ -27,15 +28,15 @@ from tui_ibhxh.core.i18n import fmt_datetime, t
 from tui_ibhxh.core.models import TokenInfo, TxStatus
 from tui_ibhxh.core.state import Aspect, Change, UnitState
 from tui_ibhxh.services.errors import error_text
-from tui_ibhxh.services.report import status_text
 from tui_ibhxh.services.workflow import Resent
 from tui_ibhxh.ui import wizard
 from tui_ibhxh.ui.actions import ACTIONS, key_display, key_params, localized, quiet
 from tui_ibhxh.ui.backend import Backend
 from tui_ibhxh.ui.palette import AppCommands
 from tui_ibhxh.ui.screens.base import Answers, BaseScreen, told
-from tui_ibhxh.ui.screens.help import HelpScreen
-from tui_ibhxh.ui.screens.pending import ConfirmDialog, PendingAction, PendingDialog
+
+if TYPE_CHECKING:  # the dialogs (help, pending dossier) are imported when opened (startup time: bench/startup.py)
+    from tui_ibhxh.ui.screens.pending import PendingAction
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,8 @@ class IbhxhApp(App[int]):
             self.notify(t("ui.pending.none", lang), markup=False)
             return
 
+        from tui_ibhxh.ui.screens.pending import PendingAction, PendingDialog
+
         def chosen(action: PendingAction | None) -> None:
             if action is PendingAction.RESEND:
                 self.resend_pending(pending.key)
@@ -196,6 +199,8 @@ class IbhxhApp(App[int]):
         if pending is None:
             self.notify(t("ui.pending.none", self.backend.lang), markup=False)
             return
+        from tui_ibhxh.ui.screens.pending import ConfirmDialog
+
         lang = self.backend.lang
         title = t("ui.discard.title", lang, key=pending.key)
         text = t("ui.discard.text", lang, signed_at=fmt_datetime(pending.signed_at))
@@ -243,6 +248,8 @@ class IbhxhApp(App[int]):
             self.call_later(self.token_removed, state.token_lost)
         for tx in change.transactions:  # a result, wherever the user is
             if tx.status.final:
+                from tui_ibhxh.services.report import status_text  # after login only (startup: bench/startup.py)
+
                 lang = self.backend.lang
                 self.notify(
                     t("ui.history.became", lang, ma_gdich=tx.ma_gdich, status=status_text(tx, lang)),
@@ -307,6 +314,8 @@ class IbhxhApp(App[int]):
             yield SystemCommand(f"{binding.description} ({self.key(binding.id)})", "", run)
 
     def action_help(self) -> None:
+        from tui_ibhxh.ui.screens.help import HelpScreen
+
         screen = self.screen
         if isinstance(screen, HelpScreen):
             return

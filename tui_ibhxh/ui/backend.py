@@ -14,7 +14,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from tui_ibhxh.core.certs import problem_message
 from tui_ibhxh.core.i18n import Lang
 from tui_ibhxh.core.models import CertInfo, Contact, Problem, Registration, TokenCert, TokenInfo, Transaction, Unit
 from tui_ibhxh.core.state import Draft, Observer, UnitState
@@ -22,13 +21,15 @@ from tui_ibhxh.core.validation import PinRule
 from tui_ibhxh.services.config import remember_module
 from tui_ibhxh.services.files import write_atomic
 from tui_ibhxh.services.modules import suggest_modules
-from tui_ibhxh.services.report import history_csv, receipt_check_text
 from tui_ibhxh.services.workflow import CertChoice, Preview, Resent, Step, UpdateWorkflow
 
 ProgressFn = Callable[[Step], None]
 
 if TYPE_CHECKING:  # the receipt code (lxml, XSLT) is imported when a receipt is saved, not at start
     from tui_ibhxh.core.receipt import ReceiptCheck
+
+# The certificate checks and the report's words (history, receipts) are imported where they are used, after
+# login: not needed to show the token list (startup time: bench/startup.py).
 
 
 class Backend(Protocol):
@@ -159,6 +160,8 @@ class WorkflowBackend:
         return self.wf.choice_for(choice.cert)
 
     def problem_text(self, problem: Problem, info: CertInfo) -> str:
+        from tui_ibhxh.core.certs import problem_message
+
         return problem_message(problem, info, self.lang, unit_mst=self.unit.mst)
 
     def default_contact(self) -> Contact:
@@ -198,12 +201,15 @@ class WorkflowBackend:
         return await self.wf.receipt(ma_gdich)
 
     async def export_csv(self, path: Path, items: list[Transaction]) -> None:
+        from tui_ibhxh.services.report import history_csv
+
         await asyncio.to_thread(write_atomic, path, history_csv(items, self.lang))
 
     async def receipt_files(self, ma_gdich: str) -> list[tuple[str, bytes]]:
         """BHXH's confirmation as received (signed XML) and as form 01/TB-GD (HTML with the signature status),
         with their file names."""
         from tui_ibhxh.core.receipt import render_html
+        from tui_ibhxh.services.report import receipt_check_text
 
         xml, check = await self.wf.receipt(ma_gdich)
         html = render_html(xml, signature_status=receipt_check_text(check, self.lang)).encode("utf-8")

@@ -14,9 +14,8 @@ from tui_ibhxh.core.state import Aspect, Change
 from tui_ibhxh.services.errors import error_text
 from tui_ibhxh.ui.actions import APP_ACTIONS, localized
 from tui_ibhxh.ui.screens.base import Answers, StepScreen
-from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
-from tui_ibhxh.ui.screens.module import ModuleScreen
-from tui_ibhxh.ui.screens.pin import PinScreen
+
+# the dialogs (PIN, change PIN, module) are imported when opened: not needed to show the list (bench/startup.py)
 
 # the PIN's state right after the label: the column a narrow terminal must never cut (the slot number, a PKCS#11
 # detail, is not shown)
@@ -142,6 +141,8 @@ class TokenScreen(StepScreen):
         if token is None:
             return
 
+        from tui_ibhxh.ui.screens.pin import PinScreen
+
         def done(ok: bool | None) -> None:
             if ok:
                 self.host.connected()
@@ -154,6 +155,8 @@ class TokenScreen(StepScreen):
         if token is None:
             return
 
+        from tui_ibhxh.ui.screens.change_pin import ChangePinScreen
+
         def done(after: TokenInfo | None) -> None:
             if after is not None:
                 state = self.pin_state(after)
@@ -162,5 +165,7 @@ class TokenScreen(StepScreen):
         self.app.push_screen(localized(ChangePinScreen, self.lang)(token), done)
 
     def action_add_module(self) -> None:
+        from tui_ibhxh.ui.screens.module import ModuleScreen
+
         # the list picks the new module's tokens up at the next poll
         self.app.push_screen(localized(ModuleScreen, self.lang)())
