@@ -112,7 +112,7 @@ def _decides(state: SimState, rec: TxRecord, now: float) -> bool:
 
 async def advance_due(state: SimState, now: float) -> list[str]:
     """Advance every transaction due at ``now`` by the steps due (see :func:`steps_for`), all in one durable
-    commit. Returns the units whose streams must be woken."""
+    commit (the group commit's next one). Returns the units whose streams must be woken."""
     store = state.store
     records = await store.run(store.due, now, 100, state.worker.part)
     if not records:
@@ -123,7 +123,7 @@ async def advance_due(state: SimState, now: float) -> list[str]:
         )
     else:  # SENT -> RECEIVED only: nothing to decide or sign, not worth a trip to another thread
         steps = steps_for(state, records, time.time())
-    applied = await store.run(store.advance_many, steps)
+    applied = await state.commits.advance(steps)  # in the next commit, with the submissions that arrive meanwhile
     return [rec.tx.ma_dvi for rec in applied if rec is not None]
 
 

@@ -160,7 +160,7 @@ async def post_dossier(request: web.Request) -> web.Response:
         worker=state.worker.index,
     )
     # the check-and-insert is one BEGIN IMMEDIATE transaction: concurrent twins see each other
-    outcome, rec = await state.submits.submit(new, now, now + state.config.delays[0])
+    outcome, rec = await state.commits.submit(new, now, now + state.config.delays[0])
     if outcome is SubmitOutcome.CONFLICT:
         raise ApiError(409, "IDEMPOTENCY_CONFLICT")
     if outcome is SubmitOutcome.CREATED:

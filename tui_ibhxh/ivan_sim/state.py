@@ -70,14 +70,14 @@ class SimState:
     verify_pool: ThreadPoolExecutor  # XML + signature checks, off the event loop
     authority: Authority | None = None  # the CA whose CRL and OCSP answers are published (protocol §8)
     broadcaster: Broadcaster = field(default_factory=Broadcaster)
-    submits: GroupCommit = field(init=False)  # the group commit of submissions on ``store``
+    commits: GroupCommit = field(init=False)  # the group commit of submissions and lifecycle steps on ``store``
     wake: asyncio.Event = field(default_factory=asyncio.Event)  # a new transaction is due soon
     worker: Worker = field(default_factory=Worker)
     grants: KnownGrants = field(default_factory=KnownGrants)  # on the event loop only
     forms: AcceptedForms = field(default_factory=AcceptedForms)  # verified forms awaiting their decision
 
     def __post_init__(self) -> None:
-        self.submits = GroupCommit(self.store)
+        self.commits = GroupCommit(self.store)
 
     def rate_limit(self, ma_dvi: str) -> None:
         """Spend one request of the unit's budget (authenticated calls only), or 429."""

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property, partial
 from pathlib import Path
@@ -169,6 +169,28 @@ class Advance:
     mota_loi: str | None = None
     receipt: bytes | None = None
     new_registration: tuple[bytes, Contact] | None = None  # on ACCEPTED: certificate + contact
+
+
+SubmitResult = tuple[SubmitOutcome, TxRecord] | Exception
+StepsResult = list[TxRecord | None] | Exception
+
+
+@dataclass(frozen=True)
+class Writes:
+    """What one commit carries: new submissions (each with its time and first due time) and groups of lifecycle
+    steps (each group applied together, its results in order)."""
+
+    submissions: Sequence[tuple[NewSubmission, float, float]] = ()
+    advances: Sequence[Sequence[Advance]] = ()
+
+
+@dataclass(frozen=True)
+class Written:
+    """The outcome of each of ``writes``, in their order: a result, or the error of that one alone."""
+
+    writes: Writes
+    submitted: list[SubmitResult]
+    advanced: list[StepsResult] = field(default_factory=list)
 
 
 _TX_COLUMNS = (
@@ -372,20 +394,49 @@ class Store:
         self, items: Sequence[tuple[NewSubmission, float, float]]
     ) -> list[tuple[SubmitOutcome, TxRecord] | Exception]:
         """Group commit: each submission checked and inserted, all of them made durable by one COMMIT (one fsync
-        for the lot). A submission that fails is rolled back alone and its error returned in its place: when one
+        for the lot). A submission that fails is rolled back alone and its error returned in its place."""
+        return self.write_many(lambda: Writes(submissions=items)).submitted
+
+    def write_many(self, take: Callable[[], Writes]) -> Written:
+        """One durable commit of whatever ``take()`` hands over, called once this process holds the write lock:
+        what arrived while it waited for the other processes' commits rides on this one. Each submission and each
+        group of lifecycle steps that fails is rolled back alone and its error returned in its place: when one
         fails, the batch is rolled back and made again with a savepoint for each (two statements more each, every
         time, for what seldom happens)."""
+        writes: Writes | None = None
         try:
             with self._write() as db:
-                return self._submit_all(db, items, savepoints=False)
+                writes = take()
+                return self._write_all(db, writes, savepoints=False)
         except _BatchFailed:
             pass
+        assert writes is not None
         with self._write() as db:
-            return self._submit_all(db, items, savepoints=True)
+            return self._write_all(db, writes, savepoints=True)
+
+    def _write_all(self, db: sqlite3.Connection, writes: Writes, *, savepoints: bool) -> Written:
+        done = Written(writes, self._submit_all(db, writes.submissions, savepoints=savepoints))
+        for steps in writes.advances:
+            if savepoints:
+                db.execute("SAVEPOINT one")
+            try:
+                applied = [self._advance_one(db, step) for step in steps]
+            except Exception as exc:
+                if not savepoints:
+                    raise _BatchFailed from exc
+                db.execute("ROLLBACK TO one")
+                done.advanced.append(exc)
+            else:
+                done.advanced.append(applied)
+            if savepoints:
+                db.execute("RELEASE one")
+        return done
 
     def _submit_all(
         self, db: sqlite3.Connection, items: Sequence[tuple[NewSubmission, float, float]], *, savepoints: bool
     ) -> list[tuple[SubmitOutcome, TxRecord] | Exception]:
+        if not items:
+            return []
         seq = int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM transactions").fetchone()[0])  # once a batch
         results: list[tuple[SubmitOutcome, TxRecord] | Exception] = []
         for new, now, first_due in items:
@@ -502,8 +553,10 @@ class Store:
 
     def advance_many(self, steps: Sequence[Advance]) -> list[TxRecord | None]:
         """Several steps in one durable commit (the lifecycle applies whatever is due together)."""
-        with self._write() as db:
-            return [self._advance_one(db, step) for step in steps]
+        [applied] = self.write_many(lambda: Writes(advances=[steps])).advanced
+        if isinstance(applied, Exception):
+            raise applied
+        return applied
 
     def _advance_one(self, db: sqlite3.Connection, step: Advance) -> TxRecord | None:
         rows = db.execute(
