@@ -89,9 +89,13 @@ async def test_a_commit_carries_what_arrived_while_it_waited_for_the_write_lock(
 
         def counted(take: Callable[[], Writes]) -> Written:
             waiting.set()
-            written = write_many(take)
-            commits.append(written.writes)
-            return written
+
+            def taken() -> Writes:  # what this commit carries, as the store takes it
+                writes = take()
+                commits.append(writes)
+                return writes
+
+            return write_many(taken)
 
         monkeypatch.setattr(store, "write_many", counted)
         group = GroupCommit(store)

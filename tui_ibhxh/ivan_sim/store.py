@@ -186,9 +186,8 @@ class Writes:
 
 @dataclass(frozen=True)
 class Written:
-    """The outcome of each of ``writes``, in their order: a result, or the error of that one alone."""
+    """The outcome of each of a commit's ``Writes``, in their order: a result, or the error of that one alone."""
 
-    writes: Writes
     submitted: list[SubmitResult]
     advanced: list[StepsResult] = field(default_factory=list)
 
@@ -415,7 +414,7 @@ class Store:
             return self._write_all(db, writes, savepoints=True)
 
     def _write_all(self, db: sqlite3.Connection, writes: Writes, *, savepoints: bool) -> Written:
-        done = Written(writes, self._submit_all(db, writes.submissions, savepoints=savepoints))
+        done = Written(self._submit_all(db, writes.submissions, savepoints=savepoints))
         for steps in writes.advances:
             if savepoints:
                 db.execute("SAVEPOINT one")
