@@ -209,7 +209,9 @@ def test_pcscd_check_connects_to_its_socket(tmp_path: Path) -> None:
         assert pcscd_running(places)
 
 
-def test_the_token_list_read_ahead_is_the_first_answer_and_read_once(demo_env: DemoEnv) -> None:
+def test_the_token_list_read_ahead_is_the_first_answer_and_read_once(
+    demo_env: DemoEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``prefetch`` (launch.run_tui, before Textual starts) lists the tokens on the PKCS#11 thread; the first
     ``list_tokens`` takes that answer rather than listing again; the next ones list anew."""
     import asyncio
@@ -222,7 +224,7 @@ def test_the_token_list_read_ahead_is_the_first_answer_and_read_once(demo_env: D
         listings.append(refresh)
         return listed(refresh)
 
-    service._tokens = counted  # type: ignore[method-assign]
+    monkeypatch.setattr(service, "_tokens", counted)
     try:
         service.prefetch()
         service.prefetch()  # one listing however often it is asked for
